@@ -1,0 +1,232 @@
+"""A real single-node Apache Kafka 4.x (KRaft, combined broker+controller) for tests.
+
+    python tests/broker.py start   # prints HOST:PORT as the last line, leaves it running
+    python tests/broker.py stop
+
+The broker jars come from Maven Central through ``mvn dependency:copy-dependencies``
+(``tests/kafka-pom.xml``) and are cached under ``~/.cache/event-explorer-tests`` so a
+second run downloads nothing.  The pytest fixtures use the same functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+POM = HERE / "kafka-pom.xml"
+CACHE = Path(os.environ.get("EVENT_EXPLORER_TEST_CACHE", Path.home() / ".cache/event-explorer-tests"))
+STATE_FILE = CACHE / "broker.json"
+
+LOG4J2 = """\
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.file.ref = FILE
+logger.server.name = kafka.server.KafkaServer
+logger.server.level = info
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = info
+"""
+
+
+@dataclass
+class BrokerHandle:
+    bootstrap: str
+    pid: int
+    workdir: str
+
+
+def _pom_version() -> str:
+    text = POM.read_text()
+    start = text.index("<kafka.version>") + len("<kafka.version>")
+    return text[start : text.index("</kafka.version>")]
+
+
+def ensure_jars() -> Path:
+    """The broker's classpath folder, fetched through Maven the first time."""
+    libs = CACHE / f"kafka-{_pom_version()}" / "libs"
+    if (libs / ".complete").exists():
+        return libs
+    staging = libs.with_name("libs.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = [
+        "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
+    ]
+    print("fetching Kafka jars from Maven Central ...", file=sys.stderr)
+    subprocess.run(cmd, check=True, stdout=sys.stderr)
+    shutil.rmtree(libs, ignore_errors=True)
+    staging.rename(libs)
+    (libs / ".complete").write_text(_pom_version())
+    return libs
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _java(libs: Path, log4j: Path, *args: str) -> list[str]:
+    return [
+        os.environ.get("JAVA", "java"), "-Xms256m", "-Xmx1g", "-XX:+UseG1GC",
+        "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
+        "-cp", f"{libs}/*", *args,
+    ]
+
+
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    """Ready when the broker answers a metadata request (not merely accepts TCP)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"Kafka exited with {proc.returncode}; see {log}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                time.sleep(0.2)
+                continue
+        try:
+            from confluent_kafka.admin import AdminClient
+
+            admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}", "log_level": 0})
+            md = admin.list_topics(timeout=2)
+            if md.brokers:
+                return
+        except ImportError:  # run outside the venv: an open port is the best we can see
+            time.sleep(2)
+            return
+        except Exception:  # noqa: BLE001 - not up yet; keep polling until the deadline
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"Kafka did not become ready in {timeout:.0f}s; see {log}")
+
+
+def start(timeout: float = 90) -> BrokerHandle:
+    """Start a fresh broker on free loopback ports in a temp dir; return its handle."""
+    libs = ensure_jars()
+    workdir = Path(tempfile.mkdtemp(prefix="ee-kafka-"))
+    port, cport = _free_port(), _free_port()
+    log = workdir / "server.log"
+    log4j = workdir / "log4j2.properties"
+    log4j.write_text(LOG4J2.format(log=log))
+    props = workdir / "server.properties"
+    props.write_text(
+        "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{cport}",
+                f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"log.dirs={workdir / 'data'}",
+                "num.partitions=1",
+                "auto.create.topics.enable=false",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=4",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "message.max.bytes=16777216",
+                "replica.fetch.max.bytes=16777216",
+                "log.retention.check.interval.ms=3600000",
+                "",
+            ]
+        )
+    )
+    cluster_id = _cluster_id()
+    subprocess.run(
+        _java(libs, log4j, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    out = open(workdir / "stdout.log", "wb")  # noqa: SIM115 - lives as long as the broker
+    proc = subprocess.Popen(
+        _java(libs, log4j, "kafka.Kafka", str(props)),
+        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait_ready(port, proc, log, timeout)
+    except BaseException:
+        _kill(proc.pid)
+        raise
+    return BrokerHandle(bootstrap=f"127.0.0.1:{port}", pid=proc.pid, workdir=str(workdir))
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in Kafka's url-safe base64 form."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _kill(pid: int, grace: float = 15) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # not our child: poll for existence instead
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            done = 0
+        if done:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def stop(handle: BrokerHandle) -> None:
+    _kill(handle.pid)
+    shutil.rmtree(handle.workdir, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["start"]:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        handle = start()
+        STATE_FILE.write_text(json.dumps(asdict(handle)))
+        print(handle.bootstrap)
+        return 0
+    if argv[:1] == ["stop"]:
+        if not STATE_FILE.exists():
+            print("no broker started by this script is running", file=sys.stderr)
+            return 0
+        stop(BrokerHandle(**json.loads(STATE_FILE.read_text())))
+        STATE_FILE.unlink()
+        return 0
+    if argv[:1] == ["fetch"]:
+        print(ensure_jars())
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+"""Shared fixtures: one real Kafka broker per test session; each test makes its own topics.
+
+Set EVENT_EXPLORER_BOOTSTRAP=HOST:PORT to reuse a broker started with
+``python tests/broker.py start`` instead of starting one for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import broker as broker_harness  # noqa: E402 - tests/ is put on the path just above
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    given = os.environ.get("EVENT_EXPLORER_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    handle = broker_harness.start()
+    try:
+        yield handle.bootstrap
+    finally:
+        broker_harness.stop(handle)
+
+
+@pytest.fixture
+def make_topic(kafka_bootstrap: str) -> Iterator[Callable[..., str]]:
+    """Create a uniquely named topic on the real broker; deleted after the test."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    made: list[str] = []
+
+    def make(partitions: int = 1, prefix: str = "t", config: dict[str, str] | None = None) -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        futures = admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})]
+        )
+        futures[name].result(timeout=30)
+        made.append(name)
+        return name
+
+    yield make
+    if made:
+        for fut in admin.delete_topics(made).values():
+            try:
+                fut.result(timeout=30)
+            except Exception as exc:  # noqa: BLE001 - cleanup must not mask the test's result
+                print(f"could not delete test topic: {exc}", file=sys.stderr)
