@@ -10,6 +10,7 @@ second run downloads nothing.  The pytest fixtures use the same functions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -25,7 +26,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 POM = HERE / "kafka-pom.xml"
-CACHE = Path(os.environ.get("EVENT_EXPLORER_TEST_CACHE", Path.home() / ".cache/event-explorer-tests"))
+CACHE = Path(
+    os.environ.get("EVENT_EXPLORER_TEST_CACHE", Path.home() / ".cache/event-explorer-tests")
+)
 STATE_FILE = CACHE / "broker.json"
 
 LOG4J2 = """\
@@ -65,8 +68,14 @@ def ensure_jars() -> Path:
     staging = libs.with_name("libs.partial")
     shutil.rmtree(staging, ignore_errors=True)
     cmd = [
-        "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-        f"-DoutputDirectory={staging}", "-DincludeScope=runtime",
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
     ]
     print("fetching Kafka jars from Maven Central ...", file=sys.stderr)
     subprocess.run(cmd, check=True, stdout=sys.stderr)
@@ -84,9 +93,15 @@ def _free_port() -> int:
 
 def _java(libs: Path, log4j: Path, *args: str) -> list[str]:
     return [
-        os.environ.get("JAVA", "java"), "-Xms256m", "-Xmx1g", "-XX:+UseG1GC",
-        "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
-        "-cp", f"{libs}/*", *args,
+        os.environ.get("JAVA", "java"),
+        "-Xms256m",
+        "-Xmx1g",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        f"{libs}/*",
+        *args,
     ]
 
 
@@ -110,7 +125,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: fl
         except ImportError:  # run outside the venv: an open port is the best we can see
             time.sleep(2)
             return
-        except Exception:  # noqa: BLE001 - not up yet; keep polling until the deadline
+        except Exception:
             pass
         time.sleep(0.3)
     raise TimeoutError(f"Kafka did not become ready in {timeout:.0f}s; see {log}")
@@ -156,12 +171,16 @@ def start(timeout: float = 90) -> BrokerHandle:
     cluster_id = _cluster_id()
     subprocess.run(
         _java(libs, log4j, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     out = open(workdir / "stdout.log", "wb")  # noqa: SIM115 - lives as long as the broker
     proc = subprocess.Popen(
         _java(libs, log4j, "kafka.Kafka", str(props)),
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_ready(port, proc, log, timeout)
@@ -196,10 +215,8 @@ def _kill(pid: int, grace: float = 15) -> None:
         if done:
             return
         time.sleep(0.1)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def stop(handle: BrokerHandle) -> None:

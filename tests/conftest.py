@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import broker as broker_harness  # noqa: E402 - tests/ is put on the path just above
+import broker as broker_harness
 
 
 @pytest.fixture(scope="session")
@@ -54,5 +56,5 @@ def make_topic(kafka_bootstrap: str) -> Iterator[Callable[..., str]]:
         for fut in admin.delete_topics(made).values():
             try:
                 fut.result(timeout=30)
-            except Exception as exc:  # noqa: BLE001 - cleanup must not mask the test's result
+            except Exception as exc:
                 print(f"could not delete test topic: {exc}", file=sys.stderr)

@@ -1,0 +1,155 @@
+"""Options and output shared by every CLI command: connection, source, times, JSON."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from app.sources import ClusterSource, EventSource, FileSource
+from kafka_io.decode import ValueFormat
+from kafka_io.event import Event, iso_utc
+from kafka_io.profile import ConnectionProfile
+from kafka_io.rules import EventRules
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out; shown as one line, exit 2."""
+
+
+def add_connection_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("--bootstrap", "-b", required=required, help="HOST:PORT[,HOST:PORT]")
+    group.add_argument(
+        "-X",
+        dest="x_options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="librdkafka property, as with kcat (repeatable): SASL, SSL, ...",
+    )
+    group.add_argument(
+        "--config",
+        "-F",
+        metavar="FILE",
+        help="properties file (kcat -F / Java client.properties format)",
+    )
+    group.add_argument("--registry", metavar="URL", help="Confluent-compatible schema registry")
+    group.add_argument("--registry-auth", metavar="USER:PASSWORD", help="registry basic auth")
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    add_connection_options(parser)
+    parser.add_argument("--topic", "-t", help="topic to read (with --bootstrap)")
+    parser.add_argument("--file", "-f", type=Path, help="event file: Avro container or kcat -J")
+    parser.add_argument(
+        "--format",
+        choices=[f.value for f in ValueFormat],
+        default="auto",
+        help="value format of the topic (default: detected)",
+    )
+    parser.add_argument(
+        "--type-rule", help="where the event type is: key | header:NAME | field:PATH"
+    )
+    parser.add_argument(
+        "--aggregate-rule", help="where the aggregate id is: key | header:NAME | field:PATH"
+    )
+
+
+def profile_from(args: argparse.Namespace) -> ConnectionProfile:
+    return ConnectionProfile.from_args(
+        args.bootstrap, args.x_options, args.config, args.registry, args.registry_auth
+    )
+
+
+def source_from(args: argparse.Namespace) -> tuple[EventSource, str]:
+    """The source and topic the user named; a file may hold several topics."""
+    if args.file is not None:
+        if not args.file.exists():
+            raise UsageError(f"no such file: {args.file}")
+        source: EventSource = FileSource(args.file)
+        topics = source.topic_names()
+        topic = args.topic or (topics[0] if len(topics) == 1 else None)
+        if topic is None:
+            raise UsageError(
+                f"{args.file} holds several topics; pick one with --topic: {', '.join(topics)}"
+            )
+        if topic not in topics:
+            raise UsageError(f"{args.file} has no topic {topic!r}; it has: {', '.join(topics)}")
+        return source, topic
+    if not args.bootstrap and not args.config:
+        raise UsageError("give --bootstrap HOST:PORT --topic T, or --file F")
+    if not args.topic:
+        raise UsageError("give --topic T")
+    rules = EventRules(type_rule=args.type_rule, aggregate_rule=args.aggregate_rule)
+    return ClusterSource(profile_from(args), ValueFormat(args.format), rules), args.topic
+
+
+def parse_time(text: str | None) -> int | None:
+    """ISO 8601 to epoch milliseconds; a time without a zone is taken as UTC."""
+    if text is None:
+        return None
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise UsageError(f"not an ISO 8601 time: {text!r}") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, bytes | bytearray | memoryview):
+        return {"base64": base64.b64encode(bytes(obj)).decode()}
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, set | frozenset | tuple):
+        return list(obj)
+    return str(obj)
+
+
+def dumps(obj: Any, pretty: bool = False) -> str:
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
+    return orjson.dumps(obj, default=_default, option=option).decode()
+
+
+def _text_or_b64(value: bytes | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(value).decode()}
+
+
+def event_json(ev: Event) -> dict[str, Any]:
+    """The JSON form of an event, as ``events --json`` prints it (one per line)."""
+    key: Any = ev.key
+    if isinstance(key, bytes):
+        key = {"base64": base64.b64encode(key).decode()}
+    return {
+        "topic": ev.topic,
+        "partition": ev.partition,
+        "offset": ev.offset,
+        "timestamp": iso_utc(ev.timestamp_ms),
+        "key": key,
+        "type": ev.type,
+        "aggregate": ev.aggregate,
+        "headers": [[name, _text_or_b64(value)] for name, value in ev.headers],
+        "data": ev.data,
+        "schema_id": ev.schema_id,
+        "error": ev.error,
+    }
+
+
+def out(line: str) -> None:
+    sys.stdout.write(line + "\n")

@@ -1,0 +1,308 @@
+"""Bounded reads: a partition from offset A to B, from a timestamp, or a whole topic up to
+the high watermarks seen when the read started.  A read always ends; it never waits for
+new data.  It uses ``assign()`` only, through a read-only consumer (private group id, no
+commits, no offset store), so reading never disturbs the cluster.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from kafka_io.clients import read_only_consumer
+from kafka_io.decode import Decoder
+from kafka_io.errors import KafkaUnavailable
+from kafka_io.event import Event
+from kafka_io.metadata import Cluster, TopicInfo
+from kafka_io.profile import ConnectionProfile
+
+BATCH = 10_000
+
+
+class CancelToken:
+    """Cooperative cancellation, checked by a read between batches."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class PartitionRange:
+    """Offsets [start, end) of one partition to read."""
+
+    partition: int
+    start: int
+    end: int
+
+    @property
+    def total(self) -> int:
+        return max(0, self.end - self.start)
+
+
+@dataclass
+class ReadProgress:
+    """Per-partition progress: records read and records expected, plus a status line."""
+
+    topic: str
+    read: dict[int, int] = field(default_factory=dict)
+    total: dict[int, int] = field(default_factory=dict)
+    status: str = ""
+
+    @property
+    def done(self) -> int:
+        return sum(self.read.values())
+
+    @property
+    def expected(self) -> int:
+        return sum(self.total.values())
+
+
+@dataclass
+class ReadStats:
+    """What a read did, for the caller and for tests (partitions it assigned)."""
+
+    assigned: list[int] = field(default_factory=list)
+    events: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[ReadProgress], None]
+
+
+def plan_ranges(
+    topic: TopicInfo,
+    partitions: Iterable[int] | None = None,
+    start_offset: int | None = None,
+    end_offset: int | None = None,
+) -> list[PartitionRange]:
+    """Ranges from the watermarks, optionally clipped to [start_offset, end_offset)."""
+    wanted = set(partitions) if partitions is not None else None
+    ranges = []
+    for p in topic.partitions:
+        if wanted is not None and p.partition not in wanted:
+            continue
+        start = p.low if start_offset is None else max(p.low, start_offset)
+        end = p.high if end_offset is None else min(p.high, end_offset)
+        ranges.append(PartitionRange(p.partition, start, max(start, end)))
+    return ranges
+
+
+def offsets_for_time(
+    profile: ConnectionProfile,
+    topic: str,
+    partitions: Iterable[int],
+    timestamp_ms: int,
+    timeout: float = 10.0,
+) -> dict[int, int | None]:
+    """First offset whose timestamp is >= ``timestamp_ms`` per partition (None: no such)."""
+    consumer = read_only_consumer(profile)
+    try:
+        tps = [TopicPartition(topic, p, timestamp_ms) for p in partitions]
+        found = consumer.offsets_for_times(tps, timeout=timeout)
+    except KafkaException as exc:
+        raise KafkaUnavailable(f"offsets_for_times failed on {topic}: {exc}") from exc
+    finally:
+        consumer.close()
+    return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in found}
+
+
+def clip_to_times(
+    profile: ConnectionProfile,
+    topic: str,
+    ranges: list[PartitionRange],
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+) -> list[PartitionRange]:
+    """Narrow ranges to records with from_ms <= timestamp <= to_ms (by offsets_for_times)."""
+    parts = [r.partition for r in ranges]
+    starts = offsets_for_time(profile, topic, parts, from_ms) if from_ms is not None else {}
+    ends = offsets_for_time(profile, topic, parts, to_ms + 1) if to_ms is not None else {}
+    out = []
+    for r in ranges:
+        start, end = r.start, r.end
+        if from_ms is not None:
+            found = starts.get(r.partition)
+            start = r.end if found is None else max(start, found)
+        if to_ms is not None:
+            found = ends.get(r.partition)
+            end = r.end if found is None else min(end, found)
+        out.append(PartitionRange(r.partition, start, max(start, end)))
+    return out
+
+
+class TopicReader:
+    """Reads ranges of one topic into Events, in batches, with progress and cancel.
+
+    One reader owns one consumer; use it from one thread (librdkafka handles are not
+    shared across threads).
+    """
+
+    def __init__(
+        self,
+        profile: ConnectionProfile,
+        topic: str,
+        decoder: Decoder,
+        *,
+        batch_size: int = BATCH,
+        stall_timeout: float = 30.0,
+    ) -> None:
+        self.profile = profile
+        self.topic = topic
+        self.decoder = decoder
+        self.batch_size = batch_size
+        self.stall_timeout = stall_timeout
+        self.stats = ReadStats()
+
+    def read(
+        self,
+        ranges: list[PartitionRange],
+        cancel: CancelToken | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Iterator[list[Event]]:
+        """Yield batches of Events until every range is read (or cancelled)."""
+        todo = {r.partition: r for r in ranges if r.total > 0}
+        progress = ReadProgress(
+            self.topic,
+            read={r.partition: 0 for r in ranges},
+            total={r.partition: r.total for r in ranges},
+        )
+        self.stats = ReadStats(assigned=sorted(todo))
+        started = time.monotonic()
+        if not todo:
+            if on_progress:
+                on_progress(progress)
+            return
+        consumer = read_only_consumer(self.profile)
+        try:
+            consumer.assign([TopicPartition(self.topic, p, r.start) for p, r in todo.items()])
+            yield from self._loop(consumer, todo, progress, cancel, on_progress)
+        finally:
+            consumer.close()
+            self.stats.seconds = time.monotonic() - started
+
+    def _loop(
+        self,
+        consumer: Consumer,
+        todo: dict[int, PartitionRange],
+        progress: ReadProgress,
+        cancel: CancelToken | None,
+        on_progress: ProgressCallback | None,
+    ) -> Iterator[list[Event]]:
+        ends = {p: r.end for p, r in todo.items()}
+        last_data = time.monotonic()
+        while todo:
+            if cancel is not None and cancel.cancelled:
+                self.stats.cancelled = True
+                return
+            msgs = consumer.consume(num_messages=self.batch_size, timeout=0.2)
+            good = [m for m in msgs if m.error() is None]
+            if len(good) != len(msgs):
+                self._note_errors(msgs, progress, on_progress)
+            if not good:
+                # Gaps (compaction, transaction markers) can leave the last offsets
+                # unreachable: a partition whose position passed its end is done.
+                self._finish_by_position(consumer, todo)
+                if time.monotonic() - last_data > self.stall_timeout and todo:
+                    progress.status = f"no data for {self.stall_timeout:.0f}s; still retrying"
+                    if on_progress:
+                        on_progress(progress)
+                    last_data = time.monotonic()
+                continue
+            last_data = time.monotonic()
+            if progress.status:
+                progress.status = ""
+            events = self.decoder.decode_messages(good)
+            batch: list[Event] = []
+            read = progress.read
+            for ev in events:
+                p = ev.partition
+                if ev.offset < ends.get(p, -1):
+                    batch.append(ev)
+                    read[p] += 1
+                    if ev.offset + 1 >= ends[p]:
+                        self._done(consumer, todo, p)
+                elif p in todo:
+                    self._done(consumer, todo, p)
+            self.stats.events += len(batch)
+            if on_progress:
+                on_progress(progress)
+            if batch:
+                yield batch
+
+    def _done(self, consumer: Consumer, todo: dict[int, PartitionRange], p: int) -> None:
+        if todo.pop(p, None) is not None:
+            consumer.pause([TopicPartition(self.topic, p)])
+
+    def _finish_by_position(self, consumer: Consumer, todo: dict[int, PartitionRange]) -> None:
+        positions = consumer.position([TopicPartition(self.topic, p) for p in todo])
+        for tp in positions:
+            if tp.offset >= 0 and tp.offset >= todo[tp.partition].end:
+                self._done(consumer, todo, tp.partition)
+
+    def _note_errors(
+        self, msgs: list, progress: ReadProgress, on_progress: ProgressCallback | None
+    ) -> None:
+        for m in msgs:
+            err = m.error()
+            if err is None or err.code() == KafkaError._PARTITION_EOF:
+                continue
+            text = f"{err.str()} (retrying)" if err.retriable() or _is_transport(err) else err.str()
+            progress.status = text
+            self.stats.errors.append(text)
+            if err.fatal() or err.code() in (
+                KafkaError.UNKNOWN_TOPIC_OR_PART,
+                KafkaError.TOPIC_AUTHORIZATION_FAILED,
+            ):
+                raise KafkaUnavailable(f"reading {self.topic} failed: {err.str()}")
+        if on_progress:
+            on_progress(progress)
+
+
+def _is_transport(err: KafkaError) -> bool:
+    return err.code() in (KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN)
+
+
+def read_topic(
+    profile: ConnectionProfile,
+    topic: str,
+    decoder: Decoder,
+    *,
+    partitions: Iterable[int] | None = None,
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+    cancel: CancelToken | None = None,
+    on_progress: ProgressCallback | None = None,
+    cluster: Cluster | None = None,
+) -> Iterator[list[Event]]:
+    """Read a topic (or some partitions) up to the watermarks seen now, optionally by time."""
+    info = (cluster or Cluster(profile)).topic(topic)
+    ranges = plan_ranges(info, partitions)
+    if from_ms is not None or to_ms is not None:
+        ranges = clip_to_times(profile, topic, ranges, from_ms, to_ms)
+    yield from TopicReader(profile, topic, decoder).read(ranges, cancel, on_progress)
+
+
+__all__ = [
+    "CancelToken",
+    "PartitionRange",
+    "ReadProgress",
+    "ReadStats",
+    "TopicReader",
+    "clip_to_times",
+    "offsets_for_time",
+    "plan_ranges",
+    "read_topic",
+]
