@@ -124,7 +124,17 @@ class ConnectionProfile:
         even with assign(); these settings (and never calling commit) keep every
         real group's offsets untouched.
         """
-        conf = self.client_config()
+        conf: dict[str, Any] = {
+            # librdkafka's default backoff (1000 ms) stalls bounded reads between fetches.
+            "fetch.queue.backoff.ms": 10,
+            # The defaults buffer up to 64 MB per partition: a 12-partition topic could
+            # hold most of a gigabyte in the fetch queues. These keep reads as fast and
+            # memory bounded.  The user's own properties may still change them.
+            "queued.min.messages": 10000,
+            "queued.max.messages.kbytes": 8192,
+        }
+        conf.update(self.client_config())
+        # The read-only guarantees come last: no property can turn them off.
         conf.update(
             {
                 "group.id": f"event-explorer-{secrets.token_hex(6)}",
@@ -132,9 +142,6 @@ class ConnectionProfile:
                 "enable.auto.offset.store": False,
                 "enable.partition.eof": False,
                 "auto.offset.reset": "earliest",
-                # librdkafka's default (1000 ms) stalls bounded reads between fetches.
-                "fetch.queue.backoff.ms": 10,
-                "queued.min.messages": 100000,
             }
         )
         conf.update(overrides)
