@@ -25,7 +25,7 @@ from kafka_io.eventfile import write_event_file
 from kafka_io.metadata import Cluster
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("topics", help="list the topics of a cluster")
     add_connection_options(p)
     p.add_argument("--internal", action="store_true", help="include __internal topics")

@@ -17,7 +17,7 @@ from kafka_io.event import Event
 from kafka_io.reader import PartitionRange, TopicReader, offsets_for_time
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("state", help="an aggregate's state at a position, by a fold")
     add_source_options(p)
     p.add_argument("--aggregate", "-a", required=True, help="the aggregate id")

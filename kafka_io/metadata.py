@@ -87,7 +87,7 @@ class Cluster:
             ) from exc
 
     def cluster_id(self) -> str | None:
-        return self._metadata().cluster_id  # type: ignore[no-any-return]
+        return self._metadata().cluster_id
 
     def topic_names(self, include_internal: bool = False) -> list[str]:
         md = self._metadata()

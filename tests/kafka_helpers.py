@@ -35,7 +35,7 @@ def produce(
     delivered: list[tuple[int, int]] = []
     errors: list[str] = []
 
-    def on_delivery(err, msg) -> None:  # type: ignore[no-untyped-def]
+    def on_delivery(err, msg) -> None:
         if err is not None:
             errors.append(str(err))
         else:

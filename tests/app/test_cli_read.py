@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka_helpers import Rec, produce
@@ -37,11 +38,11 @@ def _records(n: int) -> list[Rec]:
     ]
 
 
-def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:  # type: ignore[type-arg]
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
 
 
-def test_topics_json(kafka_bootstrap: str, make_topic: Callable[..., str], capsys) -> None:  # type: ignore[no-untyped-def]
+def test_topics_json(kafka_bootstrap: str, make_topic: Callable[..., str], capsys) -> None:
     topic = make_topic(4)
     produce(kafka_bootstrap, topic, _records(20))
     assert main(["topics", "--bootstrap", kafka_bootstrap, "--json"]) == 0
@@ -52,7 +53,7 @@ def test_topics_json(kafka_bootstrap: str, make_topic: Callable[..., str], capsy
 
 def test_events_json_filters_and_keys(
     kafka_bootstrap: str, make_topic: Callable[..., str], capsys
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     topic = make_topic(3)
     produce(kafka_bootstrap, topic, _records(90))
     args = ["events", "-b", kafka_bootstrap, "-t", topic, "--json"]
@@ -101,7 +102,7 @@ def test_export_then_file_is_byte_exact(
     kafka_bootstrap: str,
     make_topic: Callable[..., str],
     tmp_path: Path,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys,
 ) -> None:
     topic = make_topic(2)
     recs = [*_records(40), Rec(None, key=b"acc-1"), Rec(b"\xff\x00broken", key=b"\x00\x01")]
@@ -111,14 +112,14 @@ def test_export_then_file_is_byte_exact(
     capsys.readouterr()
     from confluent_kafka import Consumer, TopicPartition
 
-    raw = {}
+    raw: dict[tuple[int, int], tuple[Any, Any, int, list[Any]]] = {}
     c = Consumer(
         {"bootstrap.servers": kafka_bootstrap, "group.id": "unused", "enable.auto.commit": False}
     )
     c.assign([TopicPartition(topic, p, 0) for p in range(2)])
     while len(raw) < len(recs):
         for m in c.consume(100, timeout=2):
-            raw[(m.partition(), m.offset())] = (
+            raw[(int(m.partition() or 0), int(m.offset() or 0))] = (
                 m.key(),
                 m.value(),
                 m.timestamp()[1],

@@ -76,7 +76,7 @@ def _expected(events: list[tuple[str, str, int, int]], acc: str, upto_ms: int) -
 
 
 @pytest.fixture
-def bank(kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path):  # type: ignore[no-untyped-def]
+def bank(kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path):
     topic = make_topic(4, prefix="bank-accounts")
     events = _bank_events(200)
     _produce(kafka_bootstrap, topic, events)
@@ -85,7 +85,7 @@ def bank(kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path): 
     return topic, events, folds
 
 
-def _state(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _state(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
     code = main(["state", *argv, "--json"])
     captured = capsys.readouterr()
     return code, json.loads(captured.out) if captured.out.strip() else {}
@@ -94,7 +94,7 @@ def _state(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]: 
 def test_state_at_timestamp_and_offset_match_an_independent_fold(
     kafka_bootstrap: str,
     bank,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys,
 ) -> None:
     topic, events, folds = bank
     src = ["-b", kafka_bootstrap, "-t", topic, "--folds", str(folds), "--fold", "balance"]
@@ -125,7 +125,7 @@ def test_state_from_an_exported_file_equals_the_cluster(
     kafka_bootstrap: str,
     bank,
     capsys,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     topic, events, folds = bank
     exported = tmp_path / "bank.avro"
@@ -142,7 +142,7 @@ def test_state_from_an_exported_file_equals_the_cluster(
 def test_a_failing_fold_exits_non_zero_naming_the_event(
     kafka_bootstrap: str,
     bank,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys,
 ) -> None:
     topic, events, folds = bank
     # acc-? with amount 13: find the account whose event has it.
@@ -157,7 +157,7 @@ def test_a_failing_fold_exits_non_zero_naming_the_event(
     assert doc["error"]["event"]["partition"] == partition_for_key(acc.encode(), 4)
 
 
-def test_folds_lists_sources(bank, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_folds_lists_sources(bank, capsys) -> None:
     _topic, _events, folds = bank
     assert main(["folds", "--folds", str(folds), "--json"]) == 0
     rows = {r["name"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
