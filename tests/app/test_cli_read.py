@@ -112,7 +112,7 @@ def test_export_then_file_is_byte_exact(
     capsys.readouterr()
     from confluent_kafka import Consumer, TopicPartition
 
-    raw: dict[tuple[int, int], tuple[Any, Any, int, list[Any]]] = {}
+    raw: dict[tuple[int, int], tuple[Any, ...]] = {}
     c = Consumer(
         {"bootstrap.servers": kafka_bootstrap, "group.id": "unused", "enable.auto.commit": False}
     )
