@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from kafka_io.clients import read_only_consumer
 from kafka_io.decode import Decoder
@@ -21,6 +23,9 @@ from kafka_io.metadata import Cluster, TopicInfo
 from kafka_io.profile import ConnectionProfile
 
 BATCH = 10_000
+_PARTITION = itemgetter(1)  # Event.partition, read at C speed
+_OFFSET = itemgetter(2)  # Event.offset
+_MESSAGE_ERROR = Message.error
 
 
 class CancelToken:
@@ -208,10 +213,10 @@ class TopicReader:
                 self.stats.cancelled = True
                 return
             msgs = consumer.consume(num_messages=self.batch_size, timeout=0.2)
-            good = [m for m in msgs if m.error() is None]
-            if len(good) != len(msgs):
+            if any(map(_MESSAGE_ERROR, msgs)):
                 self._note_errors(msgs, progress, on_progress)
-            if not good:
+                msgs = [m for m in msgs if m.error() is None]
+            if not msgs:
                 # Gaps (compaction, transaction markers) can leave the last offsets
                 # unreachable: a partition whose position passed its end is done.
                 self._finish_by_position(consumer, todo)
@@ -224,23 +229,36 @@ class TopicReader:
             last_data = time.monotonic()
             if progress.status:
                 progress.status = ""
-            events = self.decoder.decode_messages(good)
-            batch: list[Event] = []
-            read = progress.read
-            for ev in events:
-                p = ev.partition
-                if ev.offset < ends.get(p, -1):
-                    batch.append(ev)
-                    read[p] += 1
-                    if ev.offset + 1 >= ends[p]:
-                        self._done(consumer, todo, p)
-                elif p in todo:
-                    self._done(consumer, todo, p)
+            batch = self._within_ends(consumer, todo, ends, self.decoder.decode_messages(msgs))
+            for p, count in Counter(map(_PARTITION, batch)).items():
+                progress.read[p] += count
             self.stats.events += len(batch)
             if on_progress:
                 on_progress(progress)
             if batch:
                 yield batch
+
+    def _within_ends(
+        self,
+        consumer: Consumer,
+        todo: dict[int, PartitionRange],
+        ends: dict[int, int],
+        events: list[Event],
+    ) -> list[Event]:
+        """Drop events past their partition's end and retire partitions that reached it.
+
+        The per-event work is C-level (map/zip over the NamedTuples): offsets ascend
+        within a partition, so the last offset seen per partition is its maximum.
+        """
+        last = dict(zip(map(_PARTITION, events), map(_OFFSET, events), strict=True))
+        reached = [p for p, off in last.items() if off + 1 >= ends.get(p, 0)]
+        if not reached:
+            return events
+        if any(last[p] >= ends.get(p, 0) for p in reached):
+            events = [ev for ev in events if ev.offset < ends.get(ev.partition, 0)]
+        for p in reached:
+            self._done(consumer, todo, p)
+        return events
 
     def _done(self, consumer: Consumer, todo: dict[int, PartitionRange], p: int) -> None:
         if todo.pop(p, None) is not None:
