@@ -20,6 +20,7 @@ from app.cli_common import (
 from app.index import TopicIndex
 from app.query import Query, run_query
 from app.sources import ClusterSource, EventSource
+from app.topic_cache import open_topic
 from kafka_io.event import iso_utc
 from kafka_io.eventfile import write_event_file
 from kafka_io.metadata import Cluster
@@ -41,6 +42,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", help="text in key or value")
     p.add_argument("--limit", type=int, help="print at most N events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--no-cache", action="store_true", help="do not use or update the persisted index"
+    )
     p.set_defaults(func=run_events)
 
     p = sub.add_parser("export", help="export a topic to a self-contained Avro event file")
@@ -81,16 +85,12 @@ def run_topics(args: argparse.Namespace) -> int:
 def run_events(args: argparse.Namespace) -> int:
     source, topic = source_from(args)
     since, until = parse_time(args.since), parse_time(args.until)
-    partitions = source.partitions_for_aggregate(topic, args.aggregate) if args.aggregate else None
-    index = _read_index(source, topic, partitions, since, until)
-    if partitions is not None and index.aggregate_id(args.aggregate) is None:
-        # Not where the Java partitioner puts it: the producer used another partitioner.
-        print(
-            f"{args.aggregate!r} is not in partition {partitions[0]} (where murmur2 puts "
-            "its key); reading every partition",
-            file=sys.stderr,
-        )
-        index = _read_index(source, topic, None, since, until)
+    whole_topic = not (args.aggregate or since is not None or until is not None)
+    if isinstance(source, ClusterSource) and whole_topic and not args.no_cache:
+        # The whole topic: through the persisted index, so a rerun reads only what is new.
+        index = open_topic(source, topic).index
+    else:
+        index = _aggregate_or_window(source, topic, args.aggregate, since, until)
     query = Query(
         aggregate=args.aggregate,
         types=frozenset(args.types) if args.types else None,
@@ -112,6 +112,22 @@ def run_events(args: argparse.Namespace) -> int:
                 f"{ev.aggregate or '-'}  {ev.type}{mark}"
             )
     return 0
+
+
+def _aggregate_or_window(
+    source: EventSource, topic: str, aggregate: str | None, since: int | None, until: int | None
+) -> TopicIndex:
+    partitions = source.partitions_for_aggregate(topic, aggregate) if aggregate else None
+    index = _read_index(source, topic, partitions, since, until)
+    if partitions is not None and index.aggregate_id(aggregate or "") is None:
+        # Not where the Java partitioner puts it: the producer used another partitioner.
+        print(
+            f"{aggregate!r} is not in partition {partitions[0]} (where murmur2 puts "
+            "its key); reading every partition",
+            file=sys.stderr,
+        )
+        index = _read_index(source, topic, None, since, until)
+    return index
 
 
 def _read_index(

@@ -58,3 +58,15 @@ def make_topic(kafka_bootstrap: str) -> Iterator[Callable[..., str]]:
                 fut.result(timeout=30)
             except Exception as exc:
                 print(f"could not delete test topic: {exc}", file=sys.stderr)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Persisted indexes of test runs go to a temp folder, never the user's cache."""
+    old = os.environ.get("EVENT_EXPLORER_CACHE_DIR")
+    os.environ["EVENT_EXPLORER_CACHE_DIR"] = str(tmp_path_factory.mktemp("index-cache"))
+    yield
+    if old is None:
+        os.environ.pop("EVENT_EXPLORER_CACHE_DIR", None)
+    else:
+        os.environ["EVENT_EXPLORER_CACHE_DIR"] = old
