@@ -1,0 +1,217 @@
+"""Where an event's type and aggregate come from: the key, a header, or a payload field.
+
+Rule strings are what a user types in a dialog or on the command line:
+
+* ``key`` - the record key (text; a binary key as lowercase hex);
+* ``header:NAME`` - the last header called NAME (Kafka allows repeats);
+* ``field:dotted.path`` - a field of the decoded value (list items by index).
+
+With no rule the defaults below cover the common conventions (CloudEvents headers,
+``eventType``/``aggregateId`` envelopes, Avro record names).  An explicit rule is
+taken literally: when it finds nothing the event is ``unknown`` rather than falling
+back to a guess, so a typo in a rule shows up instead of hiding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+RuleKind = Literal["key", "header", "field"]
+HeaderList = Sequence[tuple[str, bytes | None]]
+
+TYPE_HEADERS = ("eventType", "event_type", "type", "ce_type")
+TYPE_FIELDS = ("eventType", "event_type", "type")
+AGGREGATE_HEADERS = ("aggregateId",)
+AGGREGATE_FIELDS = ("aggregateId", "aggregate_id")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One parsed rule string."""
+
+    kind: RuleKind
+    name: str = ""  # the header name, or the dotted field path as typed
+    path: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Rule:
+        spec = text.strip()
+        if spec == "key":
+            return cls("key")
+        prefix, sep, rest = spec.partition(":")
+        if sep and prefix == "header":
+            if not rest:
+                raise ValueError(f"rule {text!r}: header rule needs a name, e.g. header:eventType")
+            return cls("header", rest)
+        if sep and prefix == "field":
+            path = tuple(rest.split("."))
+            if not rest or any(not part for part in path):
+                raise ValueError(
+                    f"rule {text!r}: field rule needs a dotted path, e.g. field:payload.orderId"
+                )
+            return cls("field", rest, path)
+        raise ValueError(f"rule {text!r}: expected 'key', 'header:NAME' or 'field:dotted.path'")
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "key" else f"{self.kind}:{self.name}"
+
+    def extract(self, key: str | bytes | None, headers: HeaderList, data: Any) -> str | None:
+        if self.kind == "key":
+            return key_text(key)
+        if self.kind == "header":
+            return header_text(headers, self.name)
+        return as_text(field_at(data, self.path))
+
+
+def key_text(key: str | bytes | None) -> str | None:
+    """A key as text: UTF-8 keys arrive as str already, binary keys become hex."""
+    if key is None or isinstance(key, str):
+        return key
+    return key.hex()
+
+
+def header_text(headers: HeaderList, name: str) -> str | None:
+    for hname, hvalue in reversed(headers):
+        if hname == name:
+            return None if hvalue is None else hvalue.decode("utf-8", "replace")
+    return None
+
+
+def field_at(data: Any, path: Sequence[str]) -> Any:
+    node = data
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def as_text(value: Any) -> str | None:
+    """Scalars only: a nested object is not a usable type or aggregate name."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return None
+
+
+def default_type(headers: HeaderList, data: Any, record_name: str | None) -> str | None:
+    if headers:
+        for name in TYPE_HEADERS:
+            found = header_text(headers, name)
+            if found:
+                return found
+    if isinstance(data, dict):
+        for name in TYPE_FIELDS:
+            found = as_text(data.get(name))
+            if found:
+                return found
+    return record_name
+
+
+def default_aggregate(key: str | bytes | None, headers: HeaderList, data: Any) -> str | None:
+    if isinstance(key, str) and key:
+        return key
+    if headers:
+        for name in AGGREGATE_HEADERS:
+            found = header_text(headers, name)
+            if found:
+                return found
+    if isinstance(data, dict):
+        for name in AGGREGATE_FIELDS:
+            found = as_text(data.get(name))
+            if found:
+                return found
+    # A binary key still identifies the aggregate; hex is its readable, stable name.
+    return key.hex() if isinstance(key, bytes) and key else None
+
+
+@dataclass(frozen=True)
+class EventRules:
+    """How to find one topic's event type and aggregate id (None = the defaults)."""
+
+    type_rule: str | None = None
+    aggregate_rule: str | None = None
+    _type: Rule | None = field(init=False, repr=False, compare=False, default=None)
+    _aggregate: Rule | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        # Parsed once here so a bad rule fails where it is configured, not per record.
+        if self.type_rule is not None:
+            object.__setattr__(self, "_type", Rule.parse(self.type_rule))
+        if self.aggregate_rule is not None:
+            object.__setattr__(self, "_aggregate", Rule.parse(self.aggregate_rule))
+
+    @property
+    def is_default(self) -> bool:
+        return self._type is None and self._aggregate is None
+
+    def type_of(
+        self,
+        key: str | bytes | None,
+        headers: HeaderList,
+        data: Any,
+        record_name: str | None = None,
+    ) -> str | None:
+        """The event type, or None when nothing names it (the caller picks a fallback)."""
+        rule = self._type
+        if rule is None:
+            return default_type(headers, data, record_name)
+        return rule.extract(key, headers, data)
+
+    def aggregate_of(self, key: str | bytes | None, headers: HeaderList, data: Any) -> str | None:
+        rule = self._aggregate
+        if rule is None:
+            return default_aggregate(key, headers, data)
+        return rule.extract(key, headers, data)
+
+    def merged_over(self, base: EventRules) -> EventRules:
+        """These rules, with anything left unset taken from ``base``."""
+        return EventRules(
+            self.type_rule if self.type_rule is not None else base.type_rule,
+            self.aggregate_rule if self.aggregate_rule is not None else base.aggregate_rule,
+        )
+
+
+DEFAULT_RULES = EventRules()
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Per-topic rules: topic glob -> EventRules, over a default for every other topic.
+
+    An exact topic name wins over globs; among globs the first one given wins.  An
+    override that leaves a rule unset inherits it from ``default``.
+    """
+
+    overrides: Mapping[str, EventRules] = field(default_factory=dict)
+    default: EventRules = DEFAULT_RULES
+    _cache: dict[str, EventRules] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def for_topic(self, topic: str) -> EventRules:
+        found = self._cache.get(topic)
+        if found is None:
+            found = self._lookup(topic)
+            self._cache[topic] = found
+        return found
+
+    def _lookup(self, topic: str) -> EventRules:
+        exact = self.overrides.get(topic)
+        if exact is not None:
+            return exact.merged_over(self.default)
+        for pattern, rules in self.overrides.items():
+            if fnmatchcase(topic, pattern):
+                return rules.merged_over(self.default)
+        return self.default
