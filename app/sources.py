@@ -18,6 +18,8 @@ from kafka_io.metadata import Cluster
 from kafka_io.murmur2 import partition_for_key
 from kafka_io.profile import ConnectionProfile
 from kafka_io.reader import CancelToken, ProgressCallback, ReadProgress, read_topic
+from kafka_io.registry import Registry
+from kafka_io.registry import make_registry as registry_client
 from kafka_io.rules import EventRules
 
 
@@ -52,14 +54,9 @@ class EventSource(Protocol):
     def decoder(self) -> Decoder: ...
 
 
-def make_registry(profile: ConnectionProfile):  # type: ignore[no-untyped-def]
-    conf = profile.registry_config()
-    if conf is None:
-        return None
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-
-    # new_client() also understands mock:// URLs (an in-process registry, used in tests).
-    return SchemaRegistryClient.new_client(conf)
+def make_registry(profile: ConnectionProfile) -> Registry | None:
+    """The profile's schema registry client, if it names one."""
+    return registry_client(profile.registry_config())
 
 
 @dataclass
