@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app import cli_read, cli_state
+from app import cli_lag, cli_read, cli_state
 from app.cli_common import UsageError, add_connection_options
 from kafka_io.errors import KafkaIOError
 from kafka_io.profile import ProfileError
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_read.add_parsers(sub)
     cli_state.add_parsers(sub)
+    cli_lag.add_lag_parser(sub)
     return parser
 
 

@@ -15,6 +15,9 @@ from confluent_kafka.admin import AdminClient
 from kafka_io.profile import ConnectionProfile
 
 LIBRDKAFKA_LOG = logging.getLogger("kafka_io.librdkafka")
+# A library leaves logging to the application; without a handler Python would print
+# librdkafka's connection chatter to stderr through its last-resort handler.
+LIBRDKAFKA_LOG.addHandler(logging.NullHandler())
 
 
 def admin_client(profile: ConnectionProfile, **overrides: Any) -> AdminClient:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
 # librdkafka reports "no commit" as OFFSET_INVALID (-1001); any negative offset means none.
-_NO_OFFSET = 0
+_MIN_OFFSET = 0
 _POLL_S = 0.05
 _CONNECTION_ERRORS = {
     KafkaError._TRANSPORT,
@@ -171,10 +171,7 @@ class LagSampler:
             sample = LagSample(time_ms=_now_ms(), error=f"{type(exc).__name__}: {exc}")
         else:
             self._down = False
-        elapsed = time.monotonic() - started
-        return LagSample(
-            sample.time_ms, sample.groups, sample.watermarks, sample.error, elapsed, sample.warnings
-        )
+        return replace(sample, elapsed_s=time.monotonic() - started)
 
     def run(
         self,
@@ -351,7 +348,7 @@ class _GroupView:
                     key = (tp.topic, tp.partition)
                     if tp.error is not None:
                         view.errors[key] = _describe(tp.error)
-                    view.committed[key] = tp.offset if tp.offset >= _NO_OFFSET else None
+                    view.committed[key] = tp.offset if tp.offset >= _MIN_OFFSET else None
         view.error = "; ".join(problems) or None
         return view
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -63,6 +63,17 @@ class SteadyProducer(threading.Thread):
         self.join(30)
 
 
+@pytest.fixture
+def cleanup_groups(kafka_bootstrap: str) -> Iterator[list[str]]:
+    """Groups a test creates, deleted afterwards so the shared broker stays tidy."""
+    made: list[str] = []
+    yield made
+    if made:
+        admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+        for future in admin.delete_consumer_groups(made, request_timeout=10).values():
+            future.exception(timeout=15)  # a group that never came to be is fine
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -92,10 +103,11 @@ def consume(
 
 
 def test_lag_rises_stops_and_catches_up(
-    kafka_bootstrap: str, make_topic: Callable[..., str]
+    kafka_bootstrap: str, make_topic: Callable[..., str], cleanup_groups: list[str]
 ) -> None:
     topic = make_topic(partitions=3)
     group = f"lag-accept-{uuid.uuid4().hex[:8]}"
+    cleanup_groups.append(group)
     samples: list[LagSample] = []
     sampler = LagSampler(ConnectionProfile(kafka_bootstrap), groups=[group], topics=[topic])
     stop_sampling = threading.Event()
@@ -214,11 +226,12 @@ def _fill(bootstrap: str, topic: str, partitions: int, per_partition: int) -> No
 
 
 def test_sampling_never_joins_or_commits(
-    kafka_bootstrap: str, make_topic: Callable[..., str]
+    kafka_bootstrap: str, make_topic: Callable[..., str], cleanup_groups: list[str]
 ) -> None:
     topic = make_topic(partitions=2)
     _fill(kafka_bootstrap, topic, 2, 10)
     group = _committed_group(kafka_bootstrap, topic, {0: 3, 1: 7})
+    cleanup_groups.append(group)
     sampler = LagSampler(ConnectionProfile(kafka_bootstrap))  # every group
     for _ in range(3):
         sample = sampler.sample()

@@ -1,0 +1,168 @@
+"""The rate panel: live events/s per topic, stacked bars by type, click-to-jump."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QPalette
+from pytestqt.qtbot import QtBot
+
+from app.lag_model import OTHER_TYPES, LagHistory, count_events
+from kafka_io.lag import LagSample
+from widgets.rate_chart import MAX_TYPES, RateChart
+
+SHOTS = Path("/tmp/ee-shots")
+START_MS = 1_700_000_000_000 // 3_600_000 * 3_600_000  # on the hour
+TYPES = [
+    "OrderPlaced", "PaymentCaptured", "OrderShipped", "OrderDelivered", "ItemAdded",
+    "ItemRemoved", "AddressChanged", "OrderCancelled", "RefundIssued", "CouponApplied",
+    "InvoiceSent", "ReviewPosted",
+]  # fmt: skip
+
+
+def event_columns(hours: float = 3) -> tuple[np.ndarray, np.ndarray]:
+    """A day-shaped workload: a busy stretch mid-way, types with very different shares."""
+    rng = np.random.default_rng(11)
+    n = 40_000
+    span = int(hours * 3_600_000)
+    ts = START_MS + np.sort(
+        np.concatenate(
+            [rng.integers(0, span, n // 2), (rng.normal(0.55, 0.08, n // 2) * span).astype(int)]
+        ).clip(0, span - 1)
+    )
+    weights = np.array([30, 25, 15, 10, 8, 5, 3, 2, 1, 0.5, 0.3, 0.2])
+    ids = rng.choice(len(TYPES), n, p=weights / weights.sum())
+    return ts, ids
+
+
+def live_history() -> LagHistory:
+    history = LagHistory()
+    rates = {"orders": 120, "payments": 45, "notifications": 200}
+    for i in range(60):
+        marks = {(topic, p): i * 5 * r // 2 for topic, r in rates.items() for p in range(2)}
+        history.add(LagSample(START_MS + i * 5000, (), marks))
+    return history
+
+
+@pytest.fixture
+def chart(qtbot: QtBot) -> RateChart:
+    widget = RateChart(refresh_ms=20)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 650)
+    widget.show()
+    return widget
+
+
+def test_live_rates_per_topic(qtbot: QtBot, chart: RateChart) -> None:
+    history = live_history()
+    chart.set_history(history)
+    qtbot.waitUntil(lambda: len(chart.rate_curves) == 3, timeout=3000)
+    expected = {s.name: s for s in history.topic_rates()}
+    for topic, curve in chart.rate_curves.items():
+        x, y = curve.getData()
+        np.testing.assert_allclose(x, expected[topic].times)
+        np.testing.assert_allclose(y, expected[topic].values)
+    _, orders = chart.rate_curves["orders"].getData()
+    np.testing.assert_allclose(orders[1:], 120.0)
+
+
+def test_stacked_bars_hold_the_counts_per_type(chart: RateChart) -> None:
+    ts, ids = event_columns()
+    chart.set_events(ts, ids, TYPES)
+    full = count_events(ts, ids, TYPES, "minute")
+    shown = chart.counts
+    assert shown is not None
+    assert len(chart.bars) == MAX_TYPES + 1 and shown.type_names[-1] == OTHER_TYPES
+    np.testing.assert_array_equal(shown.totals, full.totals)
+    assert shown.totals.sum() == ts.size
+    bottom = np.zeros(len(shown))
+    for k, bars in enumerate(chart.bars):
+        np.testing.assert_allclose(bars.opts["y0"], bottom)
+        np.testing.assert_allclose(bars.opts["height"], shown.counts[:, k])
+        bottom += bars.opts["height"]
+    # The most frequent type is at the bottom of each stack.
+    assert shown.type_names[0] == "OrderPlaced"
+    np.testing.assert_allclose(chart.bars[0].opts["x0"] * 1000 // 60_000 * 60_000, full.starts_ms)
+
+
+def test_hour_buckets(qtbot: QtBot, chart: RateChart) -> None:
+    ts, ids = event_columns()
+    chart.set_events(ts, ids, TYPES)
+    with qtbot.waitSignal(chart.bucketChanged) as blocker:
+        chart.set_bucket("hour")
+    assert blocker.args == ["hour"]
+    shown = chart.counts
+    assert shown is not None and shown.width_ms == 3_600_000 and len(shown) == 3
+    np.testing.assert_array_equal(shown.totals, count_events(ts, ids, TYPES, "hour").totals)
+    assert "hour" in chart.history.getPlotItem().getAxis("left").labelText
+
+
+def _viewport_point(chart: RateChart, x_s: float, y: float) -> QPoint:
+    view = chart.history.getPlotItem().getViewBox()
+    scene = view.mapViewToScene(QPointF(x_s, y))
+    return chart.history.mapFromScene(scene)
+
+
+def test_clicking_a_bar_emits_its_time_range(qtbot: QtBot, chart: RateChart) -> None:
+    ts, ids = event_columns()
+    chart.set_bucket("hour")
+    chart.set_events(ts, ids, TYPES)
+    qtbot.wait(50)  # let the view settle on its range
+    shown = chart.counts
+    assert shown is not None
+    i = int(np.argmax(shown.totals))
+    middle_s = (shown.starts_ms[i] + shown.width_ms / 2) / 1000
+    where = _viewport_point(chart, middle_s, float(shown.totals[i]) / 2)
+    with qtbot.waitSignal(chart.timeRangeClicked, timeout=2000) as blocker:
+        qtbot.mouseClick(chart.history.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    start = int(shown.starts_ms[i])
+    assert blocker.args == [start, start + 3_600_000]
+    # Above the bar is empty space: no jump.
+    smallest = int(np.argmin(shown.totals))
+    above = _viewport_point(
+        chart,
+        (shown.starts_ms[smallest] + shown.width_ms / 2) / 1000,
+        float(shown.totals[smallest]) + 0.5 * float(shown.totals.max() - shown.totals[smallest]),
+    )
+    with qtbot.assertNotEmitted(chart.timeRangeClicked, wait=100):
+        qtbot.mouseClick(chart.history.viewport(), Qt.MouseButton.LeftButton, pos=above)
+
+
+def test_no_events_draws_nothing(chart: RateChart) -> None:
+    chart.set_events(np.zeros(0), np.zeros(0), TYPES)
+    assert chart.counts is not None and len(chart.counts) == 0
+    assert chart.bars == []
+    assert chart.summary.text() == "0 events"
+
+
+def _dark(palette: QPalette) -> QPalette:
+    dark = QPalette(palette)
+    for role, color in {
+        QPalette.ColorRole.Window: "#1e1f22",
+        QPalette.ColorRole.Base: "#17181a",
+        QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Button: "#2b2d30",
+        QPalette.ColorRole.ButtonText: "#e6e6e6",
+    }.items():
+        dark.setColor(role, QColor(color))
+    return dark
+
+
+def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart) -> None:
+    ts, ids = event_columns()
+    chart.set_history(live_history())
+    chart.refresh()
+    chart.set_events(ts, ids, TYPES)
+    qtbot.wait(50)
+    shown = chart.counts
+    assert shown is not None
+    chart.select_bucket(int(np.argmax(shown.totals)))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert chart.grab().save(str(SHOTS / "rates.png"))
+    chart.setPalette(_dark(chart.palette()))
+    assert chart.history.backgroundBrush().color().lightness() < 60
+    assert chart.grab().save(str(SHOTS / "rates-dark.png"))
