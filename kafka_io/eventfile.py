@@ -52,6 +52,7 @@ META_FORMATS = "event_explorer.formats"  # JSON object: topic -> value format
 META_TOPICS = "event_explorer.topics"  # JSON object: topic -> record count
 META_COUNT = "event_explorer.count"
 FILE_VERSION = "1"
+BLOCK_BYTES = 64 * 1024  # uncompressed bytes per container block
 CODEC = "deflate"  # built into fastavro; no extra package to open a file
 BATCH = 5000
 
@@ -127,8 +128,15 @@ def write_event_file(
     formats: Mapping[str, str] | None = None,
     *,
     decoder: Decoder | None = None,
+    codec: str = CODEC,
+    block_bytes: int = BLOCK_BYTES,
+    sync_marker: bytes | None = None,
 ) -> int:
     """Write ``records`` to an Avro container file at ``path``; returns the count.
+
+    ``codec`` is any codec fastavro reads without extra packages ("deflate", "xz",
+    "bzip2", "null"); bigger ``block_bytes`` compress better.  A fixed 16-byte
+    ``sync_marker`` makes the bytes reproducible (the shipped demo file uses one).
 
     The metadata is written last, so ``records`` may be a lazy stream straight from a
     read: give the ``decoder`` that decodes it and the schemas it resolved and the
@@ -139,20 +147,23 @@ def write_event_file(
     target = Path(path)
     body = target.with_name(f".{target.name}.body.tmp")
     final = target.with_name(f".{target.name}.tmp")
-    marker = os.urandom(16)
+    marker = os.urandom(16) if sync_marker is None else sync_marker
+    if len(marker) != 16:
+        raise ValueError("an Avro sync marker is 16 bytes")
+    options: dict[str, Any] = {"codec": codec, "sync_marker": marker, "sync_interval": block_bytes}
     tally = _Tally()
     try:
         # The container header (with the metadata) comes first in the file but is known
         # last: write the blocks, then a header with the same sync marker, then append.
         with body.open("wb") as fo:
-            fastavro.writer(fo, _PARSED, tally.rows(records), codec=CODEC, sync_marker=marker)
+            fastavro.writer(fo, _PARSED, tally.rows(records), **options)
         bare = io.BytesIO()
-        fastavro.writer(bare, _PARSED, [], codec=CODEC, sync_marker=marker)
+        fastavro.writer(bare, _PARSED, [], **options)
         meta = _metadata(tally, schemas, formats, decoder)
         with body.open("rb") as src, final.open("wb") as dst:
             if src.read(len(bare.getvalue())) != bare.getvalue():
                 raise EventFileError("unexpected Avro container header; file not written")
-            fastavro.writer(dst, _PARSED, [], codec=CODEC, sync_marker=marker, metadata=meta)
+            fastavro.writer(dst, _PARSED, [], metadata=meta, **options)
             shutil.copyfileobj(src, dst, 1 << 20)
         os.replace(final, target)
     finally:

@@ -1,0 +1,236 @@
+"""Wires the aggregate inspector to replay: every fold call runs in a worker.
+
+One Replayer per (topic, aggregate, fold), used only from this controller's single
+worker thread (a Replayer is not thread-safe, and the next step reuses its checkpoints).
+A newer request cancels an older one, so dragging the slider never queues up work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.diff import StateDiff, diff_states
+from app.fold_runner import FoldError, FoldFailure
+from app.folds import FoldRegistry, FoldSpec
+from app.gui.worker import JobContext, Task, Workers
+from app.index import EventRef, TopicIndex
+from app.replay import Replayer
+from widgets.aggregate_inspector import AggregateInspector, StateView
+
+
+@dataclass(frozen=True)
+class TimelineResult:
+    refs: list[EventRef]
+    failure: FoldFailure | None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    view: StateView
+    failure: FoldFailure | None
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    a: int
+    b: int
+    diff: StateDiff
+
+
+class InspectorController(QObject):
+    """Keeps ``AggregateInspector`` showing the state of the selected aggregate."""
+
+    state_shown = Signal(object)  # StateView, after the widget shows it (tests wait on it)
+    failed = Signal(str)
+
+    def __init__(
+        self, widget: AggregateInspector, registry: FoldRegistry, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.widget = widget
+        self.registry = registry
+        self.workers = Workers(max_threads=1)
+        self.index: TopicIndex | None = None
+        self.topic: str | None = None
+        self.aggregate: str | None = None
+        self.fold: FoldSpec | None = None
+        self._chosen_fold: dict[str, str] = {}  # topic -> fold the user picked
+        self._replayer: Replayer | None = None
+        self._pending_step: int | None = None
+        self._task: Task | None = None
+        self._generation = 0
+        widget.step_selected.connect(self.request_step)
+        widget.fold_selected.connect(self._fold_picked)
+        widget.diff_requested.connect(self.request_diff)
+        widget.show_message("Select an event in the table to inspect its aggregate.")
+
+    # --- what to show --------------------------------------------------------------------
+
+    def set_registry(self, registry: FoldRegistry) -> None:
+        """Folds were (re)loaded: rebuild the replay with the current fold code."""
+        self.registry = registry
+        if self.index is not None and self.aggregate is not None and self.topic is not None:
+            step = self.widget.step
+            self.show_aggregate(self.index, self.topic, self.aggregate, step if step >= 0 else None)
+
+    def fold_for(self, topic: str) -> FoldSpec:
+        chosen = self._chosen_fold.get(topic)
+        if chosen is not None and chosen in self.registry:
+            return self.registry.get(chosen)
+        return self.registry.for_topic(topic)
+
+    def show_aggregate(
+        self, index: TopicIndex, topic: str, aggregate: str, step: int | None = None
+    ) -> None:
+        """Show ``aggregate``'s timeline and select ``step`` (0-based; None: the last)."""
+        self.index, self.topic, self.aggregate = index, topic, aggregate
+        self.fold = self.fold_for(topic)
+        names = [s.name for s in self.registry.matching(topic)]
+        self.widget.set_folds(names, self.fold.name)
+        self._replayer = Replayer.from_index(index, aggregate, self.fold)
+        self._generation += 1
+        generation = self._generation
+        replayer = self._replayer
+        self._pending_step = step
+        refs = replayer.refs()
+        self.widget.set_timeline(aggregate, refs)
+
+        def job(ctx: JobContext) -> TimelineResult:
+            result = replayer.run(cancel=ctx.token)
+            failure = (
+                result.failure if result.failure and result.failure.kind != "cancelled" else None
+            )
+            return TimelineResult(refs, failure)
+
+        self._submit(
+            f"timeline {aggregate}",
+            job,
+            lambda r: self._timeline_ready(generation, r),
+        )
+
+    def select_row(self, index: TopicIndex, topic: str, aggregate: str, row_id: int) -> None:
+        """A table row was selected: its aggregate, positioned at that event."""
+        rows = index.rows_for_aggregate(aggregate)
+        hits = (rows == row_id).nonzero()[0]
+        step = int(hits[0]) if len(hits) else None
+        if (
+            self.index is index
+            and self.aggregate == aggregate
+            and self.topic == topic
+            and self._replayer is not None
+            and len(self._replayer) == len(rows)
+        ):
+            if step is not None:
+                self._pending_step = step  # wins over the step the timeline job had
+                self.widget.select_step(step)
+            return
+        self.show_aggregate(index, topic, aggregate, step)
+
+    def clear(self, message: str) -> None:
+        self._generation += 1
+        self.index = self.aggregate = self.topic = None
+        self._replayer = None
+        self.widget.show_message(message)
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    def _timeline_ready(self, generation: int, result: TimelineResult) -> None:
+        if generation != self._generation:
+            return
+        if result.failure is not None:
+            self.widget.show_failure(result.failure.describe(), result.failure.step)
+        step = self._pending_step
+        last = len(result.refs) - 1
+        target = last if step is None else min(step, last)
+        if target < 0:
+            return
+        if self.widget.step == target:
+            self.request_step(target)
+        else:
+            self.widget.select_step(target)  # emits step_selected -> request_step
+
+    def request_step(self, step: int) -> None:
+        replayer = self._replayer
+        if replayer is None or not 0 <= step < len(replayer):
+            return
+        self._pending_step = step
+        generation = self._generation
+
+        def job(ctx: JobContext) -> StepResult:
+            return compute_step(replayer, step, ctx)
+
+        self._submit(f"step {step}", job, lambda r: self._step_ready(generation, r))
+
+    def _step_ready(self, generation: int, result: StepResult) -> None:
+        if generation != self._generation:
+            return
+        failure = result.failure
+        if failure is not None:
+            self.widget.show_failure(failure.describe(), failure.step)
+        self.widget.show_state(result.view)
+        self.state_shown.emit(result.view)
+
+    def request_diff(self, a: int, b: int) -> None:
+        replayer = self._replayer
+        if replayer is None:
+            return
+        generation = self._generation
+
+        def job(ctx: JobContext) -> DiffResult:
+            return DiffResult(a, b, replayer.diff(a + 1, b + 1, cancel=ctx.token))
+
+        def done(result: DiffResult) -> None:
+            if generation == self._generation:
+                self.widget.show_diff(result.a, result.b, result.diff.changes)
+
+        self._submit(f"diff {a}..{b}", job, done, cancel_previous=False)
+
+    def _fold_picked(self, name: str) -> None:
+        if self.topic is None or self.index is None or self.aggregate is None:
+            return
+        if self.fold is not None and name == self.fold.name:
+            return
+        self._chosen_fold[self.topic] = name
+        step = self.widget.step
+        self.show_aggregate(self.index, self.topic, self.aggregate, step if step >= 0 else None)
+
+    def _submit(self, name: str, job: Any, on_result: Any, *, cancel_previous: bool = True) -> None:
+        if cancel_previous and self._task is not None and not self._task.done:
+            self._task.cancel()
+        self._task = self.workers.submit(name, job, on_result=on_result, on_failed=self._failed)
+
+    def _failed(self, message: str) -> None:
+        # Fold errors come back as results; this is anything else (a bug, a bad index).
+        self.widget.show_failure(f"Replay failed: {message}")
+        self.failed.emit(message)
+
+    def shutdown(self) -> None:
+        self.workers.shutdown()
+
+
+def compute_step(replayer: Replayer, step: int, ctx: JobContext | None = None) -> StepResult:
+    """The state after timeline event ``step`` (0-based), what it changed, and blame.
+
+    A fold that fails at or before this event gives the state before the failing event,
+    as the core does; the failure travels with the result instead of being raised.
+    """
+    cancel = ctx.token if ctx is not None else None
+    n = step + 1
+    after = replayer.step(n, cancel=cancel)
+    failure = after.failure if after.failure and after.failure.kind != "cancelled" else None
+    reached = after.events_applied
+    before = replayer.step(max(0, reached - 1), cancel=cancel) if reached == n else after
+    changed = (
+        frozenset(c.path for c in diff_states(before.state, after.state).changes)
+        if reached == n
+        else frozenset()
+    )
+    try:
+        blame: dict[str, EventRef] = replayer.blame(reached, cancel=cancel)
+    except FoldError:
+        blame = {}
+    view = StateView(step=step, state=after.state, changed=changed, blame=blame)
+    return StepResult(view, failure)

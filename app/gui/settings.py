@@ -1,0 +1,131 @@
+"""What the app remembers between runs (QSettings): recent files and connections, folds,
+window geometry and dock/splitter state.
+
+Recent connections keep only non-secret properties (``ConnectionRequest.to_recent``); a
+password typed in the connect dialog lives in memory for the session and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+from PySide6.QtCore import QByteArray, QSettings
+
+from kafka_io.profile import is_secret
+from widgets.connect_dialog import RecentConnection
+
+MAX_RECENT = 10
+ORGANIZATION = "EventExplorer"
+APPLICATION = "event-explorer"
+
+
+class Settings:
+    def __init__(self, path: Path | None = None) -> None:
+        """``path``: an INI file (tests, portable use); default: the platform's store."""
+        if path is None:
+            self.qs = QSettings(ORGANIZATION, APPLICATION)
+        else:
+            self.qs = QSettings(str(path), QSettings.Format.IniFormat)
+
+    # --- recent files ----------------------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        return self._list("recent/files")
+
+    def add_recent_file(self, path: str | Path) -> None:
+        text = str(Path(path).resolve())
+        self._push("recent/files", text)
+
+    # --- recent connections ----------------------------------------------------------------
+
+    def recent_connections(self) -> list[RecentConnection]:
+        raw = self.qs.value("recent/connections", "")
+        if not raw:
+            return []
+        try:
+            items = orjson.loads(str(raw))
+        except orjson.JSONDecodeError:
+            return []
+        out = []
+        for item in items:
+            if isinstance(item, dict) and item.get("bootstrap"):
+                props = {
+                    str(k): str(v)
+                    for k, v in (item.get("properties") or {}).items()
+                    if not is_secret(str(k))
+                }
+                out.append(
+                    RecentConnection(
+                        str(item["bootstrap"]), props, item.get("config"), item.get("registry")
+                    )
+                )
+        return out
+
+    def add_recent_connection(self, conn: RecentConnection) -> None:
+        # Filtered here as well as in the dialog: nothing secret reaches the disk.
+        props = {k: v for k, v in conn.properties.items() if not is_secret(k)}
+        entry = {
+            "bootstrap": conn.bootstrap,
+            "properties": props,
+            "config": conn.config,
+            "registry": conn.registry,
+        }
+        current = [
+            {"bootstrap": c.bootstrap, "properties": dict(c.properties), "config": c.config,
+             "registry": c.registry}
+            for c in self.recent_connections()
+        ]  # fmt: skip
+        current = [c for c in current if c != entry]
+        current.insert(0, entry)
+        self.qs.setValue("recent/connections", orjson.dumps(current[:MAX_RECENT]).decode())
+
+    # --- folds -------------------------------------------------------------------------------
+
+    def fold_files(self) -> list[str]:
+        return self._list("folds/files")
+
+    def set_fold_files(self, paths: Sequence[str]) -> None:
+        self.qs.setValue("folds/files", orjson.dumps(list(paths)).decode())
+
+    # --- window ------------------------------------------------------------------------------
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geometry = self.qs.value("window/geometry")
+        state = self.qs.value("window/state")
+        return (
+            geometry if isinstance(geometry, QByteArray) else None,
+            state if isinstance(state, QByteArray) else None,
+        )
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.qs.setValue("window/geometry", geometry)
+        self.qs.setValue("window/state", state)
+
+    def splitter(self, name: str) -> QByteArray | None:
+        value = self.qs.value(f"splitters/{name}")
+        return value if isinstance(value, QByteArray) else None
+
+    def save_splitter(self, name: str, state: QByteArray) -> None:
+        self.qs.setValue(f"splitters/{name}", state)
+
+    def sync(self) -> None:
+        self.qs.sync()
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _list(self, key: str) -> list[str]:
+        raw = self.qs.value(key, "")
+        if not raw:
+            return []
+        try:
+            items = orjson.loads(str(raw))
+        except orjson.JSONDecodeError:
+            return []
+        return [str(i) for i in items if isinstance(i, str)]
+
+    def _push(self, key: str, value: str) -> None:
+        items = [v for v in self._list(key) if v != value]
+        items.insert(0, value)
+        self.qs.setValue(key, orjson.dumps(items[:MAX_RECENT]).decode())

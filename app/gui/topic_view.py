@@ -1,0 +1,233 @@
+"""The open topic: its index, the filter, and the table/filter-bar/detail that show it.
+
+Queries run on the GUI thread: they are numpy passes over the index's columns (a few
+milliseconds for a million events) and the index is only written on this thread, so
+there is nothing to lock.  While a read is in progress, refreshes are throttled and
+rows that extend the log are appended rather than reset, so the view does not jump.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
+
+from app.gui.worker import JobContext, Workers
+from app.index import TopicIndex
+from app.query import Query, count_by_type, run_query
+from kafka_io.event import Event
+from widgets.event_table import EventTable, EventTableModel
+from widgets.filter_bar import FilterBar, FilterState
+from widgets.goto_dialog import GotoTarget
+
+REFRESH_MS = 300  # table refresh rate while a read is filling the index
+COMPLETION_EVERY_S = 2.0  # re-sorting 100k aggregate names is not free
+ASYNC_QUERY_ROWS = 200_000  # text searches over more rows than this run in a worker
+
+
+def to_query(state: FilterState, index: TopicIndex) -> Query:
+    """The filter bar's state as a core Query.
+
+    An aggregate the index knows is matched exactly; a partial one as a prefix, so the
+    table narrows while the user is still typing an id.
+    """
+    aggregate = state.aggregate
+    prefix = aggregate is not None and index.aggregate_id(aggregate) is None
+    return Query(
+        aggregate=aggregate,
+        aggregate_prefix=prefix,
+        types=state.types or None,
+        since_ms=state.from_ms,
+        until_ms=state.to_ms,
+        text=state.text,
+        ignore_case=True,
+        errors_only=state.errors_only,
+    )
+
+
+class TopicView(QObject):
+    event_selected = Signal(object, int)  # Event, row id
+    refreshed = Signal(int, int)  # rows shown, rows in the index
+
+    def __init__(
+        self,
+        table: EventTable,
+        filter_bar: FilterBar,
+        is_reading: Callable[[], bool] = lambda: False,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.is_reading = is_reading
+        self.workers = Workers(max_threads=1)
+        self._query_seq = 0
+        self.table = table
+        self.filter_bar = filter_bar
+        self.model = EventTableModel(self)
+        table.setModel(self.model)
+        table.selectionModel().currentRowChanged.connect(self._row_changed)
+        filter_bar.changed.connect(self.apply_filter)
+        self.topic: str | None = None
+        self.index: TopicIndex | None = None
+        self.filter = FilterState()
+        self.query: Query = Query()
+        self._shown_len = 0
+        self._generation = -1
+        self._completion_at = 0.0
+        self._completion_size = -1
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    # --- what is shown -------------------------------------------------------------------
+
+    def set_topic(self, topic: str, index: TopicIndex) -> None:
+        self.topic, self.index = topic, index
+        self._generation = -1
+        self._completion_size = -1
+        self.model.set_rows(index, np.empty(0, np.int64))
+        self.refresh(force_completion=True)
+
+    def clear(self) -> None:
+        self.topic = self.index = None
+        self.model.clear()
+        self.filter_bar.set_type_counts({})
+        self.filter_bar.set_aggregates([])
+        self.filter_bar.set_summary(0, 0)
+
+    def grew(self) -> None:
+        """The index got more rows (a read is running): refresh soon, not per batch."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def apply_filter(self, state: FilterState) -> None:
+        self.filter = state
+        self.refresh()
+
+    # --- refresh -------------------------------------------------------------------------
+
+    def refresh(self, force_completion: bool = False) -> None:
+        index = self.index
+        if index is None:
+            return
+        self._timer.stop()
+        query = to_query(self.filter, index)
+        self._query_seq += 1
+        if query.text and len(index) >= ASYNC_QUERY_ROWS and not self.is_reading():
+            self._refresh_in_worker(index, query, force_completion)
+            return
+        self._show(index, query, run_query(index, query), force_completion)
+
+    def _refresh_in_worker(self, index: TopicIndex, query: Query, force: bool) -> None:
+        """A text search over a large index scans its values: off the GUI thread.
+
+        Only when no read is writing the index; a newer filter supersedes the result.
+        """
+        seq = self._query_seq
+        generation = index.generation
+        self.filter_bar.summary.setText("Searching…")
+
+        def job(ctx: JobContext) -> np.ndarray | None:
+            return None if seq != self._query_seq else run_query(index, query)
+
+        def done(rows: np.ndarray | None) -> None:
+            fresh = seq == self._query_seq and index is self.index
+            if rows is not None and fresh and index.generation == generation:
+                self._show(index, query, rows, force)
+            elif fresh:
+                self.refresh(force)  # the index grew meanwhile: ask again
+
+        self.workers.submit("query", job, on_result=done)
+
+    def _show(self, index: TopicIndex, query: Query, rows: np.ndarray, force: bool) -> None:
+        old = self.model.rows
+        same_query = query == self.query and self.model.store is index
+        if same_query and 0 < len(old) <= len(rows) and np.array_equal(rows[: len(old)], old):
+            self.model.append_rows(rows[len(old) :])  # the log grew at its end
+        elif not (same_query and np.array_equal(rows, old)):
+            self._reset_keeping_selection(rows)
+        self.query = query
+        self._generation = index.generation
+        self.filter_bar.set_summary(len(rows), len(index))
+        if index.generation != self._completion_size or force:
+            self._refresh_choices(index, force)
+        self.refreshed.emit(len(rows), len(index))
+
+    def _refresh_choices(self, index: TopicIndex, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._completion_at < COMPLETION_EVERY_S:
+            self.grew()  # try again on a later refresh
+            return
+        self._completion_at = now
+        self._completion_size = index.generation
+        self.filter_bar.set_type_counts(count_by_type(index, index.log_order()))
+        self.filter_bar.set_aggregates(index.sorted_aggregates())
+
+    def _reset_keeping_selection(self, rows: np.ndarray) -> None:
+        selected = self.selected_row_id()
+        self.model.set_rows(self.index, rows)
+        if selected is not None:
+            self.select_row_id(selected, scroll=True)
+
+    # --- selection -----------------------------------------------------------------------
+
+    def selected_row_id(self) -> int | None:
+        current = self.table.currentIndex()
+        if not current.isValid():
+            return None
+        return self.model.row_id(current.row())
+
+    def select_row_id(self, row_id: int, scroll: bool = True) -> bool:
+        row = self.model.model_row(row_id)
+        if row is None:
+            return False
+        index = self.model.index(row, 0)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.selectionModel().setCurrentIndex(index, flags)
+        if scroll:
+            self.table.scrollTo(index)
+        return True
+
+    def select_model_row(self, row: int) -> bool:
+        if not 0 <= row < self.model.rowCount():
+            return False
+        return self.select_row_id(self.model.row_id(row))
+
+    def _row_changed(self, current: object, _previous: object) -> None:
+        row_id = self.selected_row_id()
+        if row_id is None or self.index is None:
+            return
+        event: Event = self.model.event_at(self.table.currentIndex().row())
+        self.event_selected.emit(event, row_id)
+
+    # --- go to ---------------------------------------------------------------------------
+
+    def goto(self, target: GotoTarget) -> str | None:
+        """Select the event a Go-to target names; an error message if there is none."""
+        index = self.index
+        rows = self.model.rows
+        if index is None or len(rows) == 0:
+            return "No events to go to."
+        if target.offset is not None:
+            offsets = index.offset_col[rows]
+            sel = offsets >= target.offset
+            if target.partition is not None:
+                sel &= index.partition_col[rows] == target.partition
+            hits = np.flatnonzero(sel)
+            if not len(hits):
+                return f"No shown event at or after offset {target.offset:,}."
+            # The closest offset, not the first in log order (another partition's).
+            best = hits[np.argmin(offsets[hits])]
+            self.select_model_row(int(best))
+            return None
+        if target.timestamp_ms is not None:
+            times = index.effective_timestamp_col[rows]
+            pos = int(np.searchsorted(times, target.timestamp_ms, side="left"))
+            self.select_model_row(min(pos, len(rows) - 1))
+            return None
+        return "Nothing to go to."

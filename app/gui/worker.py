@@ -1,0 +1,221 @@
+"""The one way the GUI runs work off its thread: a job function in a QThreadPool.
+
+A job is a plain function ``job(ctx) -> result``.  It reports through ``ctx`` (progress,
+partial results) and checks ``ctx.cancelled`` between steps; everything it sends reaches
+the GUI thread as a queued Qt signal.  An exception in a job is never lost: it arrives as
+``failed(str)``.  Jobs make their own Kafka clients, so no librdkafka handle is shared
+between threads, and a job never touches a widget or the application object.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Cancelled(Exception):
+    """Raised by ``ctx.check()`` so a job can stop from deep inside a loop."""
+
+
+class CancelToken:
+    """Cooperative cancellation: set from the GUI, checked by the job between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        """Forward cancellation to another token (e.g. a reader's); runs now if already set."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+
+class Task(QObject):
+    """The GUI side of one job: its signals, and the handle to cancel it.
+
+    Created in the GUI thread, so a job emitting these from a pool thread delivers them
+    to slots in the GUI thread (queued connections).
+    """
+
+    progress = Signal(object)  # throttled: the latest progress value
+    partial = Signal(object)  # every streamed piece of the result, never dropped
+    result = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.token = CancelToken()
+        self.done = False
+        self.error: str | None = None
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+
+class _TaskGone(Exception):
+    """The Task's C++ object was deleted (application teardown) while its job ran."""
+
+
+class JobContext:
+    """What a running job may use: report progress, stream partial results, see cancel."""
+
+    def __init__(self, task: Task, progress_interval: float) -> None:
+        self._task = task
+        self._interval = progress_interval
+        self._last = 0.0
+        self._task_gone = False
+
+    @property
+    def token(self) -> CancelToken:
+        return self._task.token
+
+    @property
+    def cancelled(self) -> bool:
+        return self._task.token.cancelled
+
+    def check(self) -> None:
+        if self._task.token.cancelled:
+            raise Cancelled()
+
+    def progress(self, value: object, *, force: bool = False) -> None:
+        """Report progress; calls closer than the interval are dropped (unless forced)
+        so a fast job cannot flood the GUI's event queue."""
+        now = time.monotonic()
+        if force or now - self._last >= self._interval:
+            self._last = now
+            self._send(self._task.progress, value)
+
+    def partial(self, value: object) -> None:
+        self._send(self._task.partial, value)
+
+    def _send(self, signal: Any, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError as exc:
+            if "deleted" in str(exc):
+                # The window is gone: stop the job rather than keep working for no one.
+                self._task_gone = True
+                raise _TaskGone() from exc
+            raise
+
+
+class _Runnable(QRunnable, Generic[T]):
+    def __init__(self, task: Task, job: Callable[[JobContext], T], interval: float) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._task = task
+        self._job = job
+        self._interval = interval
+
+    def run(self) -> None:
+        task = self._task
+        try:
+            value = self._job(JobContext(task, self._interval))
+        except Cancelled:
+            pass
+        except _TaskGone:
+            return  # the application is shutting down: nobody is left to tell
+        except BaseException as exc:  # every failure must reach the GUI
+            log.debug("job %s failed:\n%s", task.name, traceback.format_exc())
+            task.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            _emit(task.failed, task.error)
+        else:
+            if not task.token.cancelled:
+                _emit(task.result, value)
+        finally:
+            task.done = True
+            _emit(task.finished)
+
+
+def _emit(signal: Any, *args: object) -> None:
+    try:
+        signal.emit(*args)
+    except RuntimeError as exc:
+        # Only "Signal source has been deleted": a torn-down Task, not a real error.
+        if "deleted" not in str(exc):
+            raise
+        log.debug("signal dropped after its Task was deleted: %s", exc)
+
+
+class Workers(QObject):
+    """Runs jobs in a private thread pool and keeps their Tasks alive until they finish."""
+
+    def __init__(self, max_threads: int = 4, progress_interval: float = 0.05) -> None:
+        super().__init__()
+        self._pool = QThreadPool()
+        self._pool.setMaxThreadCount(max_threads)
+        self._interval = progress_interval
+        self._running: set[Task] = set()
+
+    def submit(
+        self,
+        name: str,
+        job: Callable[[JobContext], Any],
+        *,
+        on_result: Callable[[Any], None] | None = None,
+        on_failed: Callable[[str], None] | None = None,
+        on_progress: Callable[[Any], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+    ) -> Task:
+        """Start ``job`` in the pool; the callbacks run in the GUI thread."""
+        task = Task(name)
+        if on_result is not None:
+            task.result.connect(on_result)
+        if on_failed is not None:
+            task.failed.connect(on_failed)
+        if on_progress is not None:
+            task.progress.connect(on_progress)
+        if on_partial is not None:
+            task.partial.connect(on_partial)
+        if on_finished is not None:
+            task.finished.connect(on_finished)
+        task.finished.connect(lambda: self._running.discard(task))
+        self._running.add(task)
+        self._pool.start(_Runnable(task, job, self._interval))
+        return task
+
+    @property
+    def running(self) -> list[Task]:
+        return [t for t in self._running if not t.done]
+
+    def cancel_all(self) -> None:
+        for task in list(self._running):
+            task.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel everything and wait for the pool; True if every job ended in time."""
+        self.cancel_all()
+        return bool(self._pool.waitForDone(timeout_ms))

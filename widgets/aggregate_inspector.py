@@ -1,0 +1,359 @@
+"""The aggregate inspector: one aggregate's timeline, its state after any event, and diffs.
+
+It shows what it is given and asks for the rest with signals: moving along the timeline
+emits ``step_selected``, and the composition root answers with ``show_state`` once a
+worker has replayed the fold to that point.  Arrow keys step through the timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.diff import Change
+from widgets.event_detail import value_as_json
+from widgets.event_table import local_time
+from widgets.state_tree import RefLike, StateTree
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+FAILED_BG = QColor(179, 38, 30, 60)
+AFTER_FAILURE_FG = QColor("#8a8a8a")
+KIND_COLORS = {
+    "added": QColor("#1e7b34"),
+    "removed": QColor("#b3261e"),
+    "changed": QColor("#8a5a00"),
+}
+
+
+@dataclass(frozen=True)
+class StateView:
+    """The state after timeline step ``step`` and how it came to be."""
+
+    step: int
+    state: Any
+    changed: frozenset[str] = frozenset()  # paths the event at ``step`` changed
+    blame: Mapping[str, RefLike] = field(default_factory=dict)  # path -> last setter
+
+
+class TimelineModel(QAbstractListModel):
+    """The aggregate's events, oldest first; a failed step is marked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[RefLike] = []
+        self.failure_step: int | None = None
+
+    def set_refs(self, refs: Sequence[RefLike], failure_step: int | None = None) -> None:
+        self.beginResetModel()
+        self.refs = list(refs)
+        self.failure_step = failure_step
+        self.endResetModel()
+
+    def set_failure(self, step: int | None) -> None:
+        self.failure_step = step
+        if self.refs:
+            self.dataChanged.emit(self.index(0), self.index(len(self.refs) - 1))
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.refs)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        ref = self.refs[index.row()]
+        fail = self.failure_step
+        if role == Qt.ItemDataRole.DisplayRole:
+            mark = "⚠ " if fail == index.row() else ""
+            return (
+                f"{mark}{index.row() + 1:>4}  {local_time(ref.timestamp_ms)[:19]}  "
+                f"{ref.type}  (p{ref.partition}@{ref.offset})"
+            )
+        if role == Qt.ItemDataRole.BackgroundRole and fail == index.row():
+            return QBrush(FAILED_BG)
+        if role == Qt.ItemDataRole.ForegroundRole and fail is not None and index.row() > fail:
+            return QBrush(AFTER_FAILURE_FG)
+        if role == Qt.ItemDataRole.ToolTipRole and fail is not None and index.row() >= fail:
+            return "The fold failed here: the state stops before this event."
+        return None
+
+
+class Timeline(QListView):
+    """The list; Left/Right step like Up/Down so the slider and list feel the same."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            row = self.currentIndex().row()
+            row = row - 1 if key == Qt.Key.Key_Left else row + 1
+            model = self.model()
+            if model is not None and 0 <= row < model.rowCount():
+                self.setCurrentIndex(model.index(row, 0))
+            return
+        super().keyPressEvent(event)
+
+
+class AggregateInspector(QWidget):
+    step_selected = Signal(int)
+    fold_selected = Signal(str)
+    diff_requested = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.aggregate_label = QLabel("No aggregate selected")
+        font = self.aggregate_label.font()
+        font.setBold(True)
+        self.aggregate_label.setFont(font)
+        self.fold_combo = QComboBox()
+        self.fold_combo.setMinimumWidth(160)
+        self.fold_combo.setToolTip("The fold that rebuilds the aggregate's state")
+        self.fold_combo.currentIndexChanged.connect(self._fold_changed)
+        head = QHBoxLayout()
+        head.addWidget(self.aggregate_label, 1)
+        head.addWidget(QLabel("Fold:"))
+        head.addWidget(self.fold_combo)
+
+        self.timeline_model = TimelineModel()
+        self.timeline = Timeline()
+        self.timeline.setModel(self.timeline_model)
+        self.timeline.setUniformItemSizes(True)
+        self.timeline.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.timeline.selectionModel().currentChanged.connect(self._row_changed)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.position = QLabel()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.timeline, 1)
+        slider_row = QHBoxLayout()
+        slider_row.addWidget(self.slider, 1)
+        slider_row.addWidget(self.position)
+        left_layout.addLayout(slider_row)
+
+        self.failure = QLabel()
+        self.failure.setWordWrap(True)
+        self.failure.setStyleSheet(
+            "color: #b3261e; background: rgba(179,38,30,0.08); padding: 4px; border-radius: 3px;"
+        )
+        self.failure.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.failure.setVisible(False)
+        self.state_title = QLabel()
+        self.state_tree = StateTree()
+        state_page = QWidget()
+        state_layout = QVBoxLayout(state_page)
+        state_layout.setContentsMargins(0, 0, 0, 0)
+        state_layout.addWidget(self.state_title)
+        state_layout.addWidget(self.state_tree, 1)
+
+        self.diff_from = QSpinBox()
+        self.diff_to = QSpinBox()
+        for spin in (self.diff_from, self.diff_to):
+            spin.setRange(1, 1)
+        self.diff_button = QPushButton("Compare")
+        self.diff_button.clicked.connect(self._diff_clicked)
+        self.diff_tree = QTreeWidget()
+        self.diff_tree.setHeaderLabels(["Change", "Field", "Before", "After"])
+        self.diff_tree.setRootIsDecorated(False)
+        self.diff_tree.setUniformRowHeights(True)
+        self.diff_tree.setColumnWidth(0, 80)
+        self.diff_tree.setColumnWidth(1, 180)
+        self.diff_tree.setColumnWidth(2, 300)
+        self.diff_summary = QLabel("Pick two events of the timeline and compare their states.")
+        diff_page = QWidget()
+        diff_layout = QVBoxLayout(diff_page)
+        diff_layout.setContentsMargins(0, 0, 0, 0)
+        diff_row = QHBoxLayout()
+        diff_row.addWidget(QLabel("State after event"))
+        diff_row.addWidget(self.diff_from)
+        diff_row.addWidget(QLabel("vs after event"))
+        diff_row.addWidget(self.diff_to)
+        diff_row.addWidget(self.diff_button)
+        diff_row.addStretch(1)
+        diff_layout.addLayout(diff_row)
+        diff_layout.addWidget(self.diff_summary)
+        diff_layout.addWidget(self.diff_tree, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(state_page, "State")
+        self.tabs.addTab(diff_page, "Diff")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.failure)
+        right_layout.addWidget(self.tabs, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("inspectorSplitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(head)
+        layout.addWidget(self.splitter, 1)
+        self.aggregate: str | None = None
+        self._syncing = False
+
+    # --- fed by the composition root -----------------------------------------------------
+
+    def set_folds(self, names: Sequence[str], current: str | None = None) -> None:
+        self.fold_combo.blockSignals(True)
+        self.fold_combo.clear()
+        self.fold_combo.addItems(list(names))
+        if current is not None and current in names:
+            self.fold_combo.setCurrentText(current)
+        self.fold_combo.blockSignals(False)
+
+    @property
+    def fold_name(self) -> str:
+        return self.fold_combo.currentText()
+
+    def set_timeline(
+        self, aggregate: str, refs: Sequence[RefLike], failure_step: int | None = None
+    ) -> None:
+        """A new aggregate (or the same one re-read): the timeline, nothing selected yet."""
+        self.aggregate = aggregate
+        self.aggregate_label.setText(f"{aggregate}  ·  {len(refs):,} events")
+        self._syncing = True
+        self.timeline_model.set_refs(refs, failure_step)
+        self.slider.setRange(0, max(0, len(refs) - 1))
+        self.slider.setEnabled(len(refs) > 1)
+        self._syncing = False
+        for spin in (self.diff_from, self.diff_to):
+            spin.setRange(1, max(1, len(refs)))
+        self.diff_from.setValue(1)
+        self.diff_to.setValue(max(1, len(refs)))
+        self.diff_tree.clear()
+        self.diff_summary.setText("Pick two events of the timeline and compare their states.")
+        self.tabs.setCurrentIndex(0)
+        self.show_failure(None)
+
+    @property
+    def step(self) -> int:
+        return self.timeline.currentIndex().row()
+
+    @property
+    def step_count(self) -> int:
+        return self.timeline_model.rowCount()
+
+    def select_step(self, step: int) -> None:
+        """Move to ``step`` (emits ``step_selected`` once if it is a move)."""
+        if 0 <= step < self.step_count:
+            self.timeline.setCurrentIndex(self.timeline_model.index(step))
+            self.timeline.scrollTo(self.timeline_model.index(step))
+
+    def step_by(self, delta: int) -> None:
+        if self.step_count:
+            self.select_step(min(self.step_count - 1, max(0, self.step + delta)))
+
+    def show_state(self, view: StateView) -> None:
+        refs = self.timeline_model.refs
+        failed = self.timeline_model.failure_step
+        if failed is not None and view.step >= failed:
+            # The core keeps the state from before the failing event: say so.
+            ref = refs[failed]
+            self.state_title.setText(
+                f"State before event {failed + 1} of {len(refs)} ({ref.type}, "
+                f"p{ref.partition}@{ref.offset}): the fold failed on it"
+            )
+        elif 0 <= view.step < len(refs):
+            ref = refs[view.step]
+            n = len(view.changed)
+            self.state_title.setText(
+                f"State after event {view.step + 1} of {len(refs)}: {ref.type} "
+                f"(p{ref.partition}@{ref.offset}, {local_time(ref.timestamp_ms)[:19]})"
+                f" · {n} field{'s' if n != 1 else ''} changed"
+            )
+        self.state_tree.show_state(view.state, view.changed, view.blame)
+
+    def show_failure(self, message: str | None, step: int | None = None) -> None:
+        """Show a fold error at its event (None clears it); the state stops before it."""
+        self.timeline_model.set_failure(step if message else None)
+        self.failure.setText(f"⚠ {message}" if message else "")
+        self.failure.setVisible(bool(message))
+
+    def show_diff(self, from_step: int, to_step: int, changes: Collection[Change]) -> None:
+        self.diff_tree.clear()
+        for change in changes:
+            item = QTreeWidgetItem(
+                [change.kind, change.path, _short(change.old, change.kind != "added"),
+                 _short(change.new, change.kind != "removed")]
+            )  # fmt: skip
+            item.setForeground(0, QBrush(KIND_COLORS.get(change.kind, QColor("black"))))
+            for col, value, present in ((2, change.old, change.kind != "added"),
+                                        (3, change.new, change.kind != "removed")):  # fmt: skip
+                if present:
+                    item.setToolTip(col, value_as_json(value))
+            self.diff_tree.addTopLevelItem(item)
+        n = len(changes)
+        self.diff_summary.setText(
+            f"From the state after event {from_step + 1} to the state after event {to_step + 1}: "
+            + (f"{n} change{'s' if n != 1 else ''}" if n else "no change")
+        )
+        self.tabs.setCurrentIndex(1)
+
+    def show_message(self, text: str) -> None:
+        """No aggregate to show: say why, instead of an empty panel."""
+        self.aggregate = None
+        self.aggregate_label.setText(text)
+        self.timeline_model.set_refs([])
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.state_title.clear()
+        self.state_tree.clear()
+        self.diff_tree.clear()
+        self.show_failure(None)
+
+    # --- user intent ---------------------------------------------------------------------
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = current.row()
+        if row < 0:
+            return
+        self._syncing = True
+        self.slider.setValue(row)
+        self._syncing = False
+        self.position.setText(f"{row + 1} / {self.step_count}")
+        self.step_selected.emit(row)
+
+    def _slider_moved(self, value: int) -> None:
+        if not self._syncing:
+            self.select_step(value)
+
+    def _fold_changed(self, _index: int) -> None:
+        if self.fold_combo.currentText():
+            self.fold_selected.emit(self.fold_combo.currentText())
+
+    def _diff_clicked(self) -> None:
+        self.diff_requested.emit(self.diff_from.value() - 1, self.diff_to.value() - 1)
+
+
+def _short(value: Any, present: bool) -> str:
+    if not present:
+        return ""
+    text = value_as_json(value)
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:79] + "…"

@@ -1,0 +1,281 @@
+"""The event table: a lazy model over the index and the rows a query selected.
+
+The model holds two things: the store (anything with ``event(row) -> Event``, the index)
+and a numpy array of row ids.  It never builds a list of events: ``data()`` asks the store
+for the few rows on screen, and the value preview is decoded and formatted on demand and
+kept in a small LRU cache.  So a million rows cost the array, not a million objects.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime
+from enum import IntEnum
+from typing import Any, Protocol
+
+import numpy as np
+import orjson
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QStyle,
+    QTableView,
+    QWidget,
+)
+
+from kafka_io.event import Event, iso_utc
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+PREVIEW_CHARS = 160
+CACHE_ROWS = 4096
+ERROR_FG = QColor("#b3261e")
+TOMBSTONE_FG = QColor("#6b6b6b")
+
+
+class EventStore(Protocol):
+    """What the model reads: one event by its row id in the index."""
+
+    def event(self, row: int) -> Event: ...
+
+
+class Column(IntEnum):
+    PARTITION = 0
+    OFFSET = 1
+    TIMESTAMP = 2
+    AGGREGATE = 3
+    TYPE = 4
+    VALUE = 5
+
+
+HEADERS = {
+    Column.PARTITION: "Partition",
+    Column.OFFSET: "Offset",
+    Column.TIMESTAMP: "Timestamp",
+    Column.AGGREGATE: "Aggregate",
+    Column.TYPE: "Type",
+    Column.VALUE: "Value",
+}
+
+
+class Role(IntEnum):
+    """Custom roles, so tests and other widgets read the model without a view."""
+
+    EVENT = Qt.ItemDataRole.UserRole + 1  # the Event
+    ROW_ID = Qt.ItemDataRole.UserRole + 2  # the row id in the index
+    ERROR = Qt.ItemDataRole.UserRole + 3  # the decode error, or None
+    TIMESTAMP_MS = Qt.ItemDataRole.UserRole + 4
+
+
+def local_time(ms: int) -> str:
+    dt = datetime.fromtimestamp(ms / 1000).astimezone()
+    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, bytes | bytearray):
+        return bytes(obj).hex()
+    return str(obj)
+
+
+def preview(ev: Event) -> str:
+    """One line that says what the value holds (compact JSON, or why it cannot)."""
+    if ev.error is not None:
+        return ev.error
+    if ev.value is None and ev.data is None:
+        return "(tombstone: no value)"
+    data = ev.data
+    if isinstance(data, bytes | bytearray):
+        text = bytes(data[: PREVIEW_CHARS // 2]).hex(" ")
+    elif isinstance(data, str):
+        text = data
+    else:
+        text = orjson.dumps(data, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+class EventTableModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store: EventStore | None = None
+        self._rows: np.ndarray = np.empty(0, dtype=np.int64)
+        self._cache: OrderedDict[int, tuple[Event, str]] = OrderedDict()
+        self._warning: QIcon | None = None
+
+    # --- feeding -------------------------------------------------------------------------
+
+    def set_rows(self, store: EventStore | None, rows: np.ndarray) -> None:
+        """Show ``rows`` (row ids of ``store``, in display order); resets the view."""
+        self.beginResetModel()
+        if store is not self._store:
+            self._cache.clear()
+        self._store = store
+        self._rows = np.asarray(rows, dtype=np.int64)
+        self.endResetModel()
+
+    def append_rows(self, rows: np.ndarray) -> None:
+        """Add rows at the end (a read in progress); the view keeps its scroll position."""
+        if len(rows) == 0:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._rows = np.concatenate([self._rows, np.asarray(rows, dtype=np.int64)])
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self.set_rows(None, np.empty(0, dtype=np.int64))
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self._rows
+
+    @property
+    def store(self) -> EventStore | None:
+        return self._store
+
+    def row_id(self, model_row: int) -> int:
+        return int(self._rows[model_row])
+
+    def model_row(self, row_id: int) -> int | None:
+        """Where a row id is shown, or None if the current rows do not include it."""
+        rows = self._rows
+        if len(rows) == 0:
+            return None
+        # Rows are usually ascending (log order): binary search first, scan as fallback.
+        pos = int(np.searchsorted(rows, row_id))
+        if pos < len(rows) and rows[pos] == row_id:
+            return pos
+        hits = np.flatnonzero(rows == row_id)
+        return int(hits[0]) if len(hits) else None
+
+    def event_at(self, model_row: int) -> Event:
+        return self._entry(self.row_id(model_row))[0]
+
+    # --- Qt model API --------------------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[Column(section)]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._store is None:
+            return None
+        row_id = int(self._rows[index.row()])
+        if role == Role.ROW_ID:
+            return row_id
+        ev, text = self._entry(row_id)
+        col = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(ev, text, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(ev, text, col)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if ev.error is not None:
+                return QBrush(ERROR_FG)
+            if ev.value is None and ev.data is None:
+                return QBrush(TOMBSTONE_FG)
+            return None
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._warning_icon() if ev.error is not None and col == Column.VALUE else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.PARTITION, Column.OFFSET):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and ev.value is None and ev.data is None:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Role.EVENT:
+            return ev
+        if role == Role.ERROR:
+            return ev.error
+        if role == Role.TIMESTAMP_MS:
+            return ev.timestamp_ms
+        return None
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _entry(self, row_id: int) -> tuple[Event, str]:
+        cache = self._cache
+        hit = cache.get(row_id)
+        if hit is not None:
+            cache.move_to_end(row_id)
+            return hit
+        assert self._store is not None
+        ev = self._store.event(row_id)
+        entry = (ev, preview(ev))
+        cache[row_id] = entry
+        if len(cache) > CACHE_ROWS:
+            cache.popitem(last=False)
+        return entry
+
+    @staticmethod
+    def _display(ev: Event, text: str, col: Column) -> Any:
+        if col == Column.PARTITION:
+            return ev.partition
+        if col == Column.OFFSET:
+            return ev.offset
+        if col == Column.TIMESTAMP:
+            return local_time(ev.timestamp_ms)
+        if col == Column.AGGREGATE:
+            return ev.aggregate or ""
+        if col == Column.TYPE:
+            return ev.type
+        return text
+
+    @staticmethod
+    def _tooltip(ev: Event, text: str, col: Column) -> str | None:
+        if col == Column.TIMESTAMP:
+            return f"{iso_utc(ev.timestamp_ms)} (UTC)"
+        if ev.error is not None:
+            return f"Undecodable record: {ev.error}"
+        if col == Column.VALUE:
+            return text
+        return None
+
+    def _warning_icon(self) -> QIcon:
+        if self._warning is None:
+            style = QApplication.style()
+            self._warning = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return self._warning
+
+
+class EventTable(QTableView):
+    """The view: fixed row heights and no per-row sizing, so a million rows scroll smoothly."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.setSortingEnabled(False)  # log order is the order; sorting would copy rows
+        vh = self.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        vh.setVisible(False)
+        hh = self.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(True)
+        self._widths = {
+            Column.PARTITION: 64,
+            Column.OFFSET: 80,
+            Column.TIMESTAMP: 180,
+            Column.AGGREGATE: 120,
+            Column.TYPE: 140,
+        }
+
+    def setModel(self, model: Any) -> None:
+        super().setModel(model)
+        for col, width in self._widths.items():
+            self.setColumnWidth(int(col), width)
