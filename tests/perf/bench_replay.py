@@ -59,10 +59,24 @@ def jq_state(bootstrap: str, topic: str, aggregate: str, at_ms: int) -> tuple[fl
     )
     started = time.monotonic()
     kcat = subprocess.Popen(
-        [kcat_path() or "kcat", "-C", "-b", bootstrap, "-t", topic, "-J", "-e", "-o", "beginning", "-q"],
+        [
+            kcat_path() or "kcat",
+            "-C",
+            "-b",
+            bootstrap,
+            "-t",
+            topic,
+            "-J",
+            "-e",
+            "-o",
+            "beginning",
+            "-q",
+        ],
         stdout=subprocess.PIPE,
     )
-    result = subprocess.run(["jq", "-n", program], stdin=kcat.stdout, capture_output=True, check=True)
+    result = subprocess.run(
+        ["jq", "-n", program], stdin=kcat.stdout, capture_output=True, check=True
+    )
     kcat.wait()
     return time.monotonic() - started, int(result.stdout)
 
@@ -75,7 +89,12 @@ def main() -> None:
     args = parser.parse_args()
     n, big = args.events, args.events // 10
     rng = random.Random(11)
-    out: dict[str, Any] = {"events": n, "partitions": 12, "aggregates": 10_000, "big_aggregate": big}
+    out: dict[str, Any] = {
+        "events": n,
+        "partitions": 12,
+        "aggregates": 10_000,
+        "big_aggregate": big,
+    }
     with kafka() as bootstrap:
         topic = f"bench-replay-{uuid.uuid4().hex[:8]}"
         out["produce_s"] = round(produce_events(bootstrap, topic, n, 12, 10_000, big, STEP_MS), 2)
@@ -118,9 +137,11 @@ def main() -> None:
             if i < 20:  # a cold read costs a partition read: fewer samples
                 t = time.perf_counter()
                 events = aggregate_events(source, topic, agg, at, None)
-                cold_state = Replayer.from_events(events, FOLD, aggregate=agg).state_at(
-                    timestamp_ms=at
-                ).state
+                cold_state = (
+                    Replayer.from_events(events, FOLD, aggregate=agg)
+                    .state_at(timestamp_ms=at)
+                    .state
+                )
                 cold.append(time.perf_counter() - t)
                 assert cold_state == state, (agg, at, cold_state, state)
                 answers.append((agg, at, (state or {}).get("balance", 0)))
