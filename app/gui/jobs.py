@@ -13,13 +13,14 @@ from pathlib import Path
 
 from app.gui.worker import CancelToken as JobToken
 from app.gui.worker import JobContext
-from app.sources import make_registry
+from app.sources import ClusterSource, make_registry
+from app.topic_cache import TopicPlan, finish_topic, plan_topic
 from kafka_io.decode import Decoder, ValueFormat
 from kafka_io.event import Event
 from kafka_io.eventfile import detect_file_kind, iter_file_batches, open_event_file
 from kafka_io.metadata import Cluster, GroupInfo, TopicInfo
 from kafka_io.profile import ConnectionProfile
-from kafka_io.reader import CancelToken, ReadProgress, read_topic
+from kafka_io.reader import CancelToken, PartitionRange, ReadProgress, TopicReader
 from kafka_io.rules import EventRules
 
 BATCH = 5000
@@ -42,6 +43,7 @@ class Progress:
 class ReadDone:
     events: int
     cancelled: bool
+    reused: int = 0  # events that came from the stored index instead
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,32 @@ def read_file_job(
     return job
 
 
-def read_topic_job(
+def plan_topic_job(
     profile: ConnectionProfile,
     topic: str,
+    *,
+    rules: EventRules | None = None,
+    value_format: ValueFormat = ValueFormat.AUTO,
+) -> Callable[[JobContext], TopicPlan]:
+    """Load the topic's stored index, if it can be trusted, and plan the catch-up read."""
+
+    def job(ctx: JobContext) -> TopicPlan:
+        source = ClusterSource(profile, value_format, rules or EventRules())
+        return plan_topic(source, topic)
+
+    return job
+
+
+def read_ranges_job(
+    profile: ConnectionProfile,
+    topic: str,
+    ranges: list[PartitionRange],
     sink: Sink,
     *,
     rules: EventRules | None = None,
     value_format: ValueFormat = ValueFormat.AUTO,
-    from_ms: int | None = None,
-    to_ms: int | None = None,
 ) -> Callable[[JobContext], ReadDone]:
-    """Read a topic up to the watermarks seen at the start, per-partition progress."""
+    """Read offset ranges of a topic (what the stored index lacks), per-partition progress."""
 
     def job(ctx: JobContext) -> ReadDone:
         token = CancelToken()
@@ -104,15 +121,22 @@ def read_topic_job(
             ctx.progress(Progress(topic, dict(p.read), dict(p.total), p.status))
 
         done = 0
-        for batch in read_topic(
-            profile, topic, decoder, from_ms=from_ms, to_ms=to_ms,
-            cancel=token, on_progress=on_progress,
-        ):  # fmt: skip
+        reader = TopicReader(profile, topic, decoder)
+        for batch in reader.read(ranges, token, on_progress):
             if not sink(batch, ctx.token):
                 token.cancel()
                 break
             done += len(batch)
         return ReadDone(done, token.cancelled)
+
+    return job
+
+
+def save_topic_job(plan: TopicPlan) -> Callable[[JobContext], None]:
+    """Persist a completely read index (the GUI no longer appends to it)."""
+
+    def job(ctx: JobContext) -> None:
+        finish_topic(plan)
 
     return job
 

@@ -8,6 +8,7 @@ Cancel) cancels it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,14 @@ from app.gui.jobs import (
     cluster_decoder_factory,
     file_decoder_factory,
     list_cluster_job,
+    plan_topic_job,
     read_file_job,
-    read_topic_job,
+    read_ranges_job,
+    save_topic_job,
 )
 from app.gui.stream import BatchStream
 from app.gui.worker import JobContext, Task, Workers
+from app.topic_cache import TopicPlan
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
 
@@ -120,18 +124,66 @@ class Loader(QObject):
             )  # fmt: skip
 
     def read_topic(self, topic: str) -> None:
-        """(Re-)read a cluster topic from its low watermark into a fresh index."""
+        """Open a cluster topic: its stored index at once, then only what is new.
+
+        Planning (loading and checking the stored index) runs in a worker; the index
+        it returns is not shown anywhere yet, so no other thread touches it.
+        """
         if self.profile is None or self.dataset is None:
             return
         self.cancel_read()
-        self.dataset.reset_topic(topic)
+        dataset, profile = self.dataset, self.profile
+        self.reading_topic = topic
+        self._reading = True
+        self.read_started.emit(topic)
+        planning: list[Task] = []
+
+        def planned(plan: TopicPlan) -> None:
+            if self.dataset is not dataset or planning[0] is not self.read_task:
+                return  # superseded while planning
+            plan.index.decoder = dataset.make_decoder()  # display decodes on this thread
+            dataset.indexes[topic] = plan.index
+            self.topic_grew.emit(topic)
+            if plan.note:
+                self.error.emit(f"{topic}: {plan.note}; reading it again")
+            self._start_read(
+                topic,
+                topic,
+                lambda sink: read_ranges_job(profile, topic, plan.ranges, sink),
+                reused=plan.reused,
+                after=lambda: self.workers.submit(
+                    f"save index of {topic}",
+                    save_topic_job(plan),
+                    on_failed=lambda msg: self.error.emit(f"Could not save the index: {msg}"),
+                ),
+            )
+
+        def failed(message: str) -> None:
+            if planning and planning[0] is self.read_task:
+                self._reading = False
+                self.error.emit(f"Opening {topic} failed: {message}")
+                self.read_finished.emit(ReadDone(0, True))
+
+        dataset.reset_topic(topic)
         self.topic_grew.emit(topic)
-        profile = self.profile
-        self._start_read(topic, topic, lambda sink: read_topic_job(profile, topic, sink))
+        task = self.workers.submit(
+            f"open {topic}", plan_topic_job(profile, topic), on_result=planned, on_failed=failed
+        )
+        planning.append(task)
+        self.read_task = task
 
     # --- the read ---------------------------------------------------------------------------
 
-    def _start_read(self, title: str, topic: str | None, make_job: Callable[[Sink], Job]) -> None:
+    def _start_read(
+        self,
+        title: str,
+        topic: str | None,
+        make_job: Callable[[Sink], Job],
+        *,
+        reused: int = 0,
+        after: Callable[[], object] | None = None,
+    ) -> None:
+        """Run a read job, indexing its batches here; ``after`` runs once it completed."""
         dataset = self.dataset
         self.reading_topic = topic
         self._reading = True
@@ -155,7 +207,10 @@ class Loader(QObject):
             if task is not self.read_task:
                 return
             self._reading = False
-            self.read_finished.emit(outcome[0] if outcome else ReadDone(0, True))
+            done = outcome[0] if outcome else ReadDone(0, True)
+            self.read_finished.emit(replace(done, reused=reused))
+            if after is not None and not done.cancelled:
+                after()
             if dataset is not None and dataset.kind == "file":
                 self.topics_changed.emit()
 

@@ -338,7 +338,11 @@ class MainWindow(QMainWindow):
             self.topic_view.select_model_row(0)
             return
         if topic == self.topic_view.topic:
-            self.topic_view.grew()
+            if dataset.indexes.get(topic) is not self.topic_view.index:
+                # The stored index of a cluster topic took the place of the empty one.
+                self.topic_view.set_topic(topic, dataset.index(topic))
+            else:
+                self.topic_view.grew()
 
     def _read_progress(self, progress: Progress) -> None:
         self.progress.update_counts(
@@ -350,7 +354,8 @@ class MainWindow(QMainWindow):
         self.topic_view.refresh(force_completion=True)
         what = "cancelled after" if done.cancelled else "read"
         name = self.loader.dataset.name if self.loader.dataset else ""
-        self.statusBar().showMessage(f"{name}: {what} {done.events:,} events", 5000)
+        stored = f" (+{done.reused:,} from the stored index)" if done.reused else ""
+        self.statusBar().showMessage(f"{name}: {what} {done.events:,} events{stored}", 5000)
         if self.topic_view.model.rowCount() and self.topic_view.selected_row_id() is None:
             self.topic_view.select_model_row(0)
         self.source_loaded.emit()

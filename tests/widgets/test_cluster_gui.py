@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from gui_helpers import must, pump_until
 from PySide6.QtWidgets import QApplication
 
-from app.gui.jobs import Progress
+from app.gui.jobs import Progress, ReadDone
 from app.gui.launch import build_window
 from app.gui.settings import Settings
 from widgets.connect_dialog import ConnectionRequest
@@ -89,6 +90,44 @@ def test_connect_list_and_browse_a_topic(
         assert balance is not None and float(balance.text(1)) == 10 * (EVENTS // ACCOUNTS - 1)
     finally:
         window.close()
+
+
+@pytest.mark.kafka
+def test_reopening_a_topic_reads_only_new_records(
+    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    topic = make_topic(partitions=2, prefix="bank-accounts")
+    produce_accounts(kafka_bootstrap, topic)
+    args = argparse.Namespace(bootstrap=kafka_bootstrap, x_options=[], config=None,
+                              registry=None, registry_auth=None, file=None, folds=[])  # fmt: skip
+    window = build_window(args, Settings(tmp_path / "s.ini"), use_user_folds=False)
+    window.show()
+    finished: list[ReadDone] = []
+    window.loader.read_finished.connect(finished.append)
+    try:
+        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
+        window.cluster_tree.select_topic(topic)
+        pump_until(lambda: bool(finished) and not window.loader.reading, 60)
+        assert (finished[-1].events, finished[-1].reused) == (EVENTS + 1, 0)
+
+        producer = Producer({"bootstrap.servers": kafka_bootstrap})
+        for i in range(25):
+            producer.produce(topic, key=f"ACC-{i:03d}", value=b'{"eventType":"MoneyDeposited"}')
+        assert producer.flush(30) == 0
+        # The saved index is on disk once its save job ran; then reload (F5).
+        pump_until(lambda: any(topic in str(m) for m in _cache_root().rglob("meta.json")), 30)
+        finished.clear()
+        window.reload_topic()
+        pump_until(lambda: bool(finished) and not window.loader.reading, 60)
+        assert (finished[-1].events, finished[-1].reused) == (25, EVENTS + 1)
+        model = window.topic_view.model
+        pump_until(lambda: model.rowCount() == EVENTS + 26, 30)
+    finally:
+        window.close()
+
+
+def _cache_root() -> Path:
+    return Path(os.environ["EVENT_EXPLORER_CACHE_DIR"])
 
 
 @pytest.mark.kafka
