@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from app.sources import ClusterSource, EventSource, FileSource
 from kafka_io.decode import ValueFormat
-from kafka_io.event import Event, iso_utc
 from kafka_io.profile import ConnectionProfile
 from kafka_io.rules import EventRules
 
@@ -105,50 +99,6 @@ def parse_time(text: str | None) -> int | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
-
-
-def _default(obj: Any) -> Any:
-    if isinstance(obj, bytes | bytearray | memoryview):
-        return {"base64": base64.b64encode(bytes(obj)).decode()}
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, set | frozenset | tuple):
-        return list(obj)
-    return str(obj)
-
-
-def dumps(obj: Any, pretty: bool = False) -> str:
-    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
-    return orjson.dumps(obj, default=_default, option=option).decode()
-
-
-def _text_or_b64(value: bytes | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(value).decode()}
-
-
-def event_json(ev: Event) -> dict[str, Any]:
-    """The JSON form of an event, as ``events --json`` prints it (one per line)."""
-    key: Any = ev.key
-    if isinstance(key, bytes):
-        key = {"base64": base64.b64encode(key).decode()}
-    return {
-        "topic": ev.topic,
-        "partition": ev.partition,
-        "offset": ev.offset,
-        "timestamp": iso_utc(ev.timestamp_ms),
-        "key": key,
-        "type": ev.type,
-        "aggregate": ev.aggregate,
-        "headers": [[name, _text_or_b64(value)] for name, value in ev.headers],
-        "data": ev.data,
-        "schema_id": ev.schema_id,
-        "error": ev.error,
-    }
 
 
 def out(line: str) -> None:

@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from app.cli_common import add_connection_options, dumps
+from app.cli_common import add_connection_options
+from app.event_json import dumps
 from app.lag_model import LagHistory, format_duration
 from kafka_io.clients import LIBRDKAFKA_LOG
 from kafka_io.event import iso_utc

@@ -10,13 +10,12 @@ from app.cli_common import (
     UsageError,
     add_connection_options,
     add_source_options,
-    dumps,
-    event_json,
     out,
     parse_time,
     profile_from,
     source_from,
 )
+from app.event_json import dumps, event_record
 from app.index import TopicIndex
 from app.query import Query, run_query
 from app.sources import ClusterSource, EventSource
@@ -104,7 +103,7 @@ def run_events(args: argparse.Namespace) -> int:
     for row in rows:
         ev = index.event(int(row))
         if args.json:
-            out(dumps(event_json(ev)))
+            out(dumps(event_record(ev)))
         else:
             mark = f"  !! {ev.error}" if ev.error else ""
             out(

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli_common import UsageError, add_source_options, dumps, out, parse_time, source_from
+from app.cli_common import UsageError, add_source_options, out, parse_time, source_from
+from app.event_json import dumps
 from app.fold_discovery import FoldLibrary, discover_folds
 from app.fold_runner import FoldError
 from app.folds import FoldSpec, UnknownFoldError

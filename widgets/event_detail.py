@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-import orjson
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.event_json import dumps, event_record, text_or_base64
 from kafka_io.event import Event, iso_utc
 from widgets.event_table import local_time
 
@@ -28,45 +27,13 @@ HEX_LIMIT = 64 * 1024  # a 10 MB value would freeze a text widget; the head says
 TREE_CHILD_LIMIT = 500
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, bytes | bytearray | memoryview):
-        return {"base64": base64.b64encode(bytes(obj)).decode()}
-    if isinstance(obj, set | frozenset | tuple):
-        return list(obj)
-    return str(obj)
-
-
-def _text(value: bytes | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(value).decode()}
-
-
 def event_as_json(ev: Event) -> str:
     """The whole event as pretty JSON: what "Copy as JSON" puts on the clipboard."""
-    record = {
-        "topic": ev.topic,
-        "partition": ev.partition,
-        "offset": ev.offset,
-        "timestamp": iso_utc(ev.timestamp_ms),
-        "key": ev.key if not isinstance(ev.key, bytes) else _text(ev.key),
-        "type": ev.type,
-        "aggregate": ev.aggregate,
-        "headers": [[name, _text(value)] for name, value in ev.headers],
-        "schema_id": ev.schema_id,
-        "error": ev.error,
-        "data": ev.data,
-    }
-    option = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
-    return orjson.dumps(record, default=_jsonable, option=option).decode()
+    return dumps(event_record(ev), pretty=True)
 
 
 def value_as_json(data: Any) -> str:
-    option = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
-    return orjson.dumps(data, default=_jsonable, option=option).decode()
+    return dumps(data, pretty=True)
 
 
 def hex_dump(raw: bytes, limit: int = HEX_LIMIT) -> str:
@@ -225,7 +192,7 @@ class EventDetail(QWidget):
             self.tree.addTopLevelItem(item)
             self.json.setPlainText(f"// not decoded: {ev.error}\n// the bytes are in the Raw tab")
         for name, value in ev.headers:
-            shown = _text(value)
+            shown = text_or_base64(value)
             text = (
                 shown if isinstance(shown, str) else ("null" if value is None else value.hex(" "))
             )
