@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -222,6 +223,20 @@ def _kill(pid: int, grace: float = 15) -> None:
 def stop(handle: BrokerHandle) -> None:
     _kill(handle.pid)
     shutil.rmtree(handle.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running() -> Iterator[str]:
+    """The broker named by EVENT_EXPLORER_BOOTSTRAP, or a fresh one for the duration."""
+    given = os.environ.get("EVENT_EXPLORER_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    handle = start()
+    try:
+        yield handle.bootstrap
+    finally:
+        stop(handle)
 
 
 def main(argv: list[str]) -> int:

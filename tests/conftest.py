@@ -25,15 +25,8 @@ import broker as broker_harness
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
-    given = os.environ.get("EVENT_EXPLORER_BOOTSTRAP")
-    if given:
-        yield given
-        return
-    handle = broker_harness.start()
-    try:
-        yield handle.bootstrap
-    finally:
-        broker_harness.stop(handle)
+    with broker_harness.running() as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture

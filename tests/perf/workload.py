@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import random
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from confluent_kafka import Producer
@@ -24,18 +22,9 @@ import broker as broker_harness
 BASE_MS = 1_700_000_000_000
 
 
-@contextlib.contextmanager
-def kafka() -> Iterator[str]:
+def kafka() -> contextlib.AbstractContextManager[str]:
     """The broker named by EVENT_EXPLORER_BOOTSTRAP, or a fresh one for this run."""
-    given = os.environ.get("EVENT_EXPLORER_BOOTSTRAP")
-    if given:
-        yield given
-        return
-    handle = broker_harness.start()
-    try:
-        yield handle.bootstrap
-    finally:
-        broker_harness.stop(handle)
+    return broker_harness.running()
 
 
 def aggregate_plan(n: int, aggregates: int, big: int, seed: int = 7) -> list[int]:
