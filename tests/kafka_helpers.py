@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+BASE_MS = 1_700_000_000_000
 
 
 @dataclass
@@ -60,3 +65,61 @@ def produce(
     assert remaining == 0, f"{remaining} records not delivered"
     assert not errors, errors
     return delivered
+
+
+def aggregate_plan(n: int, aggregates: int, big: int, seed: int = 7) -> list[int]:
+    """Aggregate number per event: aggregate 0 gets ``big`` events, the rest share the others."""
+    rng = random.Random(seed)
+    plan = [0] * big + [rng.randrange(1, aggregates) for _ in range(n - big)]
+    rng.shuffle(plan)
+    return plan
+
+
+def value(i: int, agg: int, ts_ms: int) -> tuple[str, bytes]:
+    kind = "MoneyWithdrawn" if i % 4 == 3 else "MoneyDeposited"
+    amount = (i % 97) + 1
+    body = (
+        f'{{"eventId":"e{i}","eventType":"{kind}","aggregateId":"acc-{agg}",'
+        f'"timestamp":{ts_ms},"payload":{{"amount":{amount}}}}}'
+    )
+    return kind, body.encode()
+
+
+def fill_topic(
+    bootstrap: str,
+    topic: str,
+    n: int,
+    partitions: int = 12,
+    aggregates: int = 10_000,
+    big: int = 0,
+    step_ms: int = 10,
+) -> float:
+    """Create ``topic`` and fill it with ``n`` JSON envelopes keyed by aggregate; seconds taken."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(30)
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 50,
+            "batch.size": 1_000_000,
+            "queue.buffering.max.messages": 2_000_000,
+            "queue.buffering.max.kbytes": 1_048_576,
+            "compression.type": "lz4",
+            "partitioner": "murmur2_random",
+        }
+    )
+    plan = aggregate_plan(n, aggregates, big) if big else [i % aggregates for i in range(n)]
+    started = time.monotonic()
+    for i, agg in enumerate(plan):
+        ts = BASE_MS + i * step_ms
+        _, body = value(i, agg, ts)
+        while True:
+            try:
+                producer.produce(topic, body, f"acc-{agg}".encode(), timestamp=ts)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        if i % 50_000 == 0:
+            producer.poll(0)
+    assert producer.flush(120) == 0
+    return time.monotonic() - started
