@@ -6,6 +6,9 @@ Writes:
   main-window.png   the window: cluster tree, table, event detail, inspector with a state
   inspector-diff.png  the aggregate inspector comparing two points of an account's history
   errors.png        the orders topic (Avro) filtered to undecodable records, one selected
+  rates.png         the event-rate dock: the demo's orders per minute, stacked by type
+  lag.png           the consumer-lag panel on a simulated ten minutes of five groups
+                    (a file has no consumer groups; the sampler feeds it on a cluster)
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "widgets"))
 
+from lag_scenario import scenario  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEventLoop, qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.gui.launch import _qt_message, build_window  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.settings import Settings  # noqa: E402
+from widgets.lag_chart import LagChart  # noqa: E402
 
 AGGREGATE = "ACC-100007"
 
@@ -96,7 +102,25 @@ def main(argv: list[str] | None = None) -> int:
         window.topic_view.select_model_row(0)
         settle()
         window.grab().save(str(args.out / "errors.png"))
+
+        window.filter_bar.errors_only.setChecked(False)
+        window.filter_bar.flush()
+        rate_dock = window.monitor_docks[1]
+        rate_dock.show()
+        rate_dock.raise_()
+        wait(lambda: window.rate_chart is not None)
+        settle(0.8)
+        rate_dock.grab().save(str(args.out / "rates.png"))
         window.close()
+
+        chart = LagChart()
+        chart.resize(1400, 640)
+        chart.set_history(scenario())
+        chart.refresh()
+        chart.show()
+        settle(0.8)
+        chart.grab().save(str(args.out / "lag.png"))
+        chart.close()
     print(f"screenshots written to {args.out}")
     app.quit()
     return 0

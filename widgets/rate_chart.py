@@ -41,7 +41,9 @@ from widgets.chart_style import (
     series_pen,
 )
 
-BUCKETS = ("minute", "hour")
+BUCKETS = ("auto", "minute", "hour", "day")
+# "auto" picks the finest bucket that keeps the bars countable on screen.
+_AUTO_LIMITS = ((6 * 3_600_000, "minute"), (14 * 86_400_000, "hour"))
 MAX_TYPES = 9  # distinct colours before the rest is summed into "other types"
 _BAR_FILL = 0.9  # bars take 90% of their bucket, so neighbours stay distinguishable
 
@@ -68,7 +70,7 @@ class RateChart(QWidget):
         self._timer.timeout.connect(self._draw_rates)
 
         self.bucket_box = QComboBox()
-        self.bucket_box.addItems([f"per {b}" for b in BUCKETS])
+        self.bucket_box.addItems(["auto"] + [f"per {b}" for b in BUCKETS[1:]])
         self.bucket_box.currentIndexChanged.connect(self._on_bucket)
         self.summary = QLabel()
         self.summary.setStyleSheet("color: palette(mid);")
@@ -95,6 +97,14 @@ class RateChart(QWidget):
         upper.setContentsMargins(0, 0, 0, 0)
         upper.addWidget(QLabel("Live events per second, by topic"))
         upper.addWidget(self.live, 1)
+        self.live_hint = QLabel(
+            "Live rates come from the lag sampler of a connected cluster "
+            "(watermark deltas between samples)."
+        )
+        self.live_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.live_hint.setStyleSheet("color: palette(mid);")
+        upper.addWidget(self.live_hint, 1)
+        self.live.setVisible(False)
         split.addWidget(top)
         bottom = QWidget()
         lower = QVBoxLayout(bottom)
@@ -130,6 +140,8 @@ class RateChart(QWidget):
         for curve in self.rate_curves.values():
             item.removeItem(curve)
         self.rate_curves.clear()
+        self.live.setVisible(bool(self._rates))
+        self.live_hint.setVisible(not self._rates)
         for i, series in enumerate(self._rates):
             self.rate_curves[series.name] = self.live.plot(
                 series.times, series.values, name=series.name, pen=series_pen(i),
@@ -140,7 +152,15 @@ class RateChart(QWidget):
 
     @property
     def bucket(self) -> str:
-        return BUCKETS[self.bucket_box.currentIndex()]
+        """The bucket the bars use: the one chosen, or the one "auto" resolved to."""
+        chosen = BUCKETS[self.bucket_box.currentIndex()]
+        if chosen != "auto":
+            return chosen
+        if self._columns is None or not self._columns[0].size:
+            return "minute"
+        ts = self._columns[0]
+        span = int(ts.max()) - int(ts.min())
+        return next((name for limit, name in _AUTO_LIMITS if span <= limit), "day")
 
     def set_bucket(self, bucket: str) -> None:
         self.bucket_box.setCurrentIndex(BUCKETS.index(bucket))

@@ -166,3 +166,19 @@ def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart) -> None:
     chart.setPalette(_dark(chart.palette()))
     assert chart.history.backgroundBrush().color().lightness() < 60
     assert chart.grab().save(str(SHOTS / "rates-dark.png"))
+
+
+def test_auto_bucket_follows_the_span_and_live_plot_waits_for_rates(chart: RateChart) -> None:
+    hour, day = 3_600_000, 86_400_000
+    for span_ms, expected in ((3 * hour, "minute"), (5 * day, "hour"), (42 * day, "day")):
+        ts = np.linspace(1_700_000_000_000, 1_700_000_000_000 + span_ms, 500).astype(np.int64)
+        chart.set_events(ts, np.zeros(500, np.int64), ["E"])
+        assert chart.bucket == expected
+        shown = chart.counts
+        assert shown is not None and shown.totals.sum() == 500
+    # A file has no live rates: the panel says where they come from instead of an
+    # empty plot, and shows the plot as soon as the sampler delivers some.
+    assert chart.live_hint.isVisibleTo(chart) and not chart.live.isVisibleTo(chart)
+    chart.set_history(live_history())
+    chart.refresh()
+    assert chart.live.isVisibleTo(chart) and not chart.live_hint.isVisibleTo(chart)
