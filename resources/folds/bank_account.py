@@ -8,6 +8,9 @@ Events and the payload fields this fold reads (the ``payload`` of a JSON envelop
 * ``MoneyWithdrawn``: ``amount``
 * ``AccountClosed``: ``reason`` (optional), ``finalBalance`` (optional, checked only)
 
+A record that could not be decoded is listed under ``undecodable`` (with its error)
+instead of stopping the replay; a tombstone (no value) changes nothing.
+
 Amounts are money: the balance is rounded to cents after every movement, as a ledger
 would, so float noise never shows up as a balance of 99.99999999.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.folds import fold, payload
+from app.folds import fold, note_undecodable, payload, undecodable
 from kafka_io.event import Event
 
 
@@ -28,6 +31,8 @@ def _cents(value: float) -> float:
 def bank_account(state: Any, event: Event) -> Any:
     """Balance, owner and status of a bank account."""
     state = dict(state or {"balance": 0, "status": "unknown", "transactions": 0})
+    if undecodable(event):
+        return note_undecodable(state, event)
     body = payload(event) or {}
     kind = event.type
     if kind == "AccountOpened":

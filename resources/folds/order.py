@@ -10,13 +10,16 @@ with a ``payload`` works the same.  Payload fields this fold reads:
 * ``OrderShipped``: ``carrier``, ``trackingNumber``
 * ``OrderDelivered``: ``signedBy`` (optional)
 * ``OrderCancelled``: ``reason``
+
+A record that could not be decoded goes to ``on_undecodable``, which lists it under
+``undecodable`` (with its error) instead of stopping the replay.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.folds import fold, payload
+from app.folds import fold, note_undecodable, payload
 from kafka_io.event import Event
 
 
@@ -26,6 +29,9 @@ class Order:
 
     def initial(self) -> dict[str, Any]:
         return {"status": "new", "items": [], "total": 0, "paid": 0}
+
+    def on_undecodable(self, state: dict[str, Any], event: Event) -> dict[str, Any]:
+        return note_undecodable(state, event)
 
     def on_OrderPlaced(self, state: dict[str, Any], event: Event) -> None:
         body = payload(event)

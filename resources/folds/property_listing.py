@@ -9,13 +9,16 @@ same.  Payload fields this fold reads:
 * ``PriceChanged``: ``newPrice`` (``oldPrice`` is not needed: the state knows it)
 * ``OfferReceived``: ``offerId``, ``buyer``, ``amount``
 * ``PropertySold``: ``offerId``, ``buyer``, ``price``
+
+A record that could not be decoded is listed under ``undecodable`` (with its error)
+instead of stopping the replay.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.folds import fold, payload
+from app.folds import fold, note_undecodable, payload, undecodable
 from kafka_io.event import Event
 
 LISTING_FIELDS = ("address", "city", "bedrooms", "bathrooms", "agent")
@@ -25,6 +28,8 @@ LISTING_FIELDS = ("address", "city", "bedrooms", "bathrooms", "agent")
 def property_listing(state: Any, event: Event) -> Any:
     """Asking price, price history, offers and sale of a property."""
     state = dict(state or {"status": "unlisted", "offers": 0, "priceChanges": 0})
+    if undecodable(event):
+        return note_undecodable(state, event)
     body = payload(event) or {}
     kind = event.type
     if kind == "PropertyListed":
