@@ -36,6 +36,10 @@ def add_connection_options(parser: argparse.ArgumentParser, required: bool = Fal
     )
     group.add_argument("--registry", metavar="URL", help="Confluent-compatible schema registry")
     group.add_argument("--registry-auth", metavar="USER:PASSWORD", help="registry basic auth")
+    group.add_argument(
+        "--timeout", type=seconds_arg, default=6.0, metavar="SECONDS",
+        help="give up on an unanswering cluster after this long (default: 6)",
+    )  # fmt: skip
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +62,20 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
 
 def profile_from(args: argparse.Namespace) -> ConnectionProfile:
     return ConnectionProfile.from_args(
-        args.bootstrap, args.x_options, args.config, args.registry, args.registry_auth
-    )
+        args.bootstrap, args.x_options, args.config, args.registry, args.registry_auth,
+        timeout_s=args.timeout,
+    )  # fmt: skip
+
+
+def seconds_arg(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
 
 
 def source_from(args: argparse.Namespace) -> tuple[EventSource, str]:

@@ -15,26 +15,16 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from app.cli_common import add_connection_options
+from app.cli_common import add_connection_options, profile_from, seconds_arg
 from app.event_json import dumps
 from app.lag_model import LagHistory, format_duration
 from kafka_io.clients import LIBRDKAFKA_LOG
 from kafka_io.event import iso_utc
 from kafka_io.lag import LagSample, LagSampler
-from kafka_io.profile import ConnectionProfile, ProfileError
+from kafka_io.profile import ProfileError
 
 PROG = "event-explorer lag"
 COLUMNS = ("GROUP", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "STATE", "MEMBERS")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 seconds")
-    return value
 
 
 def add_lag_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,12 +41,8 @@ def add_lag_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
-        "--watch", type=_seconds, metavar="SECONDS",
+        "--watch", type=seconds_arg, metavar="SECONDS",
         help="sample again every SECONDS (until Ctrl-C); adds status and catch-up time",
-    )  # fmt: skip
-    parser.add_argument(
-        "--timeout", type=_seconds, default=6.0, metavar="SECONDS",
-        help="give up on an unanswered cluster after this long (default: 6)",
     )  # fmt: skip
     parser.set_defaults(func=run_lag)
 
@@ -64,7 +50,7 @@ def add_lag_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 def run_lag(args: argparse.Namespace) -> int:
     """0 when every round was read; 2 when the cluster could not be reached."""
     try:
-        profile = ConnectionProfile.from_args(args.bootstrap, args.x_options, args.config)
+        profile = profile_from(args)
     except ProfileError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2

@@ -47,20 +47,6 @@ class Cancellable(Protocol):
     def cancelled(self) -> bool: ...
 
 
-class CancelToken:
-    """Cooperative cancellation for a replay; thread-safe, one-way."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-
 @dataclass(frozen=True)
 class FoldFailure:
     """Why a run stopped early, and on which event (the state before it is kept)."""

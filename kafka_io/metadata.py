@@ -73,9 +73,9 @@ class ClusterInfo:
 class Cluster:
     """Metadata view of one cluster through one AdminClient (not shared across threads)."""
 
-    def __init__(self, profile: ConnectionProfile, timeout: float = 10.0) -> None:
+    def __init__(self, profile: ConnectionProfile, timeout: float | None = None) -> None:
         self.profile = profile
-        self.timeout = timeout
+        self.timeout = profile.timeout_s if timeout is None else timeout
         self._admin: AdminClient = admin_client(profile)
 
     def _metadata(self, topic: str | None = None):  # type: ignore[no-untyped-def]

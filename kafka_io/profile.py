@@ -73,6 +73,7 @@ class ConnectionProfile:
     properties: Mapping[str, str] = field(default_factory=dict)
     registry_url: str | None = None
     registry_auth: str | None = None  # "user:password", as basic.auth.user.info
+    timeout_s: float = 10.0  # how long a metadata request may go unanswered
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "properties", MappingProxyType(dict(self.properties)))
@@ -85,6 +86,7 @@ class ConnectionProfile:
         config_file: str | Path | None = None,
         registry: str | None = None,
         registry_auth: str | None = None,
+        timeout_s: float = 10.0,
     ) -> ConnectionProfile:
         """Build a profile from CLI-style arguments; ``-X`` wins over the file."""
         props: dict[str, str] = {}
@@ -109,6 +111,7 @@ class ConnectionProfile:
             properties=props,
             registry_url=registry or registry_props.get("url"),
             registry_auth=registry_auth or registry_props.get("basic.auth.user.info"),
+            timeout_s=timeout_s,
         )
 
     def client_config(self) -> dict[str, Any]:

@@ -6,7 +6,6 @@ commits, no offset store), so reading never disturbs the cluster.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +14,7 @@ from operator import itemgetter
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from kafka_io.cancel import CancelToken
 from kafka_io.clients import read_only_consumer
 from kafka_io.decode import Decoder
 from kafka_io.errors import KafkaUnavailable
@@ -26,20 +26,6 @@ BATCH = 10_000
 _PARTITION = itemgetter(1)  # Event.partition, read at C speed
 _OFFSET = itemgetter(2)  # Event.offset
 _MESSAGE_ERROR = Message.error
-
-
-class CancelToken:
-    """Cooperative cancellation, checked by a read between batches."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ A newer request cancels an older one, so dragging the slider never queues up wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.folds import FoldRegistry, FoldSpec
 from app.gui.worker import JobContext, Task, Workers
 from app.index import EventRef, TopicIndex
 from app.replay import Replayer
+from kafka_io.decode import Decoder
 from widgets.aggregate_inspector import AggregateInspector, StateView
 
 
@@ -59,6 +61,9 @@ class InspectorController(QObject):
         self.fold: FoldSpec | None = None
         self._chosen_fold: dict[str, str] = {}  # topic -> fold the user picked
         self._replayer: Replayer | None = None
+        # A Decoder caches per thread: each replay (run on this controller's worker)
+        # decodes with its own, not the index's display decoder of the GUI thread.
+        self.make_decoder: Callable[[], Decoder] | None = None
         self._pending_step: int | None = None
         self._task: Task | None = None
         self._generation = 0
@@ -90,7 +95,8 @@ class InspectorController(QObject):
         self.fold = self.fold_for(topic)
         names = [s.name for s in self.registry.matching(topic)]
         self.widget.set_folds(names, self.fold.name)
-        self._replayer = Replayer.from_index(index, aggregate, self.fold)
+        decoder = self.make_decoder() if self.make_decoder is not None else None
+        self._replayer = Replayer.from_index(index, aggregate, self.fold, decoder=decoder)
         self._generation += 1
         generation = self._generation
         replayer = self._replayer

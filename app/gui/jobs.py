@@ -20,7 +20,7 @@ from kafka_io.event import Event
 from kafka_io.eventfile import detect_file_kind, iter_file_batches, open_event_file
 from kafka_io.metadata import Cluster, GroupInfo, TopicInfo
 from kafka_io.profile import ConnectionProfile
-from kafka_io.reader import CancelToken, PartitionRange, ReadProgress, TopicReader
+from kafka_io.reader import PartitionRange, ReadProgress, TopicReader
 from kafka_io.rules import EventRules
 
 BATCH = 5000
@@ -113,8 +113,7 @@ def read_ranges_job(
     """Read offset ranges of a topic (what the stored index lacks), per-partition progress."""
 
     def job(ctx: JobContext) -> ReadDone:
-        token = CancelToken()
-        ctx.token.on_cancel(token.cancel)
+        token = ctx.token
         decoder = Decoder(value_format, rules, registry=make_registry(profile))
 
         def on_progress(p: ReadProgress) -> None:

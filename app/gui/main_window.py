@@ -303,6 +303,7 @@ class MainWindow(QMainWindow):
     # --- loader events -------------------------------------------------------------------
 
     def _dataset_changed(self, dataset: Dataset) -> None:
+        self.inspector_ctl.make_decoder = dataset.make_decoder
         self.topic_view.clear()
         self.detail.show_event(None)
         self.inspector_ctl.clear("Select an event in the table to inspect its aggregate.")

@@ -10,7 +10,6 @@ between threads, and a job never touches a widget or the application object.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -18,42 +17,14 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from kafka_io.cancel import CancelToken
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class Cancelled(Exception):
     """Raised by ``ctx.check()`` so a job can stop from deep inside a loop."""
-
-
-class CancelToken:
-    """Cooperative cancellation: set from the GUI, checked by the job between steps."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], None]] = []
-
-    def cancel(self) -> None:
-        with self._lock:
-            if self._event.is_set():
-                return
-            self._event.set()
-            callbacks = list(self._callbacks)
-        for callback in callbacks:
-            callback()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Forward cancellation to another token (e.g. a reader's); runs now if already set."""
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(callback)
-                return
-        callback()
 
 
 class Task(QObject):

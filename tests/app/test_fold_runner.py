@@ -8,8 +8,9 @@ from typing import Any
 
 from evfactory import BASE_MS, envelope
 
-from app.fold_runner import CancelToken, FoldFailure, RunOutcome, run_fold
+from app.fold_runner import FoldFailure, RunOutcome, run_fold
 from app.folds import FoldSpec
+from kafka_io.cancel import CancelToken
 from kafka_io.event import Event
 
 

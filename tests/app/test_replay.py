@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from evfactory import BASE_MS, envelope, log_sorted, random_events
 
-from app.fold_runner import CancelToken, FoldError
+from app.fold_runner import FoldError
 from app.folds import FoldSpec, fold, merge_fold
 from app.index import TopicIndex
 from app.replay import Replayer, copy_state
+from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
 
