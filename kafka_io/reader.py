@@ -68,6 +68,8 @@ class ReadStats:
     seconds: float = 0.0
     cancelled: bool = False
     errors: list[str] = field(default_factory=list)
+    # partition -> offsets in the planned range that held no record
+    gaps: dict[int, int] = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[ReadProgress], None]
@@ -176,10 +178,11 @@ class TopicReader:
             if on_progress:
                 on_progress(progress)
             return
-        consumer = read_only_consumer(self.profile)
+        consumer = read_only_consumer(self.profile, **{"enable.partition.eof": True})
         try:
             consumer.assign([TopicPartition(self.topic, p, r.start) for p, r in todo.items()])
             yield from self._loop(consumer, todo, progress, cancel, on_progress)
+            self._note_missing(progress)
         finally:
             consumer.close()
             self.stats.seconds = time.monotonic() - started
@@ -200,11 +203,13 @@ class TopicReader:
                 return
             msgs = consumer.consume(num_messages=self.batch_size, timeout=0.2)
             if any(map(_MESSAGE_ERROR, msgs)):
-                self._note_errors(msgs, progress, on_progress)
+                # The end of a partition's log: everything it still holds is read.  This
+                # ends ranges whose last offsets will never come (compaction gaps,
+                # transaction markers, records deleted by retention since planning).
+                for p in self._note_errors(msgs, progress, on_progress):
+                    self._done(consumer, todo, p)
                 msgs = [m for m in msgs if m.error() is None]
             if not msgs:
-                # Gaps (compaction, transaction markers) can leave the last offsets
-                # unreachable: a partition whose position passed its end is done.
                 self._finish_by_position(consumer, todo)
                 if time.monotonic() - last_data > self.stall_timeout and todo:
                     progress.status = f"no data for {self.stall_timeout:.0f}s; still retrying"
@@ -223,6 +228,14 @@ class TopicReader:
                 on_progress(progress)
             if batch:
                 yield batch
+
+    def _note_missing(self, progress: ReadProgress) -> None:
+        """Offsets of a range that hold no record: compaction, transaction markers, or
+        records deleted since the read was planned.  Said, not hidden."""
+        for p, total in sorted(progress.total.items()):
+            missing = total - progress.read.get(p, 0)
+            if missing > 0 and not self.stats.cancelled:
+                self.stats.gaps[p] = missing
 
     def _within_ends(
         self,
@@ -257,11 +270,16 @@ class TopicReader:
                 self._done(consumer, todo, tp.partition)
 
     def _note_errors(
-        self, msgs: list, progress: ReadProgress, on_progress: ProgressCallback | None
-    ) -> None:
+        self, msgs: list[Message], progress: ReadProgress, on_progress: ProgressCallback | None
+    ) -> list[int]:
+        """Report errors; return the partitions whose end of log was reached."""
+        ended: list[int] = []
         for m in msgs:
             err = m.error()
-            if err is None or err.code() == KafkaError._PARTITION_EOF:
+            if err is None:
+                continue
+            if err.code() == KafkaError._PARTITION_EOF:
+                ended.append(int(m.partition() or 0))
                 continue
             text = f"{err.str()} (retrying)" if err.retriable() or _is_transport(err) else err.str()
             progress.status = text
@@ -273,6 +291,7 @@ class TopicReader:
                 raise KafkaUnavailable(f"reading {self.topic} failed: {err.str()}")
         if on_progress:
             on_progress(progress)
+        return ended
 
 
 def _is_transport(err: KafkaError) -> bool:

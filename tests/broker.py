@@ -164,6 +164,8 @@ def start(timeout: float = 90) -> BrokerHandle:
                 "group.initial.rebalance.delay.ms=0",
                 "message.max.bytes=16777216",
                 "replica.fetch.max.bytes=16777216",
+                # Tests write records with timestamps years old: never expire them.
+                "log.retention.ms=-1",
                 "log.retention.check.interval.ms=3600000",
                 "",
             ]

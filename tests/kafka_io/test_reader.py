@@ -124,3 +124,45 @@ def test_headers_and_binary_keys_round_trip(
     assert ev.key == b"\xff\xfe"
     assert ev.type == "Hdr"
     assert ev.header("trace") == "2"
+
+
+def test_records_deleted_after_planning_end_the_read_and_are_reported(
+    kafka_bootstrap: str, make_topic: Callable[..., str]
+) -> None:
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    topic = make_topic(1)
+    _fill(kafka_bootstrap, topic, 1, 50)
+    profile = ConnectionProfile(kafka_bootstrap)
+    ranges = plan_ranges(Cluster(profile).topic(topic))
+    assert ranges == [PartitionRange(0, 0, 50)]
+    # Retention (here: an explicit delete) removes offsets 0..29 before the read runs.
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    for fut in admin.delete_records([TopicPartition(topic, 0, 30)]).values():
+        fut.result(timeout=30)
+    reader = TopicReader(profile, topic, Decoder())
+    events = _all(reader.read(ranges))
+    assert [e.offset for e in events] == list(range(30, 50))
+    assert reader.stats.gaps == {0: 30}
+
+
+def test_transaction_markers_do_not_keep_a_read_waiting(
+    kafka_bootstrap: str, make_topic: Callable[..., str]
+) -> None:
+    from confluent_kafka import Producer
+
+    topic = make_topic(1)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "transactional.id": f"tx-{topic}"})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for i in range(10):
+        producer.produce(topic, f'{{"eventType":"T","i":{i}}}'.encode(), b"k")
+    producer.commit_transaction(30)
+    profile = ConnectionProfile(kafka_bootstrap)
+    (part,) = Cluster(profile).topic(topic).partitions
+    assert part.high == 11  # ten records and the commit marker
+    reader = TopicReader(profile, topic, Decoder())
+    events = _all(reader.read(plan_ranges(Cluster(profile).topic(topic))))
+    assert [e.offset for e in events] == list(range(10))
+    assert reader.stats.gaps == {0: 1}
