@@ -48,6 +48,11 @@ logger.raft.level = info
 """
 
 
+# Brokers started by this process: kept so their Popen objects are reaped on stop,
+# not collected (with a ResourceWarning) while the broker still runs.
+_RUNNING: dict[int, subprocess.Popen[bytes]] = {}
+
+
 @dataclass
 class BrokerHandle:
     bootstrap: str
@@ -178,17 +183,18 @@ def start(timeout: float = 90) -> BrokerHandle:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    out = open(workdir / "stdout.log", "wb")  # noqa: SIM115 - lives as long as the broker
-    proc = subprocess.Popen(
-        _java(libs, log4j, "kafka.Kafka", str(props)),
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(workdir / "stdout.log", "wb") as out:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            _java(libs, log4j, "kafka.Kafka", str(props)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    _RUNNING[proc.pid] = proc
     try:
         _wait_ready(port, proc, log, timeout)
     except BaseException:
-        _kill(proc.pid)
+        _stop_pid(proc.pid)
         raise
     return BrokerHandle(bootstrap=f"127.0.0.1:{port}", pid=proc.pid, workdir=str(workdir))
 
@@ -222,8 +228,23 @@ def _kill(pid: int, grace: float = 15) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+def _stop_pid(pid: int, grace: float = 15) -> None:
+    proc = _RUNNING.pop(pid, None)
+    if proc is None:  # started by another process (`broker.py start`): poll for it
+        _kill(pid, grace)
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        proc.wait(timeout=grace)
+
+
 def stop(handle: BrokerHandle) -> None:
-    _kill(handle.pid)
+    _stop_pid(handle.pid)
     shutil.rmtree(handle.workdir, ignore_errors=True)
 
 

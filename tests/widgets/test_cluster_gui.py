@@ -132,8 +132,9 @@ def _cache_root() -> Path:
 
 @pytest.mark.kafka
 def test_connect_dialog_request_and_recent_connection(
-    qapp: QApplication, kafka_bootstrap: str, tmp_path: Path
+    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
 ) -> None:
+    topic = make_topic()  # a fresh broker may have no topic of its own to list
     settings = Settings(tmp_path / "s.ini")
     window = build_window(None, settings, use_user_folds=False)
     try:
@@ -141,7 +142,7 @@ def test_connect_dialog_request_and_recent_connection(
             kafka_bootstrap, ("client.id=gui-test", "sasl.password=hunter2"), None, None, None
         )
         assert window.connect_to(request)
-        pump_until(lambda: len(window.cluster_tree.topic_names()) > 0, 60)
+        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
         recent = settings.recent_connections()
         assert recent[0].bootstrap == kafka_bootstrap
         assert dict(recent[0].properties) == {"client.id": "gui-test"}
