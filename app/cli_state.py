@@ -7,15 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.aggregate_read import aggregate_events
 from app.cli_common import UsageError, add_source_options, out, parse_time, source_from
 from app.event_json import dumps
 from app.fold_discovery import FoldLibrary, discover_folds
 from app.fold_runner import FoldError
 from app.folds import FoldSpec, UnknownFoldError
 from app.replay import Replayer, ReplayResult
-from app.sources import ClusterSource, EventSource
-from kafka_io.event import Event
-from kafka_io.reader import PartitionRange, TopicReader, offsets_for_time
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -78,42 +76,6 @@ def pick_fold(library: FoldLibrary, name: str | None, topic: str) -> FoldSpec:
         return library.registry.get(name)
     except UnknownFoldError as exc:
         raise UsageError(str(exc.args[0] if exc.args else exc)) from exc
-
-
-def aggregate_events(
-    source: EventSource, topic: str, aggregate: str, at_ms: int | None, offset: int | None
-) -> list[Event]:
-    """The aggregate's events, reading only its partition of a cluster, only up to the
-    target position (the cold path: no index needed)."""
-    partitions = source.partitions_for_aggregate(topic, aggregate)
-    if isinstance(source, ClusterSource) and partitions is not None:
-        events = _read_partition_upto(source, topic, partitions[0], at_ms, offset)
-        mine = [e for e in events if e.aggregate == aggregate]
-        if mine:
-            return mine
-        partitions = None  # written with another partitioner: look everywhere
-    return [
-        e
-        for batch in source.read(topic, partitions=partitions, to_ms=at_ms)
-        for e in batch
-        if e.aggregate == aggregate
-    ]
-
-
-def _read_partition_upto(
-    source: ClusterSource, topic: str, partition: int, at_ms: int | None, offset: int | None
-) -> list[Event]:
-    info = source.cluster.topic(topic).partition(partition)
-    end = info.high
-    if offset is not None:
-        end = min(end, offset + 1)
-    if at_ms is not None:
-        first_after = offsets_for_time(source.profile, topic, [partition], at_ms + 1)[partition]
-        if first_after is not None:
-            end = min(end, first_after)
-    reader = TopicReader(source.profile, topic, source.decoder())
-    ranges = [PartitionRange(partition, info.low, max(info.low, end))]
-    return [e for batch in reader.read(ranges) for e in batch]
 
 
 def run_state(args: argparse.Namespace) -> int:

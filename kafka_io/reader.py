@@ -151,10 +151,14 @@ class TopicReader:
         *,
         batch_size: int = BATCH,
         stall_timeout: float = 30.0,
+        key: bytes | None = None,
     ) -> None:
+        """``key``: decode and return only records with this key (one aggregate's read:
+        the other aggregates of its partition are skipped before decoding)."""
         self.profile = profile
         self.topic = topic
         self.decoder = decoder
+        self.key = key
         self.batch_size = batch_size
         self.stall_timeout = stall_timeout
         self.stats = ReadStats()
@@ -209,6 +213,9 @@ class TopicReader:
                 for p in self._note_errors(msgs, progress, on_progress):
                     self._done(consumer, todo, p)
                 msgs = [m for m in msgs if m.error() is None]
+            if self.key is not None:
+                key = self.key
+                msgs = [m for m in msgs if m.key() == key]
             if not msgs:
                 self._finish_by_position(consumer, todo)
                 if time.monotonic() - last_data > self.stall_timeout and todo:

@@ -166,3 +166,18 @@ def test_transaction_markers_do_not_keep_a_read_waiting(
     events = _all(reader.read(plan_ranges(Cluster(profile).topic(topic))))
     assert [e.offset for e in events] == list(range(10))
     assert reader.stats.gaps == {0: 1}
+
+
+def test_a_key_filtered_read_decodes_only_that_key(
+    kafka_bootstrap: str, make_topic: Callable[..., str]
+) -> None:
+    topic = make_topic(1)
+    produce(
+        kafka_bootstrap,
+        topic,
+        [Rec(b'{"eventType":"E"}', key=f"agg-{i % 3}".encode()) for i in range(90)],
+    )
+    reader = TopicReader(ConnectionProfile(kafka_bootstrap), topic, Decoder(), key=b"agg-1")
+    events = _all(reader.read([PartitionRange(0, 0, 60)]))
+    assert [e.offset for e in events] == list(range(1, 60, 3))
+    assert {e.aggregate for e in events} == {"agg-1"}

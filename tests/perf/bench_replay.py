@@ -26,7 +26,7 @@ import numpy as np
 import psutil
 from workload import BASE_MS, kafka, kcat_path, produce_events, time_kcat
 
-from app.cli_state import aggregate_events
+from app.aggregate_read import aggregate_events
 from app.folds import FoldSpec
 from app.index import TopicIndex
 from app.query import Query, run_query
