@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 from PySide6.QtCore import QByteArray, QSettings
@@ -41,15 +42,8 @@ class Settings:
     # --- recent connections ----------------------------------------------------------------
 
     def recent_connections(self) -> list[RecentConnection]:
-        raw = self.qs.value("recent/connections", "")
-        if not raw:
-            return []
-        try:
-            items = orjson.loads(str(raw))
-        except orjson.JSONDecodeError:
-            return []
         out = []
-        for item in items:
+        for item in self._json_list("recent/connections"):
             if isinstance(item, dict) and item.get("bootstrap"):
                 props = {
                     str(k): str(v)
@@ -115,7 +109,8 @@ class Settings:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _list(self, key: str) -> list[str]:
+    def _json_list(self, key: str) -> list[Any]:
+        """A JSON list stored under ``key``; empty when missing or unreadable."""
         raw = self.qs.value(key, "")
         if not raw:
             return []
@@ -123,7 +118,10 @@ class Settings:
             items = orjson.loads(str(raw))
         except orjson.JSONDecodeError:
             return []
-        return [str(i) for i in items if isinstance(i, str)]
+        return items if isinstance(items, list) else []
+
+    def _list(self, key: str) -> list[str]:
+        return [str(i) for i in self._json_list(key) if isinstance(i, str)]
 
     def _push(self, key: str, value: str) -> None:
         items = [v for v in self._list(key) if v != value]

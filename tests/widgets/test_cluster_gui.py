@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.gui.jobs import Progress, ReadDone
 from app.gui.launch import build_window
+from app.gui.main_window import MainWindow
 from app.gui.settings import Settings
 from widgets.connect_dialog import ConnectionRequest
 from widgets.event_table import Role
@@ -44,6 +45,13 @@ def commit_group(bootstrap: str, topic: str, group: str) -> None:
     consumer.close()
 
 
+def cluster_window(bootstrap: str, tmp_path: Path) -> MainWindow:
+    """The window as `event-explorer --bootstrap HOST:PORT` opens it."""
+    args = argparse.Namespace(bootstrap=bootstrap, x_options=[], config=None,
+                              registry=None, registry_auth=None, file=None, folds=[])  # fmt: skip
+    return build_window(args, Settings(tmp_path / "s.ini"), use_user_folds=False)
+
+
 @pytest.mark.kafka
 def test_connect_list_and_browse_a_topic(
     qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
@@ -52,9 +60,7 @@ def test_connect_list_and_browse_a_topic(
     produce_accounts(kafka_bootstrap, topic)
     group = f"gui-test-{topic[-6:]}"
     commit_group(kafka_bootstrap, topic, group)
-    args = argparse.Namespace(bootstrap=kafka_bootstrap, x_options=[], config=None,
-                              registry=None, registry_auth=None, file=None, folds=[])  # fmt: skip
-    window = build_window(args, Settings(tmp_path / "s.ini"), use_user_folds=False)
+    window = cluster_window(kafka_bootstrap, tmp_path)
     window.show()
     try:
         tree = window.cluster_tree
@@ -98,9 +104,7 @@ def test_reopening_a_topic_reads_only_new_records(
 ) -> None:
     topic = make_topic(partitions=2, prefix="bank-accounts")
     produce_accounts(kafka_bootstrap, topic)
-    args = argparse.Namespace(bootstrap=kafka_bootstrap, x_options=[], config=None,
-                              registry=None, registry_auth=None, file=None, folds=[])  # fmt: skip
-    window = build_window(args, Settings(tmp_path / "s.ini"), use_user_folds=False)
+    window = cluster_window(kafka_bootstrap, tmp_path)
     window.show()
     finished: list[ReadDone] = []
     window.loader.read_finished.connect(finished.append)
