@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${EVENT_EXPLORER_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e .
+log="$VENV/install.log"
+if ! { "$VENV/bin/python" -m pip install -q --upgrade pip &&
+       "$VENV/bin/python" -m pip install -q -e .; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "installing Event Explorer failed (log: $log)" >&2
+  exit 1
+fi
 exec "$VENV/bin/event-explorer" "$@"
