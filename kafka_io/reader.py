@@ -182,7 +182,13 @@ class TopicReader:
             if on_progress:
                 on_progress(progress)
             return
-        consumer = read_only_consumer(self.profile, **{"enable.partition.eof": True})
+        self._client_errors: list[KafkaError] = []
+        consumer = read_only_consumer(
+            self.profile,
+            # Connection-level failures (a broker gone, all brokers down) reach
+            # error_cb, not the message stream; librdkafka keeps retrying meanwhile.
+            **{"enable.partition.eof": True, "error_cb": self._client_errors.append},
+        )
         try:
             consumer.assign([TopicPartition(self.topic, p, r.start) for p, r in todo.items()])
             yield from self._loop(consumer, todo, progress, cancel, on_progress)
@@ -216,6 +222,8 @@ class TopicReader:
             if self.key is not None:
                 key = self.key
                 msgs = [m for m in msgs if m.key() == key]
+            if self._client_errors:
+                self._report_client_errors(progress, on_progress)
             if not msgs:
                 self._finish_by_position(consumer, todo)
                 if time.monotonic() - last_data > self.stall_timeout and todo:
@@ -235,6 +243,18 @@ class TopicReader:
                 on_progress(progress)
             if batch:
                 yield batch
+
+    def _report_client_errors(
+        self, progress: ReadProgress, on_progress: ProgressCallback | None
+    ) -> None:
+        err = self._client_errors[-1]
+        self._client_errors.clear()
+        if err.fatal():
+            raise KafkaUnavailable(f"reading {self.topic} failed: {err.str()}")
+        progress.status = f"{err.str()} (retrying)"
+        self.stats.errors.append(progress.status)
+        if on_progress:
+            on_progress(progress)
 
     def _note_missing(self, progress: ReadProgress) -> None:
         """Offsets of a range that hold no record: compaction, transaction markers, or
