@@ -189,3 +189,23 @@ def test_switch_topic_and_avro_schema_evolution(window: MainWindow, qtbot: QtBot
     window.topic_view.select_model_row(0)
     pump_until(lambda: window.inspector.fold_name == "order", 30)
     window.activate_topic("bank-accounts")
+
+
+def test_clicking_a_rate_bar_shows_that_buckets_events(window: MainWindow) -> None:
+    rate_dock = window.monitor_docks[1]
+    rate_dock.show()
+    rate_dock.raise_()
+    pump_until(lambda: window.rate_chart is not None and window.rate_chart.counts is not None)
+    counts = window.rate_chart.counts
+    busiest = int(counts.totals.argmax())
+    start, end = counts.time_range(busiest)
+    # What a click on that bar emits (the click itself is tested on the chart alone).
+    window.rate_chart.timeRangeClicked.emit(start, end)
+    index = window.topic_view.index
+    assert index is not None
+    expected = run_query(index, Query(since_ms=start, until_ms=end - 1))
+    pump_until(lambda: window.topic_view.model.rowCount() == len(expected))
+    assert len(expected) == int(counts.totals[busiest])
+    assert all(start <= e.timestamp_ms < end for e in shown_rows(window)[:500])
+    window.filter_bar.clear()
+    window.filter_bar.flush()
