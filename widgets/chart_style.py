@@ -80,6 +80,9 @@ def make_time_plot(y_label: str) -> pg.PlotWidget:
     item.setLabel("left", y_label)
     item.setLabel("bottom", "Local time")
     item.setMenuEnabled(False)
+    # Below two minutes the date axis falls back to "14.000"-style second labels; a
+    # lag history starts short, so the view never zooms that far in.
+    item.getViewBox().setLimits(minXRange=120)
     plot.setMinimumHeight(140)
     item.addLegend(offset=(8, 8), labelTextSize="8pt")
     return plot
