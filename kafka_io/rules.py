@@ -105,33 +105,33 @@ def as_text(value: Any) -> str | None:
     return None
 
 
-def default_type(headers: HeaderList, data: Any, record_name: str | None) -> str | None:
+def _first_named(
+    headers: HeaderList, header_names: Sequence[str], data: Any, field_names: Sequence[str]
+) -> str | None:
+    """The first non-empty header of ``header_names``, else top-level field of ``field_names``."""
     if headers:
-        for name in TYPE_HEADERS:
+        for name in header_names:
             found = header_text(headers, name)
             if found:
                 return found
     if isinstance(data, dict):
-        for name in TYPE_FIELDS:
+        for name in field_names:
             found = as_text(data.get(name))
             if found:
                 return found
-    return record_name
+    return None
+
+
+def default_type(headers: HeaderList, data: Any, record_name: str | None) -> str | None:
+    return _first_named(headers, TYPE_HEADERS, data, TYPE_FIELDS) or record_name
 
 
 def default_aggregate(key: str | bytes | None, headers: HeaderList, data: Any) -> str | None:
     if isinstance(key, str) and key:
         return key
-    if headers:
-        for name in AGGREGATE_HEADERS:
-            found = header_text(headers, name)
-            if found:
-                return found
-    if isinstance(data, dict):
-        for name in AGGREGATE_FIELDS:
-            found = as_text(data.get(name))
-            if found:
-                return found
+    found = _first_named(headers, AGGREGATE_HEADERS, data, AGGREGATE_FIELDS)
+    if found:
+        return found
     # A binary key still identifies the aggregate; hex is its readable, stable name.
     return key.hex() if isinstance(key, bytes) and key else None
 
