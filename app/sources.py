@@ -6,7 +6,7 @@ give the same Events and the same answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -59,6 +59,22 @@ def make_registry(profile: ConnectionProfile) -> Registry | None:
     return registry_client(profile.registry_config())
 
 
+def cluster_decoder_factory(
+    profile: ConnectionProfile,
+    rules: EventRules | None = None,
+    value_format: ValueFormat = ValueFormat.AUTO,
+) -> Callable[[], Decoder]:
+    """Fresh decoders for a cluster's values (a Decoder caches: one per thread)."""
+    return lambda: Decoder(value_format, rules, registry=make_registry(profile))
+
+
+def file_decoder_factory(path: Path) -> Callable[[], Decoder]:
+    """Fresh decoders for a file's values: its own schemas and formats, or auto-detect."""
+    if detect_file_kind(path) == "avro":
+        return open_event_file(path).decoder
+    return lambda: Decoder(ValueFormat.AUTO)
+
+
 @dataclass
 class ClusterSource:
     profile: ConnectionProfile
@@ -89,9 +105,7 @@ class ClusterSource:
 
     def decoder(self) -> Decoder:
         if self._decoder is None:
-            self._decoder = Decoder(
-                self.value_format, self.rules, registry=make_registry(self.profile)
-            )
+            self._decoder = cluster_decoder_factory(self.profile, self.rules, self.value_format)()
         return self._decoder
 
     def read(
@@ -143,10 +157,7 @@ class FileSource:
 
     def decoder(self) -> Decoder:
         if self._decoder is None:
-            if detect_file_kind(self.path) == "avro":
-                self._decoder = open_event_file(self.path).decoder()
-            else:
-                self._decoder = Decoder(ValueFormat.AUTO)
+            self._decoder = file_decoder_factory(self.path)()
         return self._decoder
 
     def topic_names(self) -> list[str]:

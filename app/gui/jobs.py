@@ -13,9 +13,9 @@ from pathlib import Path
 
 from app.gui.worker import CancelToken as JobToken
 from app.gui.worker import JobContext
-from app.sources import ClusterSource, make_registry
+from app.sources import ClusterSource, cluster_decoder_factory, file_decoder_factory
 from app.topic_cache import TopicPlan, finish_topic, plan_topic
-from kafka_io.decode import Decoder, ValueFormat
+from kafka_io.decode import ValueFormat
 from kafka_io.event import Event
 from kafka_io.eventfile import detect_file_kind, iter_file_batches, open_event_file
 from kafka_io.metadata import Cluster, GroupInfo, TopicInfo
@@ -52,14 +52,6 @@ class ClusterListing:
     topics: list[TopicInfo]
     groups: list[GroupInfo]
     groups_error: str | None = None
-
-
-def file_decoder_factory(path: Path) -> Callable[[], Decoder]:
-    """Decoders for a file's values: its own schemas and formats, or JSON auto-detect."""
-    if detect_file_kind(path) == "avro":
-        ef = open_event_file(path)
-        return ef.decoder
-    return lambda: Decoder(ValueFormat.AUTO)
 
 
 def read_file_job(
@@ -114,7 +106,7 @@ def read_ranges_job(
 
     def job(ctx: JobContext) -> ReadDone:
         token = ctx.token
-        decoder = Decoder(value_format, rules, registry=make_registry(profile))
+        decoder = cluster_decoder_factory(profile, rules, value_format)()
 
         def on_progress(p: ReadProgress) -> None:
             ctx.progress(Progress(topic, dict(p.read), dict(p.total), p.status))
@@ -152,11 +144,3 @@ def list_cluster_job(profile: ConnectionProfile) -> Callable[[JobContext], Clust
         return ClusterListing(cluster.cluster_id(), topics, groups, error)
 
     return job
-
-
-def cluster_decoder_factory(
-    profile: ConnectionProfile,
-    rules: EventRules | None = None,
-    value_format: ValueFormat = ValueFormat.AUTO,
-) -> Callable[[], Decoder]:
-    return lambda: Decoder(value_format, rules, registry=make_registry(profile))

@@ -20,8 +20,6 @@ from app.gui.jobs import (
     Progress,
     ReadDone,
     Sink,
-    cluster_decoder_factory,
-    file_decoder_factory,
     list_cluster_job,
     plan_topic_job,
     read_file_job,
@@ -30,6 +28,7 @@ from app.gui.jobs import (
 )
 from app.gui.stream import BatchStream
 from app.gui.worker import JobContext, Task, Workers
+from app.sources import cluster_decoder_factory, file_decoder_factory
 from app.topic_cache import TopicPlan
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QColor, QPalette
 
 from app.gui.main_window import MainWindow
 
@@ -46,3 +47,21 @@ def pump_until(condition: Callable[[], bool], timeout: float = LOAD_TIMEOUT_S) -
 
 def loaded(window: MainWindow) -> bool:
     return not window.loader.reading and window.topic_view.model.rowCount() > 0
+
+
+def dark_palette(palette: QPalette) -> QPalette:
+    """A dark variant of ``palette``, for checking charts on both kinds of desktop."""
+    dark = QPalette(palette)
+    for role, color in {
+        QPalette.ColorRole.Window: "#1e1f22",
+        QPalette.ColorRole.Base: "#17181a",
+        QPalette.ColorRole.AlternateBase: "#222326",
+        QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Button: "#2b2d30",
+        QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.ToolTipBase: "#2b2d30",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6",
+    }.items():
+        dark.setColor(role, QColor(color))
+    return dark

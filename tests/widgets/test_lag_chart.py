@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import dark_palette
 from lag_scenario import START_MS, STEP_S, scenario
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
@@ -179,23 +179,6 @@ def test_hover_shows_values_at_the_nearest_sample(qtbot: QtBot, chart: LagChart)
     assert chart.crosshair.value() == pytest.approx(times[60])
 
 
-def _dark(palette: QPalette) -> QPalette:
-    dark = QPalette(palette)
-    for role, color in {
-        QPalette.ColorRole.Window: "#1e1f22",
-        QPalette.ColorRole.Base: "#17181a",
-        QPalette.ColorRole.AlternateBase: "#222326",
-        QPalette.ColorRole.Text: "#e6e6e6",
-        QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Button: "#2b2d30",
-        QPalette.ColorRole.ButtonText: "#e6e6e6",
-        QPalette.ColorRole.ToolTipBase: "#2b2d30",
-        QPalette.ColorRole.ToolTipText: "#e6e6e6",
-    }.items():
-        dark.setColor(role, QColor(color))
-    return dark
-
-
 def test_screenshots_light_and_dark(qtbot: QtBot, chart: LagChart) -> None:
     history = scenario()
     chart.set_history(history)
@@ -210,7 +193,7 @@ def test_screenshots_light_and_dark(qtbot: QtBot, chart: LagChart) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert chart.grab().save(str(SHOTS / "lag.png"))
     light_bg = chart.plot.backgroundBrush().color()
-    chart.setPalette(_dark(chart.palette()))
+    chart.setPalette(dark_palette(chart.palette()))
     dark_bg = chart.plot.backgroundBrush().color()
     assert dark_bg.lightness() < 60 < light_bg.lightness()
     assert chart.grab().save(str(SHOTS / "lag-dark.png"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import dark_palette
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QPalette
 from pytestqt.qtbot import QtBot
 
 from app.lag_model import OTHER_TYPES, LagHistory, count_events
@@ -138,20 +138,6 @@ def test_no_events_draws_nothing(chart: RateChart) -> None:
     assert chart.summary.text() == "0 events"
 
 
-def _dark(palette: QPalette) -> QPalette:
-    dark = QPalette(palette)
-    for role, color in {
-        QPalette.ColorRole.Window: "#1e1f22",
-        QPalette.ColorRole.Base: "#17181a",
-        QPalette.ColorRole.Text: "#e6e6e6",
-        QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Button: "#2b2d30",
-        QPalette.ColorRole.ButtonText: "#e6e6e6",
-    }.items():
-        dark.setColor(role, QColor(color))
-    return dark
-
-
 def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart) -> None:
     ts, ids = event_columns()
     chart.set_history(live_history())
@@ -163,7 +149,7 @@ def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart) -> None:
     chart.select_bucket(int(np.argmax(shown.totals)))
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert chart.grab().save(str(SHOTS / "rates.png"))
-    chart.setPalette(_dark(chart.palette()))
+    chart.setPalette(dark_palette(chart.palette()))
     assert chart.history.backgroundBrush().color().lightness() < 60
     assert chart.grab().save(str(SHOTS / "rates-dark.png"))
 
