@@ -80,10 +80,11 @@ def seconds_arg(text: str) -> float:
 
 def source_from(args: argparse.Namespace) -> tuple[EventSource, str]:
     """The source and topic the user named; a file may hold several topics."""
+    rules = EventRules(type_rule=args.type_rule, aggregate_rule=args.aggregate_rule)
     if args.file is not None:
         if not args.file.exists():
             raise UsageError(f"no such file: {args.file}")
-        source: EventSource = FileSource(args.file)
+        source: EventSource = FileSource(args.file, rules)
         topics = source.topic_names()
         topic = args.topic or (topics[0] if len(topics) == 1 else None)
         if topic is None:
@@ -97,7 +98,6 @@ def source_from(args: argparse.Namespace) -> tuple[EventSource, str]:
         raise UsageError("give --bootstrap HOST:PORT --topic T, or --file F")
     if not args.topic:
         raise UsageError("give --topic T")
-    rules = EventRules(type_rule=args.type_rule, aggregate_rule=args.aggregate_rule)
     return ClusterSource(profile_from(args), ValueFormat(args.format), rules), args.topic
 
 

@@ -68,11 +68,12 @@ def cluster_decoder_factory(
     return lambda: Decoder(value_format, rules, registry=make_registry(profile))
 
 
-def file_decoder_factory(path: Path) -> Callable[[], Decoder]:
+def file_decoder_factory(path: Path, rules: EventRules | None = None) -> Callable[[], Decoder]:
     """Fresh decoders for a file's values: its own schemas and formats, or auto-detect."""
     if detect_file_kind(path) == "avro":
-        return open_event_file(path).decoder
-    return lambda: Decoder(ValueFormat.AUTO)
+        event_file = open_event_file(path)
+        return lambda: event_file.decoder(rules=rules)
+    return lambda: Decoder(ValueFormat.AUTO, rules)
 
 
 @dataclass
@@ -143,6 +144,7 @@ class FileSource:
     """An exported event file (Avro container) or kcat ``-J`` JSON lines."""
 
     path: Path
+    rules: EventRules = field(default_factory=EventRules)
     _decoder: Decoder | None = None
     _topics: list[str] | None = None
 
@@ -157,7 +159,7 @@ class FileSource:
 
     def decoder(self) -> Decoder:
         if self._decoder is None:
-            self._decoder = file_decoder_factory(self.path)()
+            self._decoder = file_decoder_factory(self.path, self.rules)()
         return self._decoder
 
     def topic_names(self) -> list[str]:
