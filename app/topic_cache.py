@@ -74,8 +74,7 @@ def plan_topic(source: ClusterSource, topic: str, cache_dir: Path | None = None)
         source.identity, topic, source.decoder(), cache_dir=cache_dir, signature=signature
     )
     note = index.cache_note
-    info = source.cluster.topic(topic)
-    marks = {p.partition: (p.low, p.high) for p in info.partitions}
+    marks = {p.partition: (p.low, p.high) for p in source.cluster.partitions(topic)}
     first = _first_records(source, topic, fingerprint_offsets(index)) if len(index) else None
     caught = reconcile(index, marks, first, cache_dir=cache_dir)
     ranges = [PartitionRange(p, start, marks[p][1]) for p, start in sorted(caught.plan.items())]

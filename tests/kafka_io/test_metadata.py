@@ -73,3 +73,14 @@ def test_unreachable_broker_fails_fast_with_its_address() -> None:
     with pytest.raises(KafkaUnavailable, match=r"127\.0\.0\.1:9"):
         Cluster(ConnectionProfile("127.0.0.1:9"), timeout=3).topics()
     assert time.monotonic() - started < 10
+
+
+def test_partitions_alone_match_the_full_listing(
+    kafka_bootstrap: str, make_topic: Callable[..., str]
+) -> None:
+    topic = make_topic(3)
+    produce(kafka_bootstrap, topic, [Rec(b"v", partition=p) for p in (0, 2, 2)])
+    cluster = Cluster(ConnectionProfile(kafka_bootstrap))
+    assert cluster.partitions(topic) == cluster.topic(topic).partitions
+    with pytest.raises(TopicNotFound):
+        cluster.partitions("no-such-topic-abc")
