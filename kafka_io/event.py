@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -56,3 +57,29 @@ def iso_utc(timestamp_ms: int) -> str:
     """ISO 8601 in UTC with milliseconds and a Z, as every face prints timestamps."""
     dt = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{timestamp_ms % 1000:03d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """Where an event is and what it was, without its payload (for results and blame)."""
+
+    partition: int
+    offset: int
+    type: str
+    timestamp_ms: int
+
+    @property
+    def timestamp(self) -> str:
+        return iso_utc(self.timestamp_ms)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "partition": self.partition,
+            "offset": self.offset,
+            "type": self.type,
+            "timestamp": self.timestamp,
+        }
+
+    @classmethod
+    def of(cls, event: Event) -> EventRef:
+        return cls(event.partition, event.offset, event.type, event.timestamp_ms)

@@ -1,7 +1,7 @@
 """A real single-node Apache Kafka 4.x (KRaft, combined broker+controller) for tests.
 
-    python tests/broker.py start   # prints HOST:PORT as the last line, leaves it running
-    python tests/broker.py stop
+    python tests/broker.py start [--state FILE]   # prints HOST:PORT, leaves it running
+    python tests/broker.py stop [--state FILE]
 
 The broker jars come from Maven Central through ``mvn dependency:copy-dependencies``
 (``tests/kafka-pom.xml``) and are cached under ``~/.cache/event-explorer-tests`` so a
@@ -263,18 +263,24 @@ def running() -> Iterator[str]:
 
 
 def main(argv: list[str]) -> int:
+    # --state FILE: where start records the broker for stop (several runs side by side).
+    state = STATE_FILE
+    if "--state" in argv:
+        at = argv.index("--state")
+        state = Path(argv[at + 1])
+        argv = argv[:at] + argv[at + 2 :]
     if argv[:1] == ["start"]:
         CACHE.mkdir(parents=True, exist_ok=True)
         handle = start()
-        STATE_FILE.write_text(json.dumps(asdict(handle)))
+        state.write_text(json.dumps(asdict(handle)))
         print(handle.bootstrap)
         return 0
     if argv[:1] == ["stop"]:
-        if not STATE_FILE.exists():
+        if not state.exists():
             print("no broker started by this script is running", file=sys.stderr)
             return 0
-        stop(BrokerHandle(**json.loads(STATE_FILE.read_text())))
-        STATE_FILE.unlink()
+        stop(BrokerHandle(**json.loads(state.read_text())))
+        state.unlink()
         return 0
     if argv[:1] == ["fetch"]:
         print(ensure_jars())

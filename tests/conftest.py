@@ -1,5 +1,7 @@
 """Shared fixtures: one real Kafka broker per test session; each test makes its own topics.
 
+No Qt here: the core tests also run in an environment without PySide6 (see tests/run).
+
 Set EVENT_EXPLORER_BOOTSTRAP=HOST:PORT to reuse a broker started with
 ``python tests/broker.py start`` instead of starting one for the session.
 """
@@ -10,17 +12,14 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "widgets"))
 
 import broker as broker_harness
+import pytest
+
+# The GUI tests' fixtures: a plugin module rather than a second conftest.py (one conftest
+# module name keeps mypy's view of the test tree unambiguous).  It imports Qt only inside
+# its fixtures, so the Qt-free core run loads it harmlessly.
+pytest_plugins = ["gui_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -65,40 +64,3 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         os.environ.pop("EVENT_EXPLORER_CACHE_DIR", None)
     else:
         os.environ["EVENT_EXPLORER_CACHE_DIR"] = old
-
-
-# ---------------------------------------------------------------- GUI fixtures
-# Kept here rather than in tests/widgets/conftest.py: one conftest module name keeps
-# mypy's view of the test tree unambiguous.  Qt is imported only by the tests using them.
-
-
-@pytest.fixture(scope="module")
-def demo_window(qapp: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A main window on the bundled demo data, loaded once per module."""
-    from gui_helpers import loaded, pump_until
-
-    from app.gui.launch import build_window
-    from app.gui.settings import Settings
-
-    settings = Settings(tmp_path_factory.mktemp("settings") / "settings.ini")
-    window = build_window(None, settings, use_user_folds=False)
-    window.show()
-    pump_until(lambda: loaded(window))
-    yield window
-    window.close()
-    window.deleteLater()
-
-
-@pytest.fixture
-def window(demo_window: Any) -> Any:
-    """The demo window with its filters cleared, on the bank-accounts topic."""
-    demo_window.filter_bar.clear()
-    demo_window.filter_bar.flush()
-    if demo_window.topic_view.topic != "bank-accounts":
-        demo_window.activate_topic("bank-accounts")
-    return demo_window
-
-
-@pytest.fixture
-def settings_file(tmp_path: Path) -> Path:
-    return tmp_path / "settings.ini"

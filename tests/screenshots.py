@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "widgets"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from lag_scenario import scenario  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEventLoop, qInstallMessageHandler  # noqa: E402

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.diff import Change
+from app.replay.diff import Change
 from widgets.event_detail import value_as_json
 from widgets.event_table import local_time
 from widgets.state_tree import RefLike, StateTree

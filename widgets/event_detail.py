@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.event_json import dumps, event_record, text_or_base64
+from app.output.event_json import dumps, event_record, text_or_base64
 from kafka_io.event import Event, iso_utc
 from widgets.event_table import local_time
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lag_model import GroupStatus, LagHistory, LagUnit, Series, Status, format_duration
+from app.lag.history import GroupStatus, LagHistory, LagUnit, Series, Status, format_duration
 from widgets.chart_style import (
     STATUS_COLORS,
     apply_palette,

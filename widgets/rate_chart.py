@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lag_model import (
+from app.lag.history import (
     OTHER_TYPES,
     EventCounts,
     LagHistory,

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from app.diff import Path, format_path
+from app.replay.diff import Path, format_path
 from widgets.event_detail import scalar_text
 from widgets.event_table import local_time
 
@@ -20,7 +20,7 @@ CHILD_LIMIT = 1000
 
 
 class RefLike(Protocol):
-    """Where an event is (``app.index.EventRef`` fits)."""
+    """Where an event is (``app.index.topic_index.EventRef`` fits)."""
 
     @property
     def partition(self) -> int: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from app.index import TopicIndex
+from app.index.topic_index import TopicIndex
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
 from kafka_io.metadata import GroupInfo, PartitionInfo, TopicInfo

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.fold_discovery import FoldLibrary, FoldWatcher, discover_folds
-from app.folds import FoldRegistry
+from app.replay.discovery import FoldLibrary, FoldWatcher, discover_folds
+from app.replay.folds import FoldRegistry
 
 POLL_MS = 1000
 

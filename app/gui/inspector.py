@@ -13,13 +13,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.diff import StateDiff, diff_states
-from app.fold_runner import FoldError, FoldFailure
-from app.folds import FoldRegistry, FoldSpec
 from app.gui.worker import JobContext, Task, Workers
-from app.index import EventRef, TopicIndex
-from app.replay import Replayer
+from app.index.topic_index import TopicIndex
+from app.replay.diff import StateDiff, diff_states
+from app.replay.folds import FoldRegistry, FoldSpec
+from app.replay.replayer import Replayer
+from app.replay.runner import FoldError, FoldFailure
 from kafka_io.decode import Decoder
+from kafka_io.event import EventRef
 from widgets.aggregate_inspector import AggregateInspector, StateView
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from app.gui.worker import CancelToken as JobToken
 from app.gui.worker import JobContext
-from app.sources import ClusterSource, cluster_decoder_factory, file_decoder_factory
-from app.topic_cache import TopicPlan, finish_topic, plan_topic
+from app.index.topic_cache import TopicPlan, finish_topic, plan_topic
+from app.sources import ClusterSource
+from app.sources.decoders import cluster_decoder_factory, file_decoder_factory
 from kafka_io.decode import ValueFormat
 from kafka_io.event import Event
 from kafka_io.eventfile import detect_file_kind, iter_file_batches, open_event_file

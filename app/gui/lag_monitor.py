@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from app.gui.worker import JobContext, Task, Workers
-from app.lag_model import LagHistory
+from app.lag.history import LagHistory
 from kafka_io.lag import DEFAULT_INTERVAL_S, LagSample, LagSampler
 from kafka_io.profile import ConnectionProfile
 

@@ -7,7 +7,6 @@ With no source on the command line it opens the bundled demo file, found through
 from __future__ import annotations
 
 import argparse
-import importlib.resources
 import sys
 from pathlib import Path
 
@@ -29,10 +28,6 @@ def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> 
     if any(quiet in message for quiet in QUIET_QT_MESSAGES):
         return
     sys.stderr.write(f"qt: {message}\n")
-
-
-def demo_path() -> Path:
-    return Path(str(importlib.resources.files("resources").joinpath("demo.avro")))
 
 
 def _arg(args: argparse.Namespace | None, name: str, default: object = None) -> object:

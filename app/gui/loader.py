@@ -28,8 +28,8 @@ from app.gui.jobs import (
 )
 from app.gui.stream import BatchStream
 from app.gui.worker import JobContext, Task, Workers
-from app.sources import cluster_decoder_factory, file_decoder_factory
-from app.topic_cache import TopicPlan
+from app.index.topic_cache import TopicPlan
+from app.sources.decoders import cluster_decoder_factory, file_decoder_factory
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
 

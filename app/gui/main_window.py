@@ -35,6 +35,7 @@ from app.gui.topic_view import TopicView
 from app.gui.worker import Workers
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile, ProfileError
+from resources import demo_path
 from widgets.aggregate_inspector import AggregateInspector
 from widgets.cluster_tree import ClusterTree
 from widgets.connect_dialog import ConnectDialog, ConnectionRequest
@@ -220,8 +221,6 @@ class MainWindow(QMainWindow):
         self.loader.open_file(path)
 
     def open_demo(self) -> None:
-        from app.gui.launch import demo_path
-
         self.loader.open_file(demo_path())
 
     def open_file_dialog(self) -> None:

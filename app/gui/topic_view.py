@@ -15,8 +15,8 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
 
 from app.gui.worker import JobContext, Workers
-from app.index import TopicIndex
-from app.query import Query, count_by_type, run_query
+from app.index.query import Query, count_by_type, run_query
+from app.index.topic_index import TopicIndex
 from kafka_io.event import Event
 from widgets.event_table import EventTable, EventTableModel
 from widgets.filter_bar import FilterBar, FilterState

@@ -12,7 +12,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions
 from confluent_kafka.admin import AdminClient
 from kafka_helpers import Rec, produce
 
-from app.cli import main
+from app.cli.main import main
 from kafka_io.decode import Decoder
 from kafka_io.metadata import Cluster
 from kafka_io.profile import ConnectionProfile

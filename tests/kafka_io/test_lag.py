@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from app.lag_model import LagHistory, Status
+from app.lag.history import LagHistory, Status
 from kafka_io.lag import LagSample, LagSampler
 from kafka_io.profile import ConnectionProfile
 

@@ -25,7 +25,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from workload import kafka
 
-from app.lag_model import LagHistory
+from app.lag.history import LagHistory
 from kafka_io.lag import LagSample, LagSampler
 from kafka_io.profile import ConnectionProfile
 

@@ -26,11 +26,11 @@ import numpy as np
 import psutil
 from workload import BASE_MS, kafka, kcat_path, produce_events, time_kcat
 
-from app.aggregate_read import aggregate_events
-from app.folds import FoldSpec
-from app.index import TopicIndex
-from app.query import Query, run_query
-from app.replay import Replayer
+from app.index.query import Query, run_query
+from app.index.topic_index import TopicIndex
+from app.replay.cold_read import aggregate_events
+from app.replay.folds import FoldSpec
+from app.replay.replayer import Replayer
 from app.sources import ClusterSource
 from kafka_io.profile import ConnectionProfile
 

@@ -34,9 +34,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.index import TopicIndex
-from app.query import Query, run_query
-from app.replay import Replayer
+from app.index.query import Query, run_query
+from app.index.topic_index import TopicIndex
+from app.replay.replayer import Replayer
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
 

@@ -6,8 +6,8 @@ from gui_helpers import must
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.diff import diff_states
-from app.index import EventRef
+from app.replay.diff import diff_states
+from kafka_io.event import EventRef
 from widgets.aggregate_inspector import AggregateInspector, StateView
 from widgets.state_tree import CHANGED_BG, StateTree
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
-from app.lag_model import GroupStatus, LagHistory, Status
+from app.lag.history import GroupStatus, LagHistory, Status
 from kafka_io.lag import LagSample
 from widgets.lag_chart import COLUMNS, LagChart
 

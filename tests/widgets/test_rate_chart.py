@@ -10,7 +10,7 @@ from gui_helpers import dark_palette
 from PySide6.QtCore import QPoint, QPointF, Qt
 from pytestqt.qtbot import QtBot
 
-from app.lag_model import OTHER_TYPES, LagHistory, count_events
+from app.lag.history import OTHER_TYPES, LagHistory, count_events
 from kafka_io.lag import LagSample
 from widgets.rate_chart import MAX_TYPES, RateChart
 

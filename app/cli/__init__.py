@@ -1,0 +1,1 @@
+"""The headless face: ``event-explorer COMMAND`` over the same core as the GUI."""

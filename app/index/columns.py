@@ -1,0 +1,150 @@
+"""Small types the index is built from: PartitionState, growable columns, the saved state."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from kafka_io.event import Event, Headers
+
+
+class ValueDecoder(Protocol):
+    """What the index needs of ``kafka_io.decode.Decoder``: turn stored bytes into an Event."""
+
+    def decode(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp_ms: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+    ) -> Event: ...
+
+
+@dataclass
+class PartitionState:
+    """What the index holds of one partition; persisted to detect a changed topic.
+
+    ``next_offset`` is where a catch-up read resumes (past the last record read, or
+    the high watermark the read reached when transaction markers end the log).
+    ``first_*`` fingerprint the first record indexed, so a deleted-and-recreated topic
+    whose offsets happen to line up is still noticed.  ``first_offset`` is -1 while no
+    record of the partition is indexed.
+    """
+
+    low: int = 0
+    next_offset: int = 0
+    first_offset: int = -1
+    first_timestamp_ms: int = 0
+    first_crc: int = 0
+    count: int = 0
+
+
+def key_bytes(key: str | bytes | None) -> bytes | None:
+    return key.encode() if isinstance(key, str) else key
+
+
+def record_crc(key: str | bytes | None, value: bytes | None) -> int:
+    """A fingerprint of a record's content (key and value), for cache validation."""
+    crc = zlib.crc32(key_bytes(key) or b"\x00")
+    return zlib.crc32(value or b"\x00", crc)
+
+
+class Interner(dict[Any, int]):
+    """name -> id, assigning the next id to an unseen name on lookup.
+
+    A dict subclass so that ``map(interner.__getitem__, names)`` runs at C speed and
+    only an unseen name pays for a Python call.
+    """
+
+    def __init__(self, names: list[Any], seed: Mapping[Any, int] | None = None) -> None:
+        super().__init__(seed or {})
+        self.names = names
+        for i, name in enumerate(names):
+            self[name] = i
+
+    def __missing__(self, name: Any) -> int:
+        new_id = len(self.names)
+        self.names.append(name)
+        self[name] = new_id
+        return new_id
+
+
+class Column:
+    """A growable numpy column (amortised 1.5x growth)."""
+
+    __slots__ = ("data", "size")
+
+    def __init__(self, dtype: Any, data: np.ndarray | None = None) -> None:
+        if data is None:
+            self.data = np.empty(1024, dtype=dtype)
+            self.size = 0
+        else:
+            self.data = np.array(data, dtype=dtype)  # a private, writable copy
+            self.size = len(data)
+
+    def extend(self, values: np.ndarray) -> None:
+        n = len(values)
+        need = self.size + n
+        if need > len(self.data):
+            grown = np.empty(max(need, len(self.data) * 3 // 2), dtype=self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : need] = values
+        self.size = need
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+# Row columns of an index and their dtypes (also the persisted .npy files).
+ROW_COLUMNS: dict[str, Any] = {
+    "partition": np.int32,
+    "offset": np.int64,
+    "timestamp": np.int64,
+    "type": np.int32,
+    "aggregate": np.int32,
+    "key": np.int32,
+    "topic": np.int16,
+    "value_end": np.int64,
+}
+
+
+@dataclass
+class IndexState:
+    """Everything a TopicIndex holds, as plain parts (what ``index_store`` persists).
+
+    ``arrays`` has the ROW_COLUMNS, ``header_rows``/``header_end`` and, only if some
+    partition's clock stepped back, ``effective_ts``.  Blobs are bytearrays and are not
+    exported as buffers (a live index must stay free to grow them).
+    """
+
+    topic: str
+    cluster_id: str
+    arrays: dict[str, np.ndarray]
+    value_blob: bytearray
+    header_blob: bytearray
+    type_names: list[str]
+    aggregate_names: list[str]
+    key_names: list[str | bytes]
+    topic_names: list[str]
+    errors: dict[int, str]
+    none_values: list[int]
+    partitions: dict[int, PartitionState]
+    part_max_ts: dict[int, int]
+    # The blobs may be shared with a live index that keeps growing: these many bytes
+    # belong to the snapshot.
+    value_size: int = -1
+    header_size: int = -1
+
+    def __post_init__(self) -> None:
+        if self.value_size < 0:
+            self.value_size = len(self.value_blob)
+        if self.header_size < 0:
+            self.header_size = len(self.header_blob)

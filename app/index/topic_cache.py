@@ -1,0 +1,111 @@
+"""Opening a cluster topic through its persisted index: read only what is new.
+
+The stored index (see ``app.index.store``) is checked against the topic's watermarks
+and the first record of each partition; a truncated, deleted-and-recreated, corrupt or
+foreign cache is rebuilt, never trusted.  Then only the offsets past what was stored are
+read, appended and saved.  The CLI calls ``open_topic``; the GUI runs the three steps
+(``plan_topic`` in a worker, the read streamed to its own thread, ``finish_topic`` in a
+worker) so that its table can show the stored rows while the new ones arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.index.store import fingerprint_offsets, load_or_new, reconcile, save
+from app.index.topic_index import TopicIndex
+from app.sources import ClusterSource
+from kafka_io.event import Event
+from kafka_io.reader import CancelToken, PartitionRange, ProgressCallback, TopicReader
+
+BatchCallback = Callable[[Sequence[Event]], None]
+
+
+@dataclass
+class TopicPlan:
+    """A trusted (or fresh) index and what must still be read into it."""
+
+    index: TopicIndex
+    ranges: list[PartitionRange]
+    watermarks: dict[int, tuple[int, int]]
+    signature: str
+    note: str | None  # why a stored index was discarded, if one was
+
+    @property
+    def reused(self) -> int:
+        return len(self.index)
+
+
+@dataclass
+class CachedRead:
+    index: TopicIndex
+    read: int  # events read from the cluster this time
+    reused: int  # events that came from the stored index
+    note: str | None
+
+
+def signature_of(source: ClusterSource) -> str:
+    """What decoding produced the stored columns: other rules mean another index."""
+    rules = source.rules
+    return f"{source.value_format}|{rules.type_rule}|{rules.aggregate_rule}"
+
+
+def _first_records(
+    source: ClusterSource, topic: str, offsets: dict[int, int]
+) -> dict[int, Event | None]:
+    """The record now at each stored first offset (None where it is gone)."""
+    if not offsets:
+        return {}
+    found: dict[int, Event | None] = dict.fromkeys(offsets)
+    ranges = [PartitionRange(p, off, off + 1) for p, off in offsets.items()]
+    reader = TopicReader(source.profile, topic, source.decoder(), stall_timeout=5)
+    for batch in reader.read(ranges):
+        for ev in batch:
+            found[ev.partition] = ev
+    return found
+
+
+def plan_topic(source: ClusterSource, topic: str, cache_dir: Path | None = None) -> TopicPlan:
+    """Load the stored index if it can be trusted and say which offsets are new."""
+    signature = signature_of(source)
+    index = load_or_new(
+        source.identity, topic, source.decoder(), cache_dir=cache_dir, signature=signature
+    )
+    note = index.cache_note
+    marks = {p.partition: (p.low, p.high) for p in source.cluster.partitions(topic)}
+    first = _first_records(source, topic, fingerprint_offsets(index)) if len(index) else None
+    caught = reconcile(index, marks, first, cache_dir=cache_dir)
+    ranges = [PartitionRange(p, start, marks[p][1]) for p, start in sorted(caught.plan.items())]
+    return TopicPlan(caught.index, ranges, marks, signature, caught.rebuilt or note)
+
+
+def finish_topic(plan: TopicPlan, cache_dir: Path | None = None) -> None:
+    """After a complete read: remember the watermarks reached and save the index."""
+    for p, (low, high) in plan.watermarks.items():
+        plan.index.mark_position(p, high, low)
+    save(plan.index, cache_dir, signature=plan.signature)
+
+
+def open_topic(
+    source: ClusterSource,
+    topic: str,
+    *,
+    cache_dir: Path | None = None,
+    cancel: CancelToken | None = None,
+    on_progress: ProgressCallback | None = None,
+    persist: bool = True,
+) -> CachedRead:
+    """The topic's index, brought up to the watermarks seen now, and saved again.
+
+    A cancelled read is not saved: the next open reads the rest.
+    """
+    plan = plan_topic(source, topic, cache_dir)
+    reused = plan.reused
+    reader = TopicReader(source.profile, topic, source.decoder())
+    for batch in reader.read(plan.ranges, cancel, on_progress):
+        plan.index.append(batch)
+    if not reader.stats.cancelled and persist:
+        finish_topic(plan, cache_dir)
+    return CachedRead(plan.index, reader.stats.events, reused, plan.note)

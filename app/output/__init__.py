@@ -1,0 +1,1 @@
+"""How events and results are written for people and programs (JSON, CSV)."""

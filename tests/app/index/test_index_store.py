@@ -1,0 +1,190 @@
+"""Persisting indexes: round trip, incremental catch-up, and never trusting a bad cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+from evfactory import random_events
+
+from app.index import store as store
+from app.index.query import Query, run_query
+from app.index.topic_index import TopicIndex
+from kafka_io.event import Event
+
+EVENTS = random_events(2500, seed=17, partitions=3, aggregates=25, step_back=True)
+CLUSTER = "cluster-A"
+
+
+def build(events: list[Event]) -> TopicIndex:
+    index = TopicIndex("bank-accounts", cluster_id=CLUSTER)
+    for i in range(0, len(events), 400):
+        index.append(events[i : i + 400])
+    return index
+
+
+def same_index(a: TopicIndex, b: TopicIndex) -> None:
+    assert len(a) == len(b)
+    assert all(a.event(r, cached=False) == b.event(r, cached=False) for r in range(len(a)))
+    assert np.array_equal(a.log_order(), b.log_order())
+    for q in (Query(text="rent"), Query(aggregate="acc-01", aggregate_prefix=True),
+              Query(errors_only=True)):  # fmt: skip
+        assert np.array_equal(run_query(a, q), run_query(b, q))
+
+
+def watermarks(events: list[Event]) -> dict[int, tuple[int, int]]:
+    marks: dict[int, tuple[int, int]] = {}
+    for e in events:
+        low, high = marks.get(e.partition, (e.offset, e.offset))
+        marks[e.partition] = (min(low, e.offset), max(high, e.offset + 1))
+    return marks
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    index = build(EVENTS)
+    folder = store.save(index, tmp_path)
+    back = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path)
+    assert back.cache_note is None
+    same_index(index, back)
+    assert back.partitions == index.partitions
+    assert len(list(folder.glob("gen-*"))) == 1
+
+
+def test_no_cache_gives_an_empty_index(tmp_path: Path) -> None:
+    fresh = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path)
+    assert len(fresh) == 0 and fresh.cache_note is None and fresh.cluster_id == CLUSTER
+
+
+def test_reopening_reads_only_what_is_new(tmp_path: Path) -> None:
+    old, new = EVENTS[:1500], EVENTS[1500:]
+    store.save(build(old), tmp_path)
+    back = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path)
+    plan = store.catch_up_plan(back, watermarks(EVENTS))
+    first_new = {p: min(e.offset for e in new if e.partition == p) for p in (0, 1, 2)}
+    assert plan == first_new
+    back.append([e for e in new if e.offset >= plan[e.partition]])
+    same_index(back, build(EVENTS))
+    assert store.catch_up_plan(back, watermarks(EVENTS)) == {}
+    # saving again replaces the generation
+    folder = store.save(back, tmp_path)
+    assert len(list(folder.glob("gen-*"))) == 1
+
+
+def test_new_partitions_are_read_from_their_low_watermark() -> None:
+    index = build(EVENTS)
+    marks = {**watermarks(EVENTS), 3: (5, 9), 4: (0, 0)}
+    assert store.catch_up_plan(index, marks) == {3: 5}
+
+
+def test_positions_marked_past_the_last_record_are_respected() -> None:
+    index = build(EVENTS)
+    marks = watermarks(EVENTS)
+    low, high = marks[0]
+    index.mark_position(0, high + 2)  # e.g. transaction markers at the end of the log
+    assert 0 not in store.catch_up_plan(index, {**marks, 0: (low, high + 2)})
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("flip", "CRC"),
+        ("truncate", "bytes"),
+        ("delete", "missing"),
+        ("meta-garbage", "unreadable"),
+        ("meta-format", "format"),
+        ("meta-files", "file list"),
+    ],
+)
+def test_a_corrupt_cache_is_rebuilt(tmp_path: Path, damage: str, reason: str) -> None:
+    folder = store.save(build(EVENTS), tmp_path)
+    gen = next(folder.glob("gen-*"))
+    meta_path = folder / "meta.json"
+    if damage == "flip":
+        blob = bytearray((gen / "values.bin").read_bytes())
+        blob[len(blob) // 2] ^= 0x20
+        (gen / "values.bin").write_bytes(blob)
+    elif damage == "truncate":
+        data = (gen / "offset.npy").read_bytes()
+        (gen / "offset.npy").write_bytes(data[:-8])
+    elif damage == "delete":
+        (gen / "names.json").unlink()
+    elif damage == "meta-garbage":
+        meta_path.write_bytes(b"{not json")
+    else:
+        meta = orjson.loads(meta_path.read_bytes())
+        if damage == "meta-format":
+            meta["format"] = 999
+        else:
+            del meta["files"]
+        meta_path.write_bytes(orjson.dumps(meta))
+    index = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path)
+    assert len(index) == 0
+    assert index.cache_note is not None and reason in index.cache_note
+    assert not folder.exists()  # the bad cache is gone, not left to be tried again
+
+
+def test_inconsistent_columns_are_caught_even_with_good_checksums(tmp_path: Path) -> None:
+    index = build(EVENTS)
+    index.type_names.pop()  # ids now point past the end of the type list
+    store.save(index, tmp_path)
+    back = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path)
+    assert len(back) == 0 and "type ids out of range" in (back.cache_note or "")
+
+
+def test_a_cache_from_another_cluster_is_not_used(tmp_path: Path) -> None:
+    folder = store.save(build(EVENTS), tmp_path)
+    other = store.index_dir("cluster-B", "bank-accounts", tmp_path)
+    other.parent.mkdir(parents=True)
+    shutil.copytree(folder, other)  # say, a cache dir copied between machines
+    index = store.load_or_new("cluster-B", "bank-accounts", cache_dir=tmp_path)
+    assert len(index) == 0 and "cluster-A" in (index.cache_note or "")
+
+
+def test_other_decoding_rules_rebuild(tmp_path: Path) -> None:
+    store.save(build(EVENTS), tmp_path, signature="type=header:eventType")
+    same = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path,
+                             signature="type=header:eventType")  # fmt: skip
+    assert len(same) == len(EVENTS)
+    changed = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path, signature="x")
+    assert len(changed) == 0 and "rules" in (changed.cache_note or "")
+
+
+def test_a_truncated_topic_is_detected() -> None:
+    index = build(EVENTS)
+    marks = watermarks(EVENTS)
+    low, high = marks[1]
+    with pytest.raises(store.StaleIndexError, match="high watermark"):
+        store.catch_up_plan(index, {**marks, 1: (low, high - 3)})
+    with pytest.raises(store.StaleIndexError, match="low watermark"):
+        store.catch_up_plan(index, {**marks, 1: (low + 1, high)})
+    with pytest.raises(store.StaleIndexError, match="no longer exists"):
+        store.catch_up_plan(index, {0: marks[0], 1: marks[1]})
+
+
+def test_a_recreated_topic_with_the_same_offsets_is_detected() -> None:
+    index = build(EVENTS)
+    targets = store.fingerprint_offsets(index)
+    assert targets == {p: 0 for p in (0, 1, 2)}
+    first = {p: next(e for e in EVENTS if e.partition == p) for p in targets}
+    store.check_fingerprints(index, first)  # the same records: fine
+    replaced = {**first, 2: first[2]._replace(value=b'{"other": "record"}')}
+    with pytest.raises(store.StaleIndexError, match="differs"):
+        store.check_fingerprints(index, replaced)
+    with pytest.raises(store.StaleIndexError, match="gone"):
+        store.check_fingerprints(index, {**first, 0: None})
+
+
+def test_reconcile_swaps_in_a_fresh_index(tmp_path: Path) -> None:
+    index = build(EVENTS)
+    store.save(index, tmp_path)
+    marks = watermarks(EVENTS)
+    ok = store.reconcile(index, marks, cache_dir=tmp_path)
+    assert ok.index is index and ok.plan == {} and ok.rebuilt is None
+    shrunk = {p: (0, 2) for p in marks}
+    redo = store.reconcile(index, shrunk, cache_dir=tmp_path)
+    assert redo.index is not index and len(redo.index) == 0
+    assert redo.plan == {0: 0, 1: 0, 2: 0} and redo.rebuilt is not None
+    assert not store.index_dir(CLUSTER, "bank-accounts", tmp_path).exists()
