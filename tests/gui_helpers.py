@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette
 
 from app.gui.main_window import MainWindow
 
@@ -65,3 +66,19 @@ def dark_palette(palette: QPalette) -> QPalette:
     }.items():
         dark.setColor(role, QColor(color))
     return dark
+
+
+def color_count(image: QImage, color: QColor, tolerance: int = 6) -> int:
+    """Pixels of ``image`` within ``tolerance`` of ``color`` in every channel."""
+    arr = image_array(image)
+    want = np.array([color.red(), color.green(), color.blue()], np.int16)
+    close = np.abs(arr[:, :, :3].astype(np.int16) - want) <= tolerance
+    return int(np.count_nonzero(close.all(axis=2)))
+
+
+def image_array(image: QImage) -> np.ndarray:
+    """An RGBA copy of ``image`` as a (height, width, 4) uint8 array."""
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    width, height = rgba.width(), rgba.height()
+    buffer = np.frombuffer(rgba.constBits(), np.uint8, count=rgba.sizeInBytes())
+    return buffer.reshape(height, rgba.bytesPerLine())[:, : width * 4].reshape(height, width, 4)

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         inspector.diff_button.click()
         wait(lambda: inspector.diff_tree.topLevelItemCount() > 0)
         settle()
-        window.inspector_dock.grab().save(str(args.out / "inspector-diff.png"))
+        window.panes.inspector_dock.grab().save(str(args.out / "inspector-diff.png"))
 
         window.filter_bar.clear()
         window.activate_topic("orders")
@@ -105,10 +105,10 @@ def main(argv: list[str] | None = None) -> int:
 
         window.filter_bar.errors_only.setChecked(False)
         window.filter_bar.flush()
-        rate_dock = window.monitor_docks[1]
+        rate_dock = window.panes.monitor_docks[1]
         rate_dock.show()
         rate_dock.raise_()
-        wait(lambda: window.rate_chart is not None)
+        wait(lambda: window.monitoring.charts.rate is not None)
         settle(0.8)
         rate_dock.grab().save(str(args.out / "rates.png"))
         window.close()

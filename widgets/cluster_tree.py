@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from typing import Protocol
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
 
 class PartitionLike(Protocol):
@@ -61,6 +61,10 @@ class ClusterTree(QTreeWidget):
     topic_activated = Signal(str)
     partition_activated = Signal(str, int)
     group_activated = Signal(str)
+    # From the context menus:
+    rules_requested = Signal(str)  # topic
+    reload_requested = Signal(str)  # topic
+    refresh_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +80,8 @@ class ClusterTree(QTreeWidget):
         self.groups_root = self._section("Consumer groups")
         self.itemActivated.connect(self._activated)
         self.itemClicked.connect(self._activated)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         self._source = ""
 
     def _section(self, title: str) -> QTreeWidgetItem:
@@ -130,6 +136,7 @@ class ClusterTree(QTreeWidget):
         self.groups_root.takeChildren()
         for group in groups:
             item = QTreeWidgetItem([group.group_id, "", f"{group.state} · {group.members} members"])
+            item.setToolTip(0, f"{group.group_id}\n{group.state} · {group.members} members")
             item.setData(0, KIND_ROLE, Kind.GROUP)
             item.setData(0, NAME_ROLE, group.group_id)
             self.groups_root.addChild(item)
@@ -174,3 +181,23 @@ class ClusterTree(QTreeWidget):
             self.partition_activated.emit(str(name), int(item.data(0, PARTITION_ROLE)))
         elif kind == Kind.GROUP:
             self.group_activated.emit(str(name))
+
+    def context_menu_for(self, item: QTreeWidgetItem | None) -> QMenu:
+        """The context menu of ``item`` (a topic, partition, group, or empty space)."""
+        menu = QMenu(self)
+        kind = item.data(0, KIND_ROLE) if item is not None else None
+        name = str(item.data(0, NAME_ROLE)) if item is not None else ""
+        if kind in (Kind.TOPIC, Kind.PARTITION):
+            menu.addAction("Open", lambda: self.topic_activated.emit(name))
+            menu.addAction("Read again", lambda: self.reload_requested.emit(name))
+            menu.addAction("Rules…", lambda: self.rules_requested.emit(name))
+            menu.addSeparator()
+        elif kind == Kind.GROUP:
+            menu.addAction("Show lag", lambda: self.group_activated.emit(name))
+            menu.addSeparator()
+        menu.addAction("Refresh topics and groups", self.refresh_requested.emit)
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu_for(self.itemAt(pos))
+        menu.popup(self.viewport().mapToGlobal(pos))

@@ -1,13 +1,13 @@
 """File > Connect...: bootstrap servers, -X properties, a properties file, a schema registry.
 
 Recent connections fill the form; they carry only non-secret properties, so the user
-retypes passwords (which are never written to settings in plain text).
+retypes passwords (which are never written to settings in plain text).  The records
+(``ConnectionRequest``, ``RecentConnection``) belong to the core, ``app.sources``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,41 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kafka_io.profile import is_secret
-
-
-@dataclass(frozen=True)
-class ConnectionRequest:
-    """What the user typed, in the CLI's terms (``-X`` options, ``--config``...)."""
-
-    bootstrap: str
-    x_options: tuple[str, ...] = ()
-    config: str | None = None
-    registry: str | None = None
-    registry_auth: str | None = None
-
-    def to_recent(self) -> RecentConnection:
-        """The part that may be remembered: everything but secrets."""
-        props = {}
-        for opt in self.x_options:
-            key, _, value = opt.partition("=")
-            if not is_secret(key.strip()):
-                props[key.strip()] = value
-        return RecentConnection(self.bootstrap, props, self.config, self.registry)
-
-
-@dataclass(frozen=True)
-class RecentConnection:
-    bootstrap: str
-    properties: Mapping[str, str] = field(default_factory=dict)
-    config: str | None = None
-    registry: str | None = None
-
-    @property
-    def label(self) -> str:
-        return (
-            self.bootstrap if not self.registry else f"{self.bootstrap}  (registry {self.registry})"
-        )
+from app.sources.connections import ConnectionRequest, RecentConnection
 
 
 class ConnectDialog(QDialog):
@@ -136,7 +102,8 @@ class ConnectDialog(QDialog):
             if not line or line.startswith("#"):
                 continue
             if "=" not in line or not line.partition("=")[0].strip():
-                self.error.setText(f"Properties line {lineno}: expected key=value, got {line!r}")
+                # The line is not echoed: it may hold a password.
+                self.error.setText(f"Properties line {lineno}: expected key=value")
                 return None
             options.append(line)
         return ConnectionRequest(

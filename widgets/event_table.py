@@ -41,7 +41,7 @@ class EventStore(Protocol):
     def event(self, row: int) -> Event: ...
 
 
-class Column(IntEnum):
+class TableColumn(IntEnum):
     PARTITION = 0
     OFFSET = 1
     TIMESTAMP = 2
@@ -51,12 +51,12 @@ class Column(IntEnum):
 
 
 HEADERS = {
-    Column.PARTITION: "Partition",
-    Column.OFFSET: "Offset",
-    Column.TIMESTAMP: "Timestamp",
-    Column.AGGREGATE: "Aggregate",
-    Column.TYPE: "Type",
-    Column.VALUE: "Value",
+    TableColumn.PARTITION: "Partition",
+    TableColumn.OFFSET: "Offset",
+    TableColumn.TIMESTAMP: "Timestamp",
+    TableColumn.AGGREGATE: "Aggregate",
+    TableColumn.TYPE: "Type",
+    TableColumn.VALUE: "Value",
 }
 
 
@@ -159,13 +159,13 @@ class EventTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(TableColumn)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[Column(section)]
+            return HEADERS[TableColumn(section)]
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -175,7 +175,7 @@ class EventTableModel(QAbstractTableModel):
         if role == Role.ROW_ID:
             return row_id
         ev, text = self._entry(row_id)
-        col = Column(index.column())
+        col = TableColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(ev, text, col)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -187,8 +187,13 @@ class EventTableModel(QAbstractTableModel):
                 return QBrush(TOMBSTONE_FG)
             return None
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._warning_icon() if ev.error is not None and col == Column.VALUE else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (Column.PARTITION, Column.OFFSET):
+            return (
+                self._warning_icon() if ev.error is not None and col == TableColumn.VALUE else None
+            )
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (
+            TableColumn.PARTITION,
+            TableColumn.OFFSET,
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.FontRole and ev.value is None and ev.data is None:
             font = QFont()
@@ -219,26 +224,26 @@ class EventTableModel(QAbstractTableModel):
         return entry
 
     @staticmethod
-    def _display(ev: Event, text: str, col: Column) -> Any:
-        if col == Column.PARTITION:
+    def _display(ev: Event, text: str, col: TableColumn) -> Any:
+        if col == TableColumn.PARTITION:
             return ev.partition
-        if col == Column.OFFSET:
+        if col == TableColumn.OFFSET:
             return ev.offset
-        if col == Column.TIMESTAMP:
+        if col == TableColumn.TIMESTAMP:
             return local_time(ev.timestamp_ms)
-        if col == Column.AGGREGATE:
+        if col == TableColumn.AGGREGATE:
             return ev.aggregate or ""
-        if col == Column.TYPE:
+        if col == TableColumn.TYPE:
             return ev.type
         return text
 
     @staticmethod
-    def _tooltip(ev: Event, text: str, col: Column) -> str | None:
-        if col == Column.TIMESTAMP:
+    def _tooltip(ev: Event, text: str, col: TableColumn) -> str | None:
+        if col == TableColumn.TIMESTAMP:
             return f"{iso_utc(ev.timestamp_ms)} (UTC)"
         if ev.error is not None:
             return f"Undecodable record: {ev.error}"
-        if col == Column.VALUE:
+        if col == TableColumn.VALUE:
             return text
         return None
 
@@ -268,11 +273,11 @@ class EventTable(QTableView):
         hh.setHighlightSections(False)
         hh.setStretchLastSection(True)
         self._widths = {
-            Column.PARTITION: 64,
-            Column.OFFSET: 80,
-            Column.TIMESTAMP: 180,
-            Column.AGGREGATE: 120,
-            Column.TYPE: 140,
+            TableColumn.PARTITION: 64,
+            TableColumn.OFFSET: 80,
+            TableColumn.TIMESTAMP: 180,
+            TableColumn.AGGREGATE: 120,
+            TableColumn.TYPE: 140,
         }
 
     def setModel(self, model: Any) -> None:

@@ -7,10 +7,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.sources import ClusterSource, FileSource, Source
+from app.sources import ClusterSource, FileSource, Source, SourceSettings, TopicSettings
 from kafka_io.decode import ValueFormat
 from kafka_io.profile import ConnectionProfile
-from kafka_io.rules import EventRules
 
 
 class UsageError(Exception):
@@ -80,11 +79,15 @@ def seconds_arg(text: str) -> float:
 
 def source_from(args: argparse.Namespace) -> tuple[Source, str]:
     """The source and topic the user named; a file may hold several topics."""
-    rules = EventRules(type_rule=args.type_rule, aggregate_rule=args.aggregate_rule)
+    try:
+        given = TopicSettings(args.type_rule, args.aggregate_rule, ValueFormat(args.format))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    settings = SourceSettings(given)
     if args.file is not None:
         if not args.file.exists():
             raise UsageError(f"no such file: {args.file}")
-        source: Source = FileSource(args.file, rules)
+        source: Source = FileSource(args.file, settings)
         topics = source.topic_names()
         topic = args.topic or (topics[0] if len(topics) == 1 else None)
         if topic is None:
@@ -98,7 +101,7 @@ def source_from(args: argparse.Namespace) -> tuple[Source, str]:
         raise UsageError("give --bootstrap HOST:PORT --topic T, or --file F")
     if not args.topic:
         raise UsageError("give --topic T")
-    return ClusterSource(profile_from(args), ValueFormat(args.format), rules), args.topic
+    return ClusterSource(profile_from(args), settings), args.topic
 
 
 def parse_time(text: str | None) -> int | None:

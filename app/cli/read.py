@@ -16,10 +16,10 @@ from app.cli.common import (
     source_from,
 )
 from app.index.query import Query, run_query
-from app.index.topic_cache import open_topic
+from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
 from app.output.event_json import dumps, event_record
-from app.sources import ClusterSource, Source
+from app.sources import ClusterSource, ReadReport, Source
 from kafka_io.event import iso_utc
 from kafka_io.eventfile import write_event_file
 from kafka_io.metadata import Cluster
@@ -85,11 +85,12 @@ def run_events(args: argparse.Namespace) -> int:
     source, topic = source_from(args)
     since, until = parse_time(args.since), parse_time(args.until)
     whole_topic = not (args.aggregate or since is not None or until is not None)
-    if isinstance(source, ClusterSource) and whole_topic and not args.no_cache:
+    if isinstance(source, CachedSource) and whole_topic and not args.no_cache:
         # The whole topic: through the persisted index, so a rerun reads only what is new.
-        index = open_topic(source, topic).index
+        cached = open_topic(source, topic)
+        index, report = cached.index, cached.report
     else:
-        index = _aggregate_or_window(source, topic, args.aggregate, since, until)
+        index, report = _aggregate_or_window(source, topic, args.aggregate, since, until)
     query = Query(
         aggregate=args.aggregate,
         types=frozenset(args.types) if args.types else None,
@@ -110,14 +111,22 @@ def run_events(args: argparse.Namespace) -> int:
                 f"{iso_utc(ev.timestamp_ms)}  {ev.partition}:{ev.offset}  "
                 f"{ev.aggregate or '-'}  {ev.type}{mark}"
             )
-    return 0
+    return incomplete_exit(report)
+
+
+def incomplete_exit(report: ReadReport) -> int:
+    """Exit 2 (after what was read was printed) when the read did not get everything."""
+    if report.incomplete is None:
+        return 0
+    print(f"event-explorer: incomplete read: {report.incomplete}", file=sys.stderr)
+    return 2
 
 
 def _aggregate_or_window(
     source: Source, topic: str, aggregate: str | None, since: int | None, until: int | None
-) -> TopicIndex:
+) -> tuple[TopicIndex, ReadReport]:
     partitions = source.partitions_for_aggregate(topic, aggregate) if aggregate else None
-    index = _read_index(source, topic, partitions, since, until)
+    index, report = _read_index(source, topic, partitions, since, until)
     if partitions is not None and index.aggregate_id(aggregate or "") is None:
         # Not where the Java partitioner puts it: the producer used another partitioner.
         print(
@@ -125,8 +134,8 @@ def _aggregate_or_window(
             "its key); reading every partition",
             file=sys.stderr,
         )
-        index = _read_index(source, topic, None, since, until)
-    return index
+        index, report = _read_index(source, topic, None, since, until)
+    return index, report
 
 
 def _read_index(
@@ -135,11 +144,12 @@ def _read_index(
     partitions: list[int] | None,
     since: int | None,
     until: int | None,
-) -> TopicIndex:
-    index = TopicIndex(topic, decoder=source.decoder())
-    for batch in source.read(topic, partitions=partitions, from_ms=since, to_ms=until):
+) -> tuple[TopicIndex, ReadReport]:
+    index = TopicIndex(topic, decoder=source.make_decoder())
+    read = source.read(topic, partitions=partitions, from_ms=since, to_ms=until)
+    for batch in read:
         index.append(batch)
-    return index
+    return index, read.report
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -147,8 +157,8 @@ def run_export(args: argparse.Namespace) -> int:
     if not isinstance(source, ClusterSource):
         raise UsageError("export reads from a cluster: give --bootstrap and --topic")
     since, until = parse_time(args.since), parse_time(args.until)
-    decoder = source.decoder()
-    events = (ev for batch in source.read(topic, from_ms=since, to_ms=until) for ev in batch)
-    count = write_event_file(args.out, events, decoder=decoder)
+    decoder = source.make_decoder()
+    read = source.read(topic, from_ms=since, to_ms=until, decoder=decoder)
+    count = write_event_file(args.out, read.events(), decoder=decoder)
     print(f"exported {count} events of {topic} to {args.out}", file=sys.stderr)
-    return 0
+    return incomplete_exit(read.report)

@@ -12,7 +12,8 @@ from app.output.event_json import dumps
 from app.replay.cold_read import aggregate_events
 from app.replay.discovery import FoldLibrary, discover_folds
 from app.replay.folds import FoldSpec, UnknownFoldError
-from app.replay.replayer import Replayer, ReplayResult
+from app.replay.replayer import Replayer
+from app.replay.results import ReplayResult
 from app.replay.runner import FoldError
 
 

@@ -1,40 +1,48 @@
-"""What the window has loaded: one TopicIndex per topic of the open file or cluster.
+"""What the window has loaded: the open source and one TopicIndex per topic read from it.
 
-Indexes are written only on the GUI thread (batches arrive from workers as signals), so
-a query or a table repaint never sees a half-appended batch.  Replays read them from the
-replay worker, which TopicIndex allows between appends.
+Indexes are written only on the GUI thread (batches arrive from workers through a
+BatchStream), so a query or a table repaint never sees a half-appended batch.  Replays
+read them from the replay worker, which TopicIndex allows between appends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.index.topic_index import TopicIndex
-from kafka_io.decode import Decoder
+from app.sources import (
+    Listing,
+    PartitionInfo,
+    Source,
+    SourceSettings,
+    TopicInfo,
+    TopicSettings,
+)
 from kafka_io.event import Event
-from kafka_io.metadata import GroupInfo, PartitionInfo, TopicInfo
-
-DecoderFactory = Callable[[], Decoder]
 
 
 @dataclass
 class Dataset:
-    """The indexes of one source (a file or a cluster) and how to decode their values."""
+    """The indexes of one source and what is known of its topics."""
 
-    name: str
-    make_decoder: DecoderFactory
-    kind: str = "file"  # "file" or "cluster"
+    source: Source
     indexes: dict[str, TopicIndex] = field(default_factory=dict)
-    topics: dict[str, TopicInfo] = field(default_factory=dict)  # cluster metadata
-    groups: list[GroupInfo] = field(default_factory=list)
+    listing: Listing | None = None
+    # topic -> why its read stopped before the end (a damaged file, a lost broker);
+    # "" stands for the whole source (a file is read in one pass).
+    incomplete: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
 
     def index(self, topic: str) -> TopicIndex:
         found = self.indexes.get(topic)
         if found is None:
             # The index re-decodes values for display: its own decoder, because a
             # Decoder caches per thread and the reading worker has another.
-            found = TopicIndex(topic, self.make_decoder())
+            found = TopicIndex(topic, self.source.make_decoder())
             self.indexes[topic] = found
         return found
 
@@ -56,12 +64,29 @@ class Dataset:
     def reset_topic(self, topic: str) -> TopicIndex:
         """Forget what was read of ``topic`` (a re-read starts from scratch)."""
         self.indexes.pop(topic, None)
+        self.incomplete.pop(topic, None)
         return self.index(topic)
 
+    def incomplete_note(self, topic: str | None) -> str | None:
+        """Why what is shown of ``topic`` is not all there is, if it is not."""
+        if topic is not None and topic in self.incomplete:
+            return self.incomplete[topic]
+        return self.incomplete.get("")
+
+    def topic_settings(self, topic: str) -> TopicSettings:
+        return self.source.settings.for_topic(topic)
+
+    def set_topic_settings(self, topic: str, settings: TopicSettings) -> None:
+        """Read ``topic`` with other settings from now on (its index starts again)."""
+        updated: SourceSettings = self.source.settings.with_topic(topic, settings)
+        self.source = self.source.clone(updated)
+        self.reset_topic(topic)
+
     def topic_infos(self) -> list[TopicInfo]:
-        """Topics for the cluster tree: cluster metadata, or what a file's indexes hold."""
-        if self.kind == "cluster":
-            return [self.topics[name] for name in sorted(self.topics)]
+        """Topics for the cluster tree: what a one-pass read holds, else the listing."""
+        if not self.source.preloads:
+            topics = self.listing.topics if self.listing is not None else []
+            return sorted(topics, key=lambda t: t.name)
         infos = []
         for name in sorted(self.indexes):
             index = self.indexes[name]

@@ -58,7 +58,7 @@ def build_window(
                 _arg(args, "registry_auth"),  # type: ignore[arg-type]
             )
         except ProfileError as exc:
-            window.show_error(str(exc))
+            window.show_failure_text(str(exc))
         else:
             window.connect_profile(profile)
     elif file:

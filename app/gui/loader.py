@@ -1,37 +1,35 @@
-"""Opening sources: an event file or a cluster, and reading topics into the dataset.
+"""Opening a source and reading its topics into the dataset, in workers.
 
-Every read is a worker job; its batches come back as ``partial`` signals and are
-indexed here on the GUI thread.  Only one read runs at a time: starting another (or
-Cancel) cancels it.
+Every read is a worker job; its batches come back through a BatchStream and are indexed
+here on the GUI thread.  Only one read runs at a time: starting another (or Cancel)
+cancels it.  A source that preloads (an event file) is read in one pass when opened; any
+other (a cluster) is listed first, and each topic is read when it is picked, through its
+persisted index.  A new cluster replaces the open one only once it has answered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.gui.dataset import Dataset
 from app.gui.jobs import (
-    ClusterListing,
-    Progress,
     ReadDone,
     Sink,
-    list_cluster_job,
+    listing_job,
     plan_topic_job,
-    read_file_job,
-    read_ranges_job,
+    read_all_job,
+    read_plan_job,
     save_topic_job,
 )
 from app.gui.stream import BatchStream
 from app.gui.worker import JobContext, Task, Workers
-from app.index.topic_cache import TopicPlan
-from app.sources.decoders import cluster_decoder_factory, file_decoder_factory
+from app.index.topic_cache import CachedSource, TopicPlan
+from app.sources import Listing, Progress, Source
 from kafka_io.event import Event
-from kafka_io.profile import ConnectionProfile
 
 TREE_REFRESH_MS = 500
 Job = Callable[[JobContext], Any]
@@ -39,6 +37,7 @@ Job = Callable[[JobContext], Any]
 
 class Loader(QObject):
     dataset_changed = Signal(object)  # Dataset: a new source was opened
+    open_failed = Signal(str, str)  # source name, reason: the previous dataset stays
     topics_changed = Signal()  # topic list / counts changed (tree refresh)
     topic_grew = Signal(str)  # rows were added to a topic's index
     read_started = Signal(str)  # title
@@ -50,9 +49,9 @@ class Loader(QObject):
         super().__init__(parent)
         self.workers = workers
         self.dataset: Dataset | None = None
-        self.profile: ConnectionProfile | None = None
         self.read_task: Task | None = None
         self.reading_topic: str | None = None
+        self._opening: Task | None = None
         self._reading = False
         self._tree_timer = QTimer(self)
         self._tree_timer.setSingleShot(True)
@@ -68,70 +67,79 @@ class Loader(QObject):
         if self.read_task is not None:
             self.read_task.cancel()
 
-    # --- files ---------------------------------------------------------------------------
+    # --- opening -------------------------------------------------------------------------
 
-    def open_file(self, path: Path) -> None:
-        self.cancel_read()
-        try:
-            make_decoder = file_decoder_factory(path)
-        except (OSError, ValueError) as exc:
-            self.error.emit(f"Cannot open {path}: {exc}")
-            return
-        self.profile = None
-        self.dataset = Dataset(path.name, make_decoder, kind="file")
-        self.dataset_changed.emit(self.dataset)
-        self._start_read(path.name, None, lambda sink: read_file_job(path, sink))
+    def open(self, source: Source) -> Task | None:
+        """Open ``source``: a file is shown and read at once; a cluster once it answers."""
+        if source.preloads:
+            self.cancel_read()
+            dataset = Dataset(source)
+            self._set_dataset(dataset)
+            self._start_read(source.name, None, lambda sink: read_all_job(source, sink))
+            return None
+        return self._list(source)
 
-    # --- clusters ------------------------------------------------------------------------
-
-    def connect_cluster(self, profile: ConnectionProfile) -> Task:
-        self.cancel_read()
-        self.profile = profile
-        dataset = Dataset(profile.display_name, cluster_decoder_factory(profile), kind="cluster")
+    def _set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self.dataset_changed.emit(dataset)
 
-        def listed(listing: ClusterListing) -> None:
-            if self.dataset is not dataset:
-                return
-            dataset.topics = {t.name: t for t in listing.topics}
-            dataset.groups = listing.groups
+    def _list(self, source: Source) -> Task:
+        if self._opening is not None:
+            self._opening.cancel()
+
+        def listed(listing: Listing) -> None:
+            if task is not self._opening:
+                return  # another source was opened meanwhile
+            self._opening = None
+            self.cancel_read()
+            dataset = Dataset(source, listing=listing)
+            self._set_dataset(dataset)
             if listing.groups_error:
                 self.error.emit(f"Consumer groups unavailable: {listing.groups_error}")
             self.topics_changed.emit()
 
-        return self.workers.submit(
-            f"list {profile.display_name}",
-            list_cluster_job(profile),
-            on_result=listed,
-            on_failed=lambda msg: self.error.emit(f"Cannot list {profile.display_name}: {msg}"),
+        def failed(message: str) -> None:
+            if task is self._opening:
+                self._opening = None
+                self.open_failed.emit(source.name, message)
+
+        task = self.workers.submit(
+            f"list {source.name}", listing_job(source), on_result=listed, on_failed=failed
         )
+        self._opening = task
+        return task
 
-    def refresh_cluster(self) -> None:
-        if self.profile is not None and self.dataset is not None:
-            profile, dataset = self.profile, self.dataset
+    def refresh_listing(self) -> None:
+        """Ask the open source again for its topics and groups (new ones appear)."""
+        dataset = self.dataset
+        if dataset is None or dataset.source.preloads:
+            return
 
-            def listed(listing: ClusterListing) -> None:
-                if self.dataset is dataset:
-                    dataset.topics = {t.name: t for t in listing.topics}
-                    dataset.groups = listing.groups
-                    self.topics_changed.emit()
+        def listed(listing: Listing) -> None:
+            if self.dataset is dataset:
+                dataset.listing = listing
+                self.topics_changed.emit()
 
-            self.workers.submit(
-                "refresh metadata", list_cluster_job(profile), on_result=listed,
-                on_failed=lambda msg: self.error.emit(f"Cannot refresh: {msg}"),
-            )  # fmt: skip
+        self.workers.submit(
+            "refresh topics and groups", listing_job(dataset.source), on_result=listed,
+            on_failed=lambda msg: self.error.emit(f"Cannot refresh {dataset.name}: {msg}"),
+        )  # fmt: skip
+
+    # --- topics --------------------------------------------------------------------------
 
     def read_topic(self, topic: str) -> None:
-        """Open a cluster topic: its stored index at once, then only what is new.
-
-        Planning (loading and checking the stored index) runs in a worker; the index
-        it returns is not shown anywhere yet, so no other thread touches it.
-        """
-        if self.profile is None or self.dataset is None:
+        """Read a topic of a source that reads on demand: its stored index at once, then
+        only what is new.  Planning (loading and checking the stored index) runs in a
+        worker; the index it returns is not shown anywhere yet, so no other thread
+        touches it.  A source that preloads is read again as a whole."""
+        dataset = self.dataset
+        if dataset is None:
+            return
+        source = dataset.source
+        if not isinstance(source, CachedSource):
+            self.open(source)  # a file: one pass reads every topic
             return
         self.cancel_read()
-        dataset, profile = self.dataset, self.profile
         self.reading_topic = topic
         self._reading = True
         self.read_started.emit(topic)
@@ -140,7 +148,7 @@ class Loader(QObject):
         def planned(plan: TopicPlan) -> None:
             if self.dataset is not dataset or planning[0] is not self.read_task:
                 return  # superseded while planning
-            plan.index.decoder = dataset.make_decoder()  # display decodes on this thread
+            plan.index.decoder = source.make_decoder()  # display decodes on this thread
             dataset.indexes[topic] = plan.index
             self.topic_grew.emit(topic)
             if plan.note:
@@ -148,7 +156,7 @@ class Loader(QObject):
             self._start_read(
                 topic,
                 topic,
-                lambda sink: read_ranges_job(profile, topic, plan.ranges, sink),
+                lambda sink: read_plan_job(source, plan, sink),
                 reused=plan.reused,
                 after=lambda: self.workers.submit(
                     f"save index of {topic}",
@@ -161,12 +169,12 @@ class Loader(QObject):
             if planning and planning[0] is self.read_task:
                 self._reading = False
                 self.error.emit(f"Opening {topic} failed: {message}")
-                self.read_finished.emit(ReadDone(0, True))
+                self.read_finished.emit(ReadDone(0, False, incomplete=message))
 
         dataset.reset_topic(topic)
         self.topic_grew.emit(topic)
         task = self.workers.submit(
-            f"open {topic}", plan_topic_job(profile, topic), on_result=planned, on_failed=failed
+            f"open {topic}", plan_topic_job(source, topic), on_result=planned, on_failed=failed
         )
         planning.append(task)
         self.read_task = task
@@ -184,6 +192,8 @@ class Loader(QObject):
     ) -> None:
         """Run a read job, indexing its batches here; ``after`` runs once it completed."""
         dataset = self.dataset
+        assert dataset is not None
+        preloads = dataset.source.preloads
         self.reading_topic = topic
         self._reading = True
         self.read_started.emit(title)
@@ -193,10 +203,9 @@ class Loader(QObject):
         def consume(batch: list[Event]) -> None:
             if self.dataset is not dataset or task is None or task.cancelled:
                 return  # a superseded read: its batches no longer belong anywhere
-            assert dataset is not None
             for grown in dataset.append(batch):
                 self.topic_grew.emit(grown)
-            if dataset.kind == "file" and not self._tree_timer.isActive():
+            if preloads and not self._tree_timer.isActive():
                 self._tree_timer.start()
 
         stream = BatchStream(consume, parent=self)
@@ -207,10 +216,13 @@ class Loader(QObject):
                 return
             self._reading = False
             done = outcome[0] if outcome else ReadDone(0, True)
+            if done.incomplete is not None:
+                dataset.incomplete[topic or ""] = done.incomplete
+                self.error.emit(f"{title}: {done.incomplete}")
             self.read_finished.emit(replace(done, reused=reused))
-            if after is not None and not done.cancelled:
+            if after is not None and not done.cancelled and done.incomplete is None:
                 after()
-            if dataset is not None and dataset.kind == "file":
+            if preloads:
                 self.topics_changed.emit()
 
         def on_progress(progress: Progress) -> None:
@@ -218,7 +230,7 @@ class Loader(QObject):
                 self.read_progress.emit(progress)
 
         def on_failed(message: str) -> None:
-            self.error.emit(f"Reading {title} failed: {message}")
+            outcome.append(ReadDone(0, False, incomplete=message))
 
         def on_finished() -> None:
             # Result, failure or cancel: the stream ends here; rows still queued are

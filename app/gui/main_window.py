@@ -1,53 +1,35 @@
-"""The main window: cluster tree | event table (+ filter bar, progress) | event detail,
-with the aggregate inspector below.  It composes widgets and controllers; the work is
-done by the Loader (reads), TopicView (queries) and InspectorController (replay).
+"""The main window: it composes the panes (``layout``), the menus (``actions``) and the
+controllers, and routes their signals.  The work is done elsewhere: the Loader reads,
+TopicView queries, InspectorController replays, Opener opens sources, LagMonitor samples.
 """
 
 from __future__ import annotations
 
-import time
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
+from app.gui.actions import build_menus
 from app.gui.dataset import Dataset
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
-from app.gui.jobs import Progress, ReadDone
-from app.gui.lag_monitor import LagMonitor
+from app.gui.jobs import ReadDone
+from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
-from app.gui.panels import add_monitoring_docks
+from app.gui.monitoring import Monitoring
+from app.gui.opening import Opener
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
 from app.gui.worker import Workers
+from app.sources import Progress, Source, TopicSettings
 from kafka_io.event import Event
-from kafka_io.profile import ConnectionProfile, ProfileError
-from resources import demo_path
-from widgets.aggregate_inspector import AggregateInspector
-from widgets.cluster_tree import ClusterTree
-from widgets.connect_dialog import ConnectDialog, ConnectionRequest
-from widgets.event_detail import EventDetail
-from widgets.event_table import EventTable
-from widgets.filter_bar import FilterBar
+from kafka_io.profile import ConnectionProfile
 from widgets.goto_dialog import GotoDialog
-from widgets.progress_panel import ProgressPanel
+from widgets.topic_rules_dialog import TopicRulesDialog
 
-FILE_FILTER = "Event files (*.avro *.jsonl *.json *.ndjson);;All files (*)"
-STATE_VERSION = 1
-RATES_EVERY_S = 2.0
+PICK_EVENT = "Select an event in the table to inspect its aggregate."
 
 
 class MainWindow(QMainWindow):
@@ -59,206 +41,242 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings
         self.folds = folds
-        self.workers = Workers()
+        self.workers = Workers(on_unhandled_failure=self.show_failure)
         self.loader = Loader(self.workers, self)
-        self._build_central()
-        self._build_docks()
-        self.topic_view = TopicView(self.table, self.filter_bar, lambda: self.loader.reading, self)
+        self.panes = panes = build_panes(self, lambda name, chart: self._chart_ready(name, chart))
+        self.banner, self.filter_bar, self.table = panes.banner, panes.filter_bar, panes.table
+        self.cluster_tree, self.detail, self.inspector = (
+            panes.cluster_tree, panes.detail, panes.inspector,
+        )  # fmt: skip
+        self.topic_view = TopicView(
+            self.table, self.filter_bar, lambda: self.loader.reading, self.show_failure, self
+        )
         self.inspector_ctl = InspectorController(self.inspector, folds.registry, self)
-        self.lag_monitor = LagMonitor(self.workers, [], parent=self)
-        self._rates_drawn_at = 0.0
-        self._build_menus()
+        self._wanted_topic: str | None = None
+        self.monitoring = Monitoring(self.workers, panes.lag_dock, self._show_time_range, self)
+        menus = build_menus(self)
+        for dock in panes.docks:
+            menus["view"].addAction(dock.toggleViewAction())
+        self.opener = Opener(
+            self.loader, settings, menus["recent_files"], menus["recent_connections"], self
+        )
         self._wire()
         self.statusBar().showMessage("Ready")
         self.resize(1440, 900)
-        self._restore_layout()
-
-    # --- layout --------------------------------------------------------------------------
-
-    def _build_central(self) -> None:
-        self.filter_bar = FilterBar()
-        self.progress = ProgressPanel()
-        self.table = EventTable()
-        self.empty_hint = QLabel(
-            "Open an event file (File > Open…, or drop it here) or connect to a cluster "
-            "(File > Connect…), then pick a topic on the left."
-        )
-        self.empty_hint.setWordWrap(True)
-        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_hint.setVisible(False)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.empty_hint)
-        layout.addWidget(self.table, 1)
-        self.setCentralWidget(central)
-        # A toolbar spans the whole window, docks included: room for every filter field.
-        toolbar = QToolBar("Filter", self)
-        toolbar.setObjectName("filterToolBar")
-        toolbar.setMovable(False)
-        toolbar.addWidget(self.filter_bar)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
-
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)  # saveState() needs names
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _build_docks(self) -> None:
-        self.cluster_tree = ClusterTree()
-        self.detail = EventDetail()
-        self.inspector = AggregateInspector()
-        self.cluster_dock = self._dock(
-            "Cluster", "clusterDock", self.cluster_tree, Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        self.detail_dock = self._dock(
-            "Event", "detailDock", self.detail, Qt.DockWidgetArea.RightDockWidgetArea
-        )
-        self.inspector_dock = self._dock(
-            "Aggregate", "inspectorDock", self.inspector, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self.rate_chart: Any = None
-        self.lag_chart: Any = None
-        self.monitor_docks = add_monitoring_docks(self, self.inspector_dock, self._chart_ready)
-        self.inspector_dock.raise_()
-        self.resizeDocks([self.cluster_dock], [330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.detail_dock], [400], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.inspector_dock], [330], Qt.Orientation.Vertical)
-
-    def _action(
-        self, text: str, slot: object, shortcut: QKeySequence | str | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(
-            self._action(
-                "&Open…", self.open_file_dialog, QKeySequence(QKeySequence.StandardKey.Open)
-            )
-        )
-        self.recent_files_menu = file_menu.addMenu("Open &recent")
-        file_menu.addAction(self._action("Open &demo data", self.open_demo))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Connect…", self.connect_dialog, "Ctrl+K"))
-        self.recent_conn_menu = file_menu.addMenu("Recent co&nnections")
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("Load &folds…", self.load_folds_dialog, "Ctrl+L"))
-        file_menu.addSeparator()
-        file_menu.addAction(
-            self._action("&Quit", self.close, QKeySequence(QKeySequence.StandardKey.Quit))
-        )
-        go = bar.addMenu("&Go")
-        go.addAction(self._action("&Go to offset or time…", self.goto_dialog, "Ctrl+G"))
-        go.addAction(
-            self._action(
-                "&Reload topic", self.reload_topic, QKeySequence(QKeySequence.StandardKey.Refresh)
-            )
-        )
-        go.addAction(
-            self._action("Next event of aggregate", lambda: self.inspector.step_by(1), "Alt+Right")
-        )
-        go.addAction(
-            self._action(
-                "Previous event of aggregate", lambda: self.inspector.step_by(-1), "Alt+Left"
-            )
-        )
-        go.addAction(
-            self._action(
-                "Find aggregate",
-                self.filter_bar.aggregate.setFocus,
-                QKeySequence(QKeySequence.StandardKey.Find),
-            )
-        )
-        view = bar.addMenu("&View")
-        for dock in (self.cluster_dock, self.detail_dock, self.inspector_dock, *self.monitor_docks):
-            view.addAction(dock.toggleViewAction())
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("&About", self.about))
-        self._refresh_recent_menus()
+        restore_layout(self, panes, settings)
 
     def _wire(self) -> None:
-        loader = self.loader
+        loader, tree, panes = self.loader, self.cluster_tree, self.panes
         loader.dataset_changed.connect(self._dataset_changed)
         loader.topics_changed.connect(self._topics_changed)
         loader.topic_grew.connect(self._topic_grew)
-        loader.read_started.connect(self.progress.start)
+        loader.read_started.connect(panes.progress.start)
         loader.read_progress.connect(self._read_progress)
         loader.read_finished.connect(self._read_finished)
         loader.error.connect(self.show_error)
-        self.progress.cancel_requested.connect(loader.cancel_read)
-        self.cluster_tree.topic_activated.connect(self.activate_topic)
-        self.cluster_tree.partition_activated.connect(lambda t, _p: self.activate_topic(t))
-        self.cluster_tree.group_activated.connect(self.show_group_lag)
+        self.opener.failed.connect(self.show_failure_text)
+        self.opener.opened.connect(self._source_opened)
+        panes.progress.cancel_requested.connect(loader.cancel_read)
+        tree.topic_activated.connect(self.activate_topic)
+        tree.partition_activated.connect(lambda t, _p: self.activate_topic(t))
+        tree.group_activated.connect(self.show_group_lag)
+        tree.reload_requested.connect(self.reload_topic)
+        tree.rules_requested.connect(self.topic_rules_dialog)
+        tree.refresh_requested.connect(self.refresh_listing)
         self.topic_view.event_selected.connect(self._event_selected)
         self.topic_view.refreshed.connect(self._refreshed)
-        self.detail.copied.connect(
-            lambda _t: self.statusBar().showMessage("Event copied as JSON", 3000)
-        )
+        self.detail.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 3000))
         self.folds.changed.connect(self._folds_changed)
         self.folds.errors_changed.connect(self._fold_errors)
 
-    # --- sources -------------------------------------------------------------------------
+    # --- sources (menu actions; the Opener does the work) ----------------------------------
 
-    def open_file(self, path: str | Path) -> None:
-        path = Path(path)
-        if not path.exists():
-            self.show_error(f"No such file: {path}")
-            return
-        self.settings.add_recent_file(path)
-        self._refresh_recent_menus()
-        self.lag_monitor.stop()
-        self.loader.open_file(path)
+    def open_file(self, path: str | Path) -> bool:
+        return self.opener.open_file(path)
 
     def open_demo(self) -> None:
-        self.loader.open_file(demo_path())
+        self.opener.open_demo()
 
     def open_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open event file", "", FILE_FILTER)
-        if path:
-            self.open_file(path)
+        self.opener.open_file_dialog()
 
     def connect_dialog(self) -> None:
-        dialog = ConnectDialog(self.settings.recent_connections(), self)
-        if dialog.exec() and dialog.chosen is not None:
-            self.connect_to(dialog.chosen)
-
-    def connect_to(self, request: ConnectionRequest) -> bool:
-        try:
-            profile = ConnectionProfile.from_args(
-                request.bootstrap or None, request.x_options, request.config,
-                request.registry, request.registry_auth,
-            )  # fmt: skip
-        except ProfileError as exc:
-            self.show_error(str(exc))
-            return False
-        self.settings.add_recent_connection(request.to_recent())
-        self._refresh_recent_menus()
-        self.connect_profile(profile)
-        return True
+        self.opener.connect_dialog()
 
     def connect_profile(self, profile: ConnectionProfile) -> None:
         self.statusBar().showMessage(f"Connecting to {profile.display_name}…")
-        task = self.loader.connect_cluster(profile)
-        task.finished.connect(lambda: self.source_loaded.emit())
-        self.lag_monitor.start(profile)
+        self.opener.connect_profile(profile)
+
+    def _chart_ready(self, name: str, chart: QObject) -> None:
+        self.monitoring.chart_ready(name, chart)
+        if name == "rate":
+            self._draw_rates(force=True)
+
+    def _source_opened(self, source: Source) -> None:
+        self.banner.dismiss()
+        self.monitoring.source_opened(source)
+        if not source.preloads:
+            self.source_loaded.emit()
+
+    def refresh_listing(self) -> None:
+        self.loader.refresh_listing()
+
+    # --- topics --------------------------------------------------------------------------
+
+    def activate_topic(self, topic: str) -> None:
+        dataset = self.loader.dataset
+        if dataset is None or (self.topic_view.topic == topic and dataset.indexes.get(topic)):
+            return
+        self.panes.empty_hint.setVisible(False)
+        if not dataset.source.preloads and not len(dataset.indexes.get(topic) or ()):
+            self.loader.read_topic(topic)
+        self.topic_view.set_topic(topic, dataset.index(topic))
+        self.cluster_tree.select_topic(topic, emit=False)
+        self.inspector_ctl.clear(PICK_EVENT)
+        self.setWindowTitle(f"{topic} — {dataset.name} — Event Explorer")
+        self._draw_rates(force=True)
+
+    def reload_topic(self, topic: str | None = None) -> None:
+        topic = topic or self.topic_view.topic
+        dataset = self.loader.dataset
+        if topic is None or dataset is None:
+            return
+        self.loader.read_topic(topic)
+        if not dataset.source.preloads:
+            self.topic_view.set_topic(topic, dataset.index(topic))
+
+    def topic_rules_dialog(self, topic: str | None = None) -> None:
+        topic = topic or self.topic_view.topic
+        dataset = self.loader.dataset
+        if topic is None or dataset is None:
+            self.statusBar().showMessage("Pick a topic first.", 5000)
+            return
+        dialog = TopicRulesDialog(topic, dataset.topic_settings(topic), parent=self)
+        if dialog.exec() and dialog.chosen is not None:
+            self.apply_topic_settings(topic, dialog.chosen)
+
+    def apply_topic_settings(self, topic: str, settings: TopicSettings) -> None:
+        """Read ``topic`` with ``settings`` from now on, remembered for its cluster/file."""
+        dataset = self.loader.dataset
+        if dataset is None:
+            return
+        self.settings.set_topic_settings(dataset.source.location, topic, settings)
+        dataset.set_topic_settings(topic, settings)
+        self.topic_view.clear()
+        if dataset.source.preloads:
+            self._wanted_topic = topic  # shown again once the new read reaches it
+            self.loader.read_topic(topic)
+        else:
+            self.activate_topic(topic)
+
+    # --- loader events -------------------------------------------------------------------
+
+    def _dataset_changed(self, dataset: Dataset) -> None:
+        self.inspector_ctl.make_decoder = dataset.source.make_decoder
+        self.topic_view.clear()
+        self.detail.show_event(None)
+        self.inspector_ctl.clear(PICK_EVENT)
+        self.cluster_tree.set_source_name(dataset.name)
+        self.cluster_tree.set_topics([])
+        self._set_groups(dataset)
+        self.setWindowTitle(f"{dataset.name} — Event Explorer")
+
+    def _set_groups(self, dataset: Dataset) -> None:
+        listing = dataset.listing
+        groups = listing.groups if listing is not None else []
+        note = listing.groups_note if listing is not None else "(none in a file)"
+        self.cluster_tree.set_groups(groups, note)
+
+    def _topics_changed(self) -> None:
+        dataset = self.loader.dataset
+        if dataset is None:
+            return
+        self.cluster_tree.set_topics(dataset.topic_infos())
+        self._set_groups(dataset)
+        if self.topic_view.topic is not None:
+            self.cluster_tree.select_topic(self.topic_view.topic, emit=False)
+        elif not dataset.source.preloads:
+            self.panes.empty_hint.setText(f"Connected to {dataset.name}: pick a topic on the left.")
+            self.panes.empty_hint.setVisible(True)
+
+    def _topic_grew(self, topic: str) -> None:
+        dataset = self.loader.dataset
+        if dataset is None:
+            return
+        if self.topic_view.topic is None and dataset.source.preloads:
+            # The first topic of a file shows as soon as its first batch is in, with its
+            # first event selected: every panel has something to show from the start.
+            if self._wanted_topic not in (None, topic):
+                return
+            self._wanted_topic = None
+            self.topic_view.set_topic(topic, dataset.index(topic))
+            self.cluster_tree.set_topics(dataset.topic_infos())
+            self.cluster_tree.select_topic(topic, emit=False)
+            self.topic_view.select_model_row(0)
+        elif topic == self.topic_view.topic:
+            if dataset.indexes.get(topic) is not self.topic_view.index:
+                # The stored index of a cluster topic took the place of the empty one.
+                self.topic_view.set_topic(topic, dataset.index(topic))
+            else:
+                self.topic_view.grew()
+
+    def _read_progress(self, progress: Progress) -> None:
+        self.panes.progress.update_counts(
+            progress.read, progress.total, progress.status, progress.per_partition
+        )
+
+    def _read_finished(self, done: ReadDone) -> None:
+        self.panes.progress.finish()
+        self.topic_view.refresh(force_completion=True)
+        name = self.loader.dataset.name if self.loader.dataset else ""
+        if done.incomplete is not None:
+            what = f"stopped after {done.events:,} events"
+            self.show_failure_text(f"{name}: {what}: {done.incomplete}", "warning")
+        else:
+            what = "cancelled after" if done.cancelled else "read"
+            stored = f" (+{done.reused:,} from the stored index)" if done.reused else ""
+            self.statusBar().showMessage(f"{name}: {what} {done.events:,} events{stored}", 5000)
+        if self.topic_view.model.rowCount() and self.topic_view.selected_row_id() is None:
+            self.topic_view.select_model_row(0)
+        self.source_loaded.emit()
+
+    def _refreshed(self, shown: int, total: int) -> None:
+        if total and self.topic_view.selected_row_id() is None and not self.loader.reading:
+            self.topic_view.select_model_row(0)
+        self._draw_rates()
+
+    def _draw_rates(self, force: bool = False) -> None:
+        self.monitoring.draw_rates(self.topic_view.index, reading=self.loader.reading, force=force)
+
+    def _show_time_range(self, start_ms: int, end_ms: int) -> None:
+        self.filter_bar.set_time_range(start_ms, end_ms)
+        self.filter_bar.flush()
 
     def show_group_lag(self, group: str) -> None:
-        lag_dock = self.monitor_docks[0]
-        lag_dock.show()
-        lag_dock.raise_()
-        if hasattr(self.lag_chart, "select_group"):
-            self.lag_chart.select_group(group)
+        self.monitoring.show_group(group)
+
+    # --- selection and stepping ----------------------------------------------------------
+
+    def _event_selected(self, event: Event, row_id: int) -> None:
+        self.detail.show_event(event)
+        index, topic = self.topic_view.index, self.topic_view.topic
+        if index is None or topic is None:
+            return
+        if event.aggregate:
+            self.inspector_ctl.select_row(index, topic, event.aggregate, row_id)
+        else:
+            self.inspector_ctl.clear("This event has no aggregate id.")
+
+    def step_next(self) -> None:
+        self.inspector.step_by(1)
+
+    def step_previous(self) -> None:
+        self.inspector.step_by(-1)
+
+    def focus_aggregate(self) -> None:
+        self.filter_bar.aggregate.setFocus()
+
+    # --- folds ---------------------------------------------------------------------------
 
     def load_folds_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load folds", "", "Python files (*.py)")
@@ -270,149 +288,10 @@ class MainWindow(QMainWindow):
         self.settings.set_fold_files(self.folds.paths)
         problem = self.folds.errors().get(str(Path(path).resolve()))
         if problem:
-            self.show_error(f"Fold file {Path(path).name} failed: {problem}")
+            self.show_failure_text(f"Fold file {Path(path).name} failed: {problem}")
         else:
             found = ", ".join(names) or "no folds"
             self.statusBar().showMessage(f"Loaded {Path(path).name}: {found}", 5000)
-
-    def activate_topic(self, topic: str) -> None:
-        dataset = self.loader.dataset
-        if dataset is None or (self.topic_view.topic == topic and dataset.indexes.get(topic)):
-            return
-        self.empty_hint.setVisible(False)
-        if dataset.kind == "cluster" and (
-            topic not in dataset.indexes or not len(dataset.indexes[topic])
-        ):
-            self.loader.read_topic(topic)
-        self.topic_view.set_topic(topic, dataset.index(topic))
-        self.cluster_tree.select_topic(topic, emit=False)
-        self.inspector_ctl.clear("Select an event in the table to inspect its aggregate.")
-        self.setWindowTitle(f"{topic} — {dataset.name} — Event Explorer")
-        self._draw_rates(force=True)
-
-    def reload_topic(self) -> None:
-        topic = self.topic_view.topic
-        dataset = self.loader.dataset
-        if topic is None or dataset is None:
-            return
-        if dataset.kind == "cluster":
-            self.loader.read_topic(topic)
-            self.topic_view.set_topic(topic, dataset.index(topic))
-
-    # --- loader events -------------------------------------------------------------------
-
-    def _dataset_changed(self, dataset: Dataset) -> None:
-        self.inspector_ctl.make_decoder = dataset.make_decoder
-        self.topic_view.clear()
-        self.detail.show_event(None)
-        self.inspector_ctl.clear("Select an event in the table to inspect its aggregate.")
-        self.cluster_tree.set_source_name(dataset.name)
-        self.cluster_tree.set_topics([])
-        self.cluster_tree.set_groups([], "(none in a file)" if dataset.kind == "file" else "…")
-        self.setWindowTitle(f"{dataset.name} — Event Explorer")
-        self._lag_notice()
-
-    def _topics_changed(self) -> None:
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        self.cluster_tree.set_topics(dataset.topic_infos())
-        note = "(none in a file)" if dataset.kind == "file" else "(none)"
-        self.cluster_tree.set_groups(dataset.groups, note)
-        if self.topic_view.topic is not None:
-            self.cluster_tree.select_topic(self.topic_view.topic, emit=False)
-        elif dataset.kind == "cluster":
-            self.empty_hint.setText(f"Connected to {dataset.name}: pick a topic on the left.")
-            self.empty_hint.setVisible(True)
-
-    def _topic_grew(self, topic: str) -> None:
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        if self.topic_view.topic is None and dataset.kind == "file":
-            # The first topic of a file shows as soon as its first batch is in, with its
-            # first event selected: every panel has something to show from the start.
-            self.topic_view.set_topic(topic, dataset.index(topic))
-            self.cluster_tree.set_topics(dataset.topic_infos())
-            self.cluster_tree.select_topic(topic, emit=False)
-            self.topic_view.select_model_row(0)
-            return
-        if topic == self.topic_view.topic:
-            if dataset.indexes.get(topic) is not self.topic_view.index:
-                # The stored index of a cluster topic took the place of the empty one.
-                self.topic_view.set_topic(topic, dataset.index(topic))
-            else:
-                self.topic_view.grew()
-
-    def _read_progress(self, progress: Progress) -> None:
-        self.progress.update_counts(
-            progress.read, progress.total, progress.status, progress.per_partition
-        )
-
-    def _read_finished(self, done: ReadDone) -> None:
-        self.progress.finish()
-        self.topic_view.refresh(force_completion=True)
-        what = "cancelled after" if done.cancelled else "read"
-        name = self.loader.dataset.name if self.loader.dataset else ""
-        stored = f" (+{done.reused:,} from the stored index)" if done.reused else ""
-        self.statusBar().showMessage(f"{name}: {what} {done.events:,} events{stored}", 5000)
-        if self.topic_view.model.rowCount() and self.topic_view.selected_row_id() is None:
-            self.topic_view.select_model_row(0)
-        self.source_loaded.emit()
-
-    def _refreshed(self, shown: int, total: int) -> None:
-        if total and self.topic_view.selected_row_id() is None and not self.loader.reading:
-            self.topic_view.select_model_row(0)
-        self._draw_rates()
-
-    def _draw_rates(self, force: bool = False) -> None:
-        """Events per minute/hour by type for the open topic (throttled while reading)."""
-        index = self.topic_view.index
-        now = time.monotonic()
-        if self.rate_chart is None or index is None:
-            return
-        if not force and self.loader.reading and now - self._rates_drawn_at < RATES_EVERY_S:
-            return
-        self._rates_drawn_at = now
-        self.rate_chart.set_events(index.timestamp_col, index.type_col, index.type_names)
-
-    def _chart_ready(self, name: str, chart: QWidget) -> None:
-        """A monitoring chart was built (its dock shown for the first time): wire it."""
-        if hasattr(chart, "set_history"):
-            self.lag_monitor.add_chart(chart)
-        if name == "lag":
-            self.lag_chart = chart
-            self._lag_notice()
-        elif name == "rate" and hasattr(chart, "set_events"):
-            self.rate_chart = chart
-            if hasattr(chart, "timeRangeClicked"):
-                chart.timeRangeClicked.connect(self._rate_bucket_clicked)
-            self._draw_rates(force=True)
-
-    def _lag_notice(self) -> None:
-        dataset = self.loader.dataset
-        status = getattr(self.lag_chart, "updated", None)
-        if isinstance(status, QLabel) and dataset is not None and dataset.kind == "file":
-            status.setText("Consumer lag is sampled from a cluster: File > Connect… to see it.")
-
-    def _rate_bucket_clicked(self, start_ms: int, end_ms: int) -> None:
-        self.filter_bar.set_time_range(start_ms, end_ms - 1)
-        self.filter_bar.flush()
-
-    # --- selection -----------------------------------------------------------------------
-
-    def _event_selected(self, event: Event, row_id: int) -> None:
-        self.detail.show_event(event)
-        index = self.topic_view.index
-        topic = self.topic_view.topic
-        if index is None or topic is None:
-            return
-        if event.aggregate:
-            self.inspector_ctl.select_row(index, topic, event.aggregate, row_id)
-        else:
-            self.inspector_ctl.clear("This event has no aggregate id.")
-
-    # --- folds ---------------------------------------------------------------------------
 
     def _folds_changed(self, paths: list[str]) -> None:
         self.inspector_ctl.set_registry(self.folds.registry)
@@ -421,10 +300,10 @@ class MainWindow(QMainWindow):
 
     def _fold_errors(self, errors: dict[str, str]) -> None:
         if errors:
-            first = next(iter(errors.items()))
-            self.statusBar().showMessage(f"Fold file {Path(first[0]).name} failed: {first[1]}")
+            source, message = next(iter(errors.items()))
+            self.show_failure_text(f"Fold file {Path(source).name} failed: {message}")
 
-    # --- dialogs -------------------------------------------------------------------------
+    # --- dialogs and messages ------------------------------------------------------------
 
     def goto_dialog(self) -> None:
         index = self.topic_view.index
@@ -436,7 +315,16 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(problem, 5000)
 
     def show_error(self, message: str) -> None:
+        """A passing problem: the status bar."""
         self.statusBar().showMessage(message, 10000)
+
+    def show_failure(self, job: str, message: str) -> None:
+        """A job failed and nobody handled it: said where the user looks."""
+        self.show_failure_text(f"{job.capitalize()} failed: {message}")
+
+    def show_failure_text(self, text: str, level: str = "error") -> None:
+        self.statusBar().showMessage(text, 10000)
+        self.banner.show_message(text, level)
 
     def about(self) -> None:
         QMessageBox.about(
@@ -446,23 +334,7 @@ class MainWindow(QMainWindow):
             "and text, and rebuild any aggregate's state with folds in plain Python.",
         )
 
-    # --- recent --------------------------------------------------------------------------
-
-    def _refresh_recent_menus(self) -> None:
-        self.recent_files_menu.clear()
-        for path in self.settings.recent_files():
-            self.recent_files_menu.addAction(path, partial(self.open_file, path))
-        self.recent_files_menu.setEnabled(not self.recent_files_menu.isEmpty())
-        self.recent_conn_menu.clear()
-        for conn in self.settings.recent_connections():
-            request = ConnectionRequest(
-                conn.bootstrap, tuple(f"{k}={v}" for k, v in conn.properties.items()),
-                conn.config, conn.registry,
-            )  # fmt: skip
-            self.recent_conn_menu.addAction(conn.label, partial(self.connect_to, request))
-        self.recent_conn_menu.setEnabled(not self.recent_conn_menu.isEmpty())
-
-    # --- drag and drop -------------------------------------------------------------------
+    # --- drag and drop, closing ----------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -475,29 +347,13 @@ class MainWindow(QMainWindow):
                 event.acceptProposedAction()
                 return
 
-    # --- layout persistence --------------------------------------------------------------
-
-    def _restore_layout(self) -> None:
-        geometry, state = self.settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, STATE_VERSION)
-        splitter = self.settings.splitter("inspector")
-        if splitter is not None:
-            self.inspector.splitter.restoreState(splitter)
-        else:
-            QTimer.singleShot(0, lambda: self.inspector.splitter.setSizes([420, 700]))
-
     def save_layout(self) -> None:
-        self.settings.save_window_state(self.saveGeometry(), self.saveState(STATE_VERSION))
-        self.settings.save_splitter("inspector", QByteArray(self.inspector.splitter.saveState()))
-        self.settings.sync()
+        save_layout(self, self.panes, self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.loader.cancel_read()
-        self.lag_monitor.stop()
+        self.monitoring.stop()
         self.inspector_ctl.shutdown()
         self.topic_view.workers.shutdown(3000)
         self.workers.shutdown(3000)

@@ -7,6 +7,7 @@ password typed in the connect dialog lives in memory for the session and nowhere
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ from typing import Any
 import orjson
 from PySide6.QtCore import QByteArray, QSettings
 
-from kafka_io.profile import is_secret
-from widgets.connect_dialog import RecentConnection
+from app.sources.connections import RecentConnection
+from app.sources.settings import TopicSettings
 
 MAX_RECENT = 10
 ORGANIZATION = "EventExplorer"
@@ -42,38 +43,44 @@ class Settings:
     # --- recent connections ----------------------------------------------------------------
 
     def recent_connections(self) -> list[RecentConnection]:
-        out = []
-        for item in self._json_list("recent/connections"):
-            if isinstance(item, dict) and item.get("bootstrap"):
-                props = {
-                    str(k): str(v)
-                    for k, v in (item.get("properties") or {}).items()
-                    if not is_secret(str(k))
-                }
-                out.append(
-                    RecentConnection(
-                        str(item["bootstrap"]), props, item.get("config"), item.get("registry")
-                    )
-                )
-        return out
+        found = (RecentConnection.from_json(item) for item in self._json_list("recent/connections"))
+        return [conn for conn in found if conn is not None]
 
     def add_recent_connection(self, conn: RecentConnection) -> None:
-        # Filtered here as well as in the dialog: nothing secret reaches the disk.
-        props = {k: v for k, v in conn.properties.items() if not is_secret(k)}
-        entry = {
-            "bootstrap": conn.bootstrap,
-            "properties": props,
-            "config": conn.config,
-            "registry": conn.registry,
-        }
-        current = [
-            {"bootstrap": c.bootstrap, "properties": dict(c.properties), "config": c.config,
-             "registry": c.registry}
-            for c in self.recent_connections()
-        ]  # fmt: skip
+        entry = conn.to_json()  # RecentConnection holds no secret: nothing secret is written
+        current = [c.to_json() for c in self.recent_connections()]
         current = [c for c in current if c != entry]
         current.insert(0, entry)
         self.qs.setValue("recent/connections", orjson.dumps(current[:MAX_RECENT]).decode())
+
+    # --- how each topic is read --------------------------------------------------------------
+
+    def topic_settings(self, location: str) -> dict[str, TopicSettings]:
+        """Per-topic settings remembered for a cluster (or file) at ``location``."""
+        raw = self.qs.value(f"topics/{_key(location)}", "")
+        try:
+            stored = orjson.loads(str(raw)) if raw else {}
+        except orjson.JSONDecodeError:
+            return {}
+        if not isinstance(stored, dict):
+            return {}
+        out: dict[str, TopicSettings] = {}
+        for topic, data in stored.items():
+            if isinstance(data, dict):
+                try:
+                    out[str(topic)] = TopicSettings.from_json(data)
+                except ValueError:
+                    continue  # a rule this version cannot parse: forget it
+        return out
+
+    def set_topic_settings(self, location: str, topic: str, settings: TopicSettings) -> None:
+        current = self.topic_settings(location)
+        if settings.is_default:
+            current.pop(topic, None)
+        else:
+            current[topic] = settings
+        data = {t: s.to_json() for t, s in current.items()}
+        self.qs.setValue(f"topics/{_key(location)}", orjson.dumps(data).decode())
 
     # --- folds -------------------------------------------------------------------------------
 
@@ -127,3 +134,8 @@ class Settings:
         items = [v for v in self._list(key) if v != value]
         items.insert(0, value)
         self.qs.setValue(key, orjson.dumps(items[:MAX_RECENT]).decode())
+
+
+def _key(location: str) -> str:
+    """A settings key for a location (QSettings treats / and \\ as group separators)."""
+    return hashlib.sha1(location.encode()).hexdigest()[:16]

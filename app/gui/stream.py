@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.gui.worker import CancelToken
+from kafka_io.cancel import CancelToken
 
 SLICE_S = 0.02  # GUI time spent indexing per event-loop turn
 MAX_PENDING = 4  # batches waiting for the GUI before the reader blocks

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
 
-from app.gui.worker import JobContext, Workers
+from app.gui.worker import FailureHandler, JobContext, Workers
 from app.index.query import Query, count_by_type, run_query
 from app.index.topic_index import TopicIndex
 from kafka_io.event import Event
@@ -56,11 +56,12 @@ class TopicView(QObject):
         table: EventTable,
         filter_bar: FilterBar,
         is_reading: Callable[[], bool] = lambda: False,
+        on_failure: FailureHandler | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.is_reading = is_reading
-        self.workers = Workers(max_threads=1)
+        self.workers = Workers(max_threads=1, on_unhandled_failure=on_failure)
         self._query_seq = 0
         self.table = table
         self.filter_bar = filter_bar
@@ -139,7 +140,14 @@ class TopicView(QObject):
             elif fresh:
                 self.refresh(force)  # the index grew meanwhile: ask again
 
-        self.workers.submit("query", job, on_result=done)
+        def failed(message: str) -> None:
+            if seq == self._query_seq:
+                self.filter_bar.summary.setText("Search failed")
+            report = self.workers.on_unhandled_failure
+            if report is not None:
+                report("search", message)
+
+        self.workers.submit("search", job, on_result=done, on_failed=failed)
 
     def _show(self, index: TopicIndex, query: Query, rows: np.ndarray, force: bool) -> None:
         old = self.model.rows

@@ -55,6 +55,10 @@ class Task(QObject):
         return self.token.cancelled
 
 
+def ignore_failure(_message: str) -> None:
+    """``on_failed`` for a job whose failure is expected and harmless (said explicitly)."""
+
+
 class _TaskGone(Exception):
     """The Task's C++ object was deleted (application teardown) while its job ran."""
 
@@ -140,15 +144,30 @@ def _emit(signal: Any, *args: object) -> None:
         log.debug("signal dropped after its Task was deleted: %s", exc)
 
 
-class Workers(QObject):
-    """Runs jobs in a private thread pool and keeps their Tasks alive until they finish."""
+FailureHandler = Callable[[str, str], None]  # (job name, one-line error)
 
-    def __init__(self, max_threads: int = 4, progress_interval: float = 0.05) -> None:
+
+class Workers(QObject):
+    """Runs jobs in a private thread pool and keeps their Tasks alive until they finish.
+
+    A failure is visible by default: a job submitted without ``on_failed`` reports its
+    error to ``on_unhandled_failure`` (the window shows it where the user is looking);
+    silence has to be asked for with ``on_failed=ignore_failure``.
+    """
+
+    def __init__(
+        self,
+        max_threads: int = 4,
+        progress_interval: float = 0.05,
+        *,
+        on_unhandled_failure: FailureHandler | None = None,
+    ) -> None:
         super().__init__()
         self._pool = QThreadPool()
         self._pool.setMaxThreadCount(max_threads)
         self._interval = progress_interval
         self._running: set[Task] = set()
+        self.on_unhandled_failure = on_unhandled_failure
 
     def submit(
         self,
@@ -167,6 +186,8 @@ class Workers(QObject):
             task.result.connect(on_result)
         if on_failed is not None:
             task.failed.connect(on_failed)
+        else:
+            task.failed.connect(lambda message: self._unhandled(name, message))
         if on_progress is not None:
             task.progress.connect(on_progress)
         if on_partial is not None:
@@ -177,6 +198,12 @@ class Workers(QObject):
         self._running.add(task)
         self._pool.start(_Runnable(task, job, self._interval))
         return task
+
+    def _unhandled(self, name: str, message: str) -> None:
+        if self.on_unhandled_failure is not None:
+            self.on_unhandled_failure(name, message)
+        else:
+            log.error("%s failed: %s", name, message)
 
     @property
     def running(self) -> list[Task]:

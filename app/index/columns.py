@@ -103,6 +103,42 @@ class Column:
         return self.data[: self.size]
 
 
+class SparseBlob:
+    """Byte strings for a few rows: row ids ascending, their end offsets, one blob.
+
+    Headers use it (most records have none): a lookup is one binary search.
+    """
+
+    def __init__(
+        self,
+        rows: np.ndarray | None = None,
+        ends: np.ndarray | None = None,
+        blob: bytearray | None = None,
+    ) -> None:
+        self.rows = Column(np.int64, rows)
+        self.ends = Column(np.int64, ends)
+        self.blob = bytearray() if blob is None else blob
+
+    def extend(self, rows: np.ndarray, items: list[bytes]) -> None:
+        ends = np.cumsum(np.fromiter(map(len, items), np.int64, len(items)))
+        ends += len(self.blob)
+        self.blob += b"".join(items)
+        self.rows.extend(rows)
+        self.ends.extend(ends)
+
+    def get(self, row: int) -> bytes | None:
+        rows = self.rows.view()
+        i = int(np.searchsorted(rows, row))
+        if i == len(rows) or rows[i] != row:
+            return None
+        start = int(self.ends.data[i - 1]) if i else 0
+        return bytes(self.blob[start : int(self.ends.data[i])])
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.data.nbytes + self.ends.data.nbytes + len(self.blob)
+
+
 # Row columns of an index and their dtypes (also the persisted .npy files).
 ROW_COLUMNS: dict[str, Any] = {
     "partition": np.int32,

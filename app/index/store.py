@@ -1,4 +1,4 @@
-"""Persisting a TopicIndex per cluster + topic, and deciding what a reopen must read.
+"""Persisting a TopicIndex per cluster + topic: the on-disk format, saving and loading.
 
 Layout under the cache root (platformdirs' user cache dir, ``EVENT_EXPLORER_CACHE_DIR``
 or an explicit ``cache_dir``)::
@@ -12,13 +12,11 @@ A save writes a complete new ``gen-*`` folder, then atomically replaces ``meta.j
 (temp file + ``os.replace``) to point at it, then deletes the previous generation; a
 crash at any moment leaves either the old or the new index, never a mix.
 
-A cache is never trusted blindly: ``load_or_new`` rebuilds (returns an empty index whose
-``cache_note`` says why) when the meta is unreadable, has another format version,
-belongs to another cluster id or topic, or was built with other decoding rules
-(``signature``), when a file is missing or its size or CRC differs, or when the columns
-are inconsistent.  ``catch_up_plan`` then compares the stored per-partition positions
-with the topic's current watermarks (and, through ``check_fingerprints``, with the first
-record of each partition) to spot a truncated or deleted-and-recreated topic.
+A cache is never trusted blindly: ``load_or_new`` rebuilds (returns an empty index and
+says why) when the meta is unreadable, has another format version, belongs to another
+cluster id or topic, or was built with other decoding rules (``signature``), when a file
+is missing or its size or CRC differs, or when the columns are inconsistent.  Whether
+the topic itself still matches the stored index is ``app.index.catch_up``'s question.
 """
 
 from __future__ import annotations
@@ -31,8 +29,7 @@ import secrets
 import shutil
 import time
 import zlib
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +37,8 @@ import numpy as np
 import orjson
 import platformdirs
 
-from app.index.columns import ROW_COLUMNS, IndexState, PartitionState, ValueDecoder, record_crc
+from app.index.columns import ROW_COLUMNS, IndexState, PartitionState, ValueDecoder
 from app.index.topic_index import TopicIndex
-from kafka_io.event import Event
 
 FORMAT_VERSION = 1
 APP_NAME = "event-explorer"
@@ -52,10 +48,6 @@ _STALE_GEN_S = 3600.0  # leftovers of a crashed save older than this are removed
 
 class CacheError(Exception):
     """A stored index that cannot be used (the message says why)."""
-
-
-class StaleIndexError(Exception):
-    """The topic changed under the stored index (truncated, recreated...): rebuild it."""
 
 
 def default_cache_dir() -> Path:
@@ -333,107 +325,18 @@ def load_or_new(
     *,
     cache_dir: Path | None = None,
     signature: str = "",
-) -> TopicIndex:
-    """The stored index if it can be trusted, else a new empty one.
+) -> tuple[TopicIndex, str | None]:
+    """The stored index if it can be trusted, else a new empty one, and why not.
 
-    When a stored index is discarded, it is deleted and the new index's
-    ``cache_note`` says why (for the status bar and the log).
+    A stored index that cannot be trusted is deleted; the note says why (for the status
+    bar and the log).
     """
     try:
         index = load(cluster_id, topic, decoder, cache_dir=cache_dir, signature=signature)
     except CacheError as exc:
         discard(cluster_id, topic, cache_dir)
-        index = TopicIndex(topic, decoder, cluster_id=cluster_id)
-        index.cache_note = f"stored index discarded: {exc}"
-        return index
-    return index if index is not None else TopicIndex(topic, decoder, cluster_id=cluster_id)
-
-
-# ---------------------------------------------------------------------- catching up
-
-
-def catch_up_plan(index: TopicIndex, watermarks: Mapping[int, tuple[int, int]]) -> dict[int, int]:
-    """Where to start reading each partition to bring ``index`` up to date.
-
-    ``watermarks`` maps partition -> (low, high) as the cluster reports them now.  The
-    result maps partition -> first offset to read, only for partitions with something
-    new.  Raises StaleIndexError when the watermarks contradict what is stored: a
-    partition gone, a high watermark below what was indexed (truncated or recreated),
-    or a low watermark past the first indexed offset (records deleted under us).
-    """
-    for p, held in index.partitions.items():
-        if p not in watermarks and (held.count or held.next_offset):
-            raise StaleIndexError(f"partition {p} no longer exists (topic recreated?)")
-    plan: dict[int, int] = {}
-    for p, (low, high) in sorted(watermarks.items()):
-        st = index.partitions.get(p)
-        if st is None:
-            start = low
-        else:
-            if high < st.next_offset:
-                raise StaleIndexError(
-                    f"partition {p}: high watermark {high} is below offset {st.next_offset}"
-                    " already indexed (topic truncated or recreated)"
-                )
-            if st.first_offset >= 0 and low > st.first_offset:
-                raise StaleIndexError(
-                    f"partition {p}: low watermark {low} moved past the first indexed offset"
-                    f" {st.first_offset} (records deleted or topic recreated)"
-                )
-            start = max(st.next_offset, low)
-        if start < high:
-            plan[p] = start
-    return plan
-
-
-def fingerprint_offsets(index: TopicIndex) -> dict[int, int]:
-    """partition -> offset of the first indexed record: read these to check fingerprints."""
-    return {p: s.first_offset for p, s in index.partitions.items() if s.first_offset >= 0}
-
-
-def check_fingerprints(index: TopicIndex, first_records: Mapping[int, Event | None]) -> None:
-    """Compare the records now at ``fingerprint_offsets`` with what was indexed there.
-
-    ``first_records`` maps partition -> the record read at that offset (None: not
-    found).  Raises StaleIndexError on the first difference.
-    """
-    for p, ev in first_records.items():
-        st = index.partitions.get(p)
-        if st is None or st.first_offset < 0:
-            continue
-        if ev is None or ev.offset != st.first_offset:
-            raise StaleIndexError(f"partition {p}: record {st.first_offset} is gone")
-        if ev.timestamp_ms != st.first_timestamp_ms or record_crc(ev.key, ev.value) != st.first_crc:
-            raise StaleIndexError(
-                f"partition {p}: record {st.first_offset} differs from the one indexed"
-                " (topic recreated)"
-            )
-
-
-@dataclass
-class CatchUp:
-    """What ``reconcile`` decided: the index to use and what to read into it."""
-
-    index: TopicIndex
-    plan: dict[int, int]
-    rebuilt: str | None = None  # why the stored index was dropped, if it was
-
-
-def reconcile(
-    index: TopicIndex,
-    watermarks: Mapping[int, tuple[int, int]],
-    first_records: Mapping[int, Event | None] | None = None,
-    *,
-    cache_dir: Path | None = None,
-) -> CatchUp:
-    """``catch_up_plan`` + ``check_fingerprints``; on a stale index, a fresh one (the
-    stored copy is deleted) and a plan that reads everything."""
-    try:
-        if first_records is not None:
-            check_fingerprints(index, first_records)
-        return CatchUp(index, catch_up_plan(index, watermarks))
-    except StaleIndexError as exc:
-        discard(index.cluster_id, index.topic, cache_dir)
-        fresh = TopicIndex(index.topic, index.decoder, cluster_id=index.cluster_id)
-        fresh.cache_note = f"stored index discarded: {exc}"
-        return CatchUp(fresh, catch_up_plan(fresh, watermarks), str(exc))
+        fresh = TopicIndex(topic, decoder, cluster_id=cluster_id)
+        return fresh, f"stored index discarded: {exc}"
+    if index is None:
+        return TopicIndex(topic, decoder, cluster_id=cluster_id), None
+    return index, None

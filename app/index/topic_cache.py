@@ -1,4 +1,4 @@
-"""Opening a cluster topic through its persisted index: read only what is new.
+"""Opening a topic through its persisted index: read only what is new.
 
 The stored index (see ``app.index.store``) is checked against the topic's watermarks
 and the first record of each partition; a truncated, deleted-and-recreated, corrupt or
@@ -13,14 +13,40 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
-from app.index.store import fingerprint_offsets, load_or_new, reconcile, save
+from app.index.catch_up import fingerprint_offsets, reconcile
+from app.index.store import load_or_new, save
 from app.index.topic_index import TopicIndex
-from app.sources import ClusterSource
+from app.sources import Read, Source, SourceSettings
+from app.sources.base import ProgressCallback, ReadReport
+from kafka_io.cancel import CancelToken
+from kafka_io.decode import Decoder
 from kafka_io.event import Event
-from kafka_io.reader import CancelToken, PartitionRange, ProgressCallback, TopicReader
+from kafka_io.metadata import PartitionInfo
+from kafka_io.reader import PartitionRange
 
 BatchCallback = Callable[[Sequence[Event]], None]
+
+
+@runtime_checkable
+class CachedSource(Source, Protocol):
+    """A source whose topics have watermarks, so a stored index can be caught up (a
+    cluster; a file is simply read again)."""
+
+    def clone(self, settings: SourceSettings | None = None) -> CachedSource: ...
+
+    def partitions(self, topic: str) -> tuple[PartitionInfo, ...]: ...
+
+    def read_ranges(
+        self,
+        topic: str,
+        ranges: list[PartitionRange],
+        *,
+        cancel: CancelToken | None = None,
+        on_progress: ProgressCallback | None = None,
+        decoder: Decoder | None = None,
+    ) -> Read: ...
 
 
 @dataclass
@@ -44,41 +70,50 @@ class CachedRead:
     read: int  # events read from the cluster this time
     reused: int  # events that came from the stored index
     note: str | None
+    report: ReadReport
 
 
-def signature_of(source: ClusterSource) -> str:
-    """What decoding produced the stored columns: other rules mean another index."""
-    rules = source.rules
-    return f"{source.value_format}|{rules.type_rule}|{rules.aggregate_rule}"
+def signature_of(source: Source, topic: str) -> str:
+    """What decoding produced the stored columns: other settings mean another index."""
+    return source.settings.for_topic(topic).signature()
 
 
 def _first_records(
-    source: ClusterSource, topic: str, offsets: dict[int, int]
+    source: CachedSource, topic: str, offsets: dict[int, int]
 ) -> dict[int, Event | None]:
     """The record now at each stored first offset (None where it is gone)."""
     if not offsets:
         return {}
     found: dict[int, Event | None] = dict.fromkeys(offsets)
     ranges = [PartitionRange(p, off, off + 1) for p, off in offsets.items()]
-    reader = TopicReader(source.profile, topic, source.decoder(), stall_timeout=5)
-    for batch in reader.read(ranges):
+    for batch in source.read_ranges(topic, ranges):
         for ev in batch:
             found[ev.partition] = ev
     return found
 
 
-def plan_topic(source: ClusterSource, topic: str, cache_dir: Path | None = None) -> TopicPlan:
+def plan_topic(source: CachedSource, topic: str, cache_dir: Path | None = None) -> TopicPlan:
     """Load the stored index if it can be trusted and say which offsets are new."""
-    signature = signature_of(source)
-    index = load_or_new(
-        source.identity, topic, source.decoder(), cache_dir=cache_dir, signature=signature
+    signature = signature_of(source, topic)
+    index, note = load_or_new(
+        source.identity, topic, source.make_decoder(), cache_dir=cache_dir, signature=signature
     )
-    note = index.cache_note
-    marks = {p.partition: (p.low, p.high) for p in source.cluster.partitions(topic)}
+    marks = {p.partition: (p.low, p.high) for p in source.partitions(topic)}
     first = _first_records(source, topic, fingerprint_offsets(index)) if len(index) else None
     caught = reconcile(index, marks, first, cache_dir=cache_dir)
     ranges = [PartitionRange(p, start, marks[p][1]) for p, start in sorted(caught.plan.items())]
     return TopicPlan(caught.index, ranges, marks, signature, caught.rebuilt or note)
+
+
+def read_plan(
+    source: CachedSource,
+    plan: TopicPlan,
+    *,
+    cancel: CancelToken | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Read:
+    """The offsets the plan still needs (the caller appends them to ``plan.index``)."""
+    return source.read_ranges(plan.index.topic, plan.ranges, cancel=cancel, on_progress=on_progress)
 
 
 def finish_topic(plan: TopicPlan, cache_dir: Path | None = None) -> None:
@@ -89,7 +124,7 @@ def finish_topic(plan: TopicPlan, cache_dir: Path | None = None) -> None:
 
 
 def open_topic(
-    source: ClusterSource,
+    source: CachedSource,
     topic: str,
     *,
     cache_dir: Path | None = None,
@@ -99,13 +134,14 @@ def open_topic(
 ) -> CachedRead:
     """The topic's index, brought up to the watermarks seen now, and saved again.
 
-    A cancelled read is not saved: the next open reads the rest.
+    A read that did not complete (cancelled, or cut short) is not saved: the next open
+    reads the rest.
     """
     plan = plan_topic(source, topic, cache_dir)
     reused = plan.reused
-    reader = TopicReader(source.profile, topic, source.decoder())
-    for batch in reader.read(plan.ranges, cancel, on_progress):
+    read = read_plan(source, plan, cancel=cancel, on_progress=on_progress)
+    for batch in read:
         plan.index.append(batch)
-    if not reader.stats.cancelled and persist:
+    if read.report.complete and persist:
         finish_topic(plan, cache_dir)
-    return CachedRead(plan.index, reader.stats.events, reused, plan.note)
+    return CachedRead(plan.index, read.report.events, reused, plan.note, read.report)

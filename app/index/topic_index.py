@@ -3,8 +3,8 @@
 A ``TopicIndex`` holds what a read saw — partition, offset, timestamp, type, aggregate,
 key, headers and the raw value of every record — in about 40 bytes per event plus the
 value bytes, so that filtering a million events is a handful of vectorised numpy
-operations (see ``app.index.query``) and no Python object per event stays alive.  Values are
-decoded again on demand, through the decoder the read used, behind a bounded LRU cache.
+operations (see ``app.index.query``) and no Python object per event stays alive.  Values
+are decoded again on demand, through the decoder the read used (``app.index.values``).
 
 Layout (row ``r`` is the r-th appended event):
 
@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import marshal
 import threading
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import orjson
 
 from app.index.columns import (
     ROW_COLUMNS,
@@ -38,11 +36,12 @@ from app.index.columns import (
     IndexState,
     Interner,
     PartitionState,
+    SparseBlob,
     ValueDecoder,
-    key_bytes,
-    record_crc,
 )
 from app.index.log_order import LogOrder, effective_timestamps
+from app.index.partitions import PartitionBook
+from app.index.values import decode_row
 from kafka_io.event import Event, EventRef, Headers
 
 __all__ = ["PartitionState", "TopicIndex", "ValueDecoder"]
@@ -50,7 +49,16 @@ __all__ = ["PartitionState", "TopicIndex", "ValueDecoder"]
 NO_AGGREGATE = -1
 KEY_IS_AGGREGATE = -2
 NO_KEY = -1
-DEFAULT_CACHE_SIZE = 4096
+
+
+class _Committed:
+    """A column of the index as an attribute: its committed rows."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, index: TopicIndex, owner: type | None = None) -> np.ndarray:
+        return index._col(self.name)
 
 
 class TopicIndex:
@@ -60,8 +68,7 @@ class TopicIndex:
     only ever added, and the row count is committed last, so a reader that takes
     ``len(index)`` first sees complete rows, and arrays and row ids it holds stay
     valid.  ``append`` and ``export_state`` share a lock, so a save running on a worker
-    writes a consistent snapshot.  The display cache (``event(row)`` with
-    ``cached=True``) is for one thread, the GUI's.
+    writes a consistent snapshot.
     """
 
     def __init__(
@@ -70,29 +77,21 @@ class TopicIndex:
         decoder: ValueDecoder | None = None,
         *,
         cluster_id: str = "",
-        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self.topic = topic
         self.cluster_id = cluster_id
         self.decoder = decoder
-        self.cache_size = cache_size
-        #: Why a persisted index was not trusted (set by ``index_store.load_or_new``).
-        self.cache_note: str | None = None
         self.type_names: list[str] = []
         self.aggregate_names: list[str] = []
         self.key_names: list[str | bytes] = []
         self.topic_names: list[str] = [topic]
         self._cols = {name: Column(dtype) for name, dtype in ROW_COLUMNS.items()}
         self._blob = bytearray()
-        self._header_rows = Column(np.int64)
-        self._header_end = Column(np.int64)
-        self._header_blob = bytearray()
+        self._headers = SparseBlob()
         self._none_values: set[int] = set()
         self._errors: dict[int, str] = {}
         self._eff_ts: Column | None = None  # only once some partition's clock stepped back
-        self.partitions: dict[int, PartitionState] = {}
-        self._part_max_ts: dict[int, int] = {}
-        self._out_of_order = False  # a partition's offsets arrived unsorted
+        self._book = PartitionBook()
         self._n = 0  # committed rows: set last in append()
         self._lock = threading.Lock()
         self._reset_derived()
@@ -104,7 +103,6 @@ class TopicIndex:
         self._topic_ids = Interner(self.topic_names)
         self._order = LogOrder()
         self._sorted_aggregates: list[str] | None = None
-        self._cache: OrderedDict[int, Event] = OrderedDict()
         self.generation = 0  # bumps on every append, so views can tell they are stale
 
     # ------------------------------------------------------------------ building
@@ -159,7 +157,7 @@ class TopicIndex:
         cols["offset"].extend(off_arr)
         cols["timestamp"].extend(ts_arr)
         self._n = base + n
-        if self._out_of_order:
+        if self._book.out_of_order:
             self._order.invalidate()
         else:
             self._order.extend(
@@ -181,99 +179,52 @@ class TopicIndex:
     def _append_headers(self, headers: tuple[Headers, ...], base: int) -> None:
         rows = [i for i, h in enumerate(headers) if h]
         encoded = [marshal.dumps(tuple(headers[i])) for i in rows]
-        ends = np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)))
-        ends += len(self._header_blob)
-        self._header_blob += b"".join(encoded)
-        self._header_rows.extend(np.asarray(rows, np.int64) + base)
-        self._header_end.extend(ends)
+        self._headers.extend(np.asarray(rows, np.int64) + base, encoded)
 
     def _track_partitions(
         self, events: Sequence[Event], part_arr: np.ndarray, off_arr: np.ndarray, ts_arr: np.ndarray
     ) -> None:
         """Per-partition bookkeeping and the effective (running max) timestamps."""
-        uniq = np.unique(part_arr).tolist()
-        eff: np.ndarray | None = None
-        for p in uniq:
-            sel = None if len(uniq) == 1 else np.flatnonzero(part_arr == p)
-            offs = off_arr if sel is None else off_arr[sel]
-            tss = ts_arr if sel is None else ts_arr[sel]
-            state = self.partitions.setdefault(p, PartitionState())
-            if state.first_offset < 0:
-                ev = events[0 if sel is None else int(sel[0])]
-                state.first_offset = state.low = int(offs[0])
-                state.first_timestamp_ms = int(tss[0])
-                state.first_crc = record_crc(ev.key, ev.value)
-            if offs[0] < state.next_offset or (len(offs) > 1 and bool(np.any(np.diff(offs) <= 0))):
-                self._out_of_order = True
-            state.count += len(offs)
-            state.next_offset = max(state.next_offset, int(offs.max()) + 1)
-            running = np.maximum.accumulate(tss)
-            prev = self._part_max_ts.get(p)
-            if prev is not None:
-                np.maximum(running, prev, out=running)
-            self._part_max_ts[p] = int(running[-1])
-            if not np.array_equal(running, tss):
-                eff = ts_arr.copy() if eff is None else eff
-                eff[slice(None) if sel is None else sel] = running
+        eff = self._book.track(events, part_arr, off_arr, ts_arr)
         if eff is None and self._eff_ts is None:
             return
         if self._eff_ts is None:
             self._eff_ts = Column(np.int64, self.timestamp_col)
         self._eff_ts.extend(ts_arr if eff is None else eff)
 
+    @property
+    def partitions(self) -> dict[int, PartitionState]:
+        """Partition -> what is indexed of it (positions, fingerprint, count)."""
+        return self._book.states
+
     def mark_position(self, partition: int, next_offset: int, low: int | None = None) -> None:
-        """Record that a read of ``partition`` got up to ``next_offset`` (say, the high
-        watermark, past transaction markers) and, optionally, the low watermark seen."""
-        state = self.partitions.setdefault(partition, PartitionState())
-        state.next_offset = max(state.next_offset, next_offset)
-        if low is not None and state.first_offset < 0:
-            state.low = low
+        """Record that a read of ``partition`` got up to ``next_offset`` (past transaction
+        markers, say) and, optionally, the low watermark seen."""
+        self._book.mark_position(partition, next_offset, low)
 
     # ------------------------------------------------------------------ columns
 
     def _col(self, name: str) -> np.ndarray:
         return self._cols[name].data[: self._n]
 
-    @property
-    def partition_col(self) -> np.ndarray:
-        return self._col("partition")
-
-    @property
-    def offset_col(self) -> np.ndarray:
-        return self._col("offset")
-
-    @property
-    def timestamp_col(self) -> np.ndarray:
-        return self._col("timestamp")
+    # The committed rows of each column (views: do not modify).
+    partition_col = _Committed("partition")
+    offset_col = _Committed("offset")
+    timestamp_col = _Committed("timestamp")
+    type_col = _Committed("type")
+    aggregate_col = _Committed("aggregate")
+    key_col = _Committed("key")
+    topic_col = _Committed("topic")
+    value_end_col = _Committed("value_end")
 
     @property
     def effective_timestamp_col(self) -> np.ndarray:
         """Timestamps as log order sees them (running max per partition)."""
-        if self._out_of_order:
+        if self._book.out_of_order:
             eff = effective_timestamps(self.partition_col, self.offset_col, self.timestamp_col)
             self._eff_ts = Column(np.int64, eff)
-            self._out_of_order = False
+            self._book.out_of_order = False
         return self.timestamp_col if self._eff_ts is None else self._eff_ts.data[: self._n]
-
-    @property
-    def type_col(self) -> np.ndarray:
-        return self._col("type")
-
-    @property
-    def aggregate_col(self) -> np.ndarray:
-        return self._col("aggregate")
-
-    @property
-    def key_col(self) -> np.ndarray:
-        return self._col("key")
-
-    @property
-    def topic_col(self) -> np.ndarray:
-        return self._col("topic")
-
-    @property
-    def value_end_col(self) -> np.ndarray:
-        return self._col("value_end")
 
     @property
     def value_blob(self) -> bytearray:
@@ -329,12 +280,10 @@ class TopicIndex:
         return self.topic_names[self._cols["topic"].data[self._check(row)]]
 
     def headers_of(self, row: int) -> Headers:
-        rows = self._header_rows.view()
-        i = int(np.searchsorted(rows, row))
-        if i == len(rows) or rows[i] != row:
+        raw = self._headers.get(row)
+        if raw is None:
             return ()
-        start = int(self._header_end.data[i - 1]) if i else 0
-        decoded: Headers = marshal.loads(bytes(self._header_blob[start : self._header_end.data[i]]))
+        decoded: Headers = marshal.loads(raw)
         return decoded
 
     def error_of(self, row: int) -> str | None:
@@ -350,65 +299,11 @@ class TopicIndex:
             int(c["timestamp"].data[row]),
         )
 
-    def event(self, row: int, *, cached: bool = True, decoder: ValueDecoder | None = None) -> Event:
-        """The full Event of a row, decoded from the stored bytes.
-
-        With ``cached`` (the default) the result comes from / goes to a bounded LRU
-        cache: right for display, but that Event (and its ``data``) is shared.  Replay
-        asks for ``cached=False``, so a fold always gets a private, freshly decoded one.
-        ``decoder`` overrides the index's own (decoders cache, so each thread that
-        decodes should have its own; uncached only).
-        """
-        if decoder is not None:
-            return self._decode(row, decoder)
-        if cached:
-            hit = self._cache.get(row)
-            if hit is not None:
-                self._cache.move_to_end(row)
-                return hit
-        ev = self._decode(row)
-        if cached and self.cache_size > 0:
-            self._cache[row] = ev
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return ev
-
-    def events(self, rows: Sequence[int] | np.ndarray, *, cached: bool = False) -> Iterator[Event]:
-        """Events of many rows, in the given order (fresh decodes unless ``cached``)."""
-        for row in rows:
-            yield self.event(int(row), cached=cached)
-
-    def _decode(self, row: int, decoder: ValueDecoder | None = None) -> Event:
-        ref = self.ref(row)
-        topic, key, value = self.topic_of(row), self.key_of(row), self.value_of(row)
-        headers, aggregate = self.headers_of(row), self.aggregate_of(row)
-        stored_error = self._errors.get(row)
-        decoder = decoder or self.decoder
-        if decoder is not None:
-            ev = decoder.decode(
-                topic, ref.partition, ref.offset, ref.timestamp_ms, key_bytes(key), value, headers
-            )
-            # The stored columns are what queries matched: keep the Event consistent
-            # with them even if the decoder's rules changed since the read.
-            if ev.type != ref.type or ev.aggregate != aggregate or ev.key != key:
-                ev = ev._replace(type=ref.type, aggregate=aggregate, key=key)
-            if stored_error is not None and ev.error is None:
-                ev = ev._replace(error=stored_error)
-            return ev
-        data: Any = None
-        error = stored_error
-        if value is not None:
-            try:
-                data = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                error = error or "value is not JSON and the index has no decoder"
-        return Event(
-            topic, ref.partition, ref.offset, ref.timestamp_ms, key, ref.type, aggregate,
-            headers, data, None, error, value,
-        )  # fmt: skip
-
-    def clear_cache(self) -> None:
-        self._cache.clear()
+    def event(self, row: int, *, decoder: ValueDecoder | None = None) -> Event:
+        """The full Event of a row, freshly decoded from the stored bytes (see
+        ``app.index.values``): a caller may keep or mutate it.  ``decoder`` overrides
+        the index's own (decoders cache, so each thread that decodes needs its own)."""
+        return decode_row(self, self._check(row), decoder or self.decoder)
 
     # ------------------------------------------------------------------ order
 
@@ -445,68 +340,61 @@ class TopicIndex:
 
     def memory_bytes(self) -> int:
         """Approximate bytes held by columns and blobs (not by the name lists)."""
-        arrays = [*self._cols.values(), self._header_rows, self._header_end]
+        arrays = list(self._cols.values())
         if self._eff_ts is not None:
             arrays.append(self._eff_ts)
-        return sum(c.data.nbytes for c in arrays) + len(self._blob) + len(self._header_blob)
+        return sum(c.data.nbytes for c in arrays) + len(self._blob) + self._headers.nbytes
 
     # ------------------------------------------------------------------ persistence
 
     def export_state(self) -> IndexState:
-        """A consistent snapshot of the index as plain parts (what ``index_store`` saves).
+        """A consistent snapshot of the index as plain parts (what ``app.index.store`` saves).
 
         Cheap: arrays are views of committed rows (never written again) and the blobs
         are shared with their committed sizes; only the small containers are copied.
         """
         with self._lock:
             arrays = {name: self._col(name) for name in ROW_COLUMNS}
-            arrays["header_rows"] = self._header_rows.view()
-            arrays["header_end"] = self._header_end.view()
-            if self._eff_ts is not None or self._out_of_order:
+            arrays["header_rows"] = self._headers.rows.view()
+            arrays["header_end"] = self._headers.ends.view()
+            if self._eff_ts is not None or self._book.out_of_order:
                 arrays["effective_ts"] = self.effective_timestamp_col
             return IndexState(
                 topic=self.topic,
                 cluster_id=self.cluster_id,
                 arrays=arrays,
                 value_blob=self._blob,
-                header_blob=self._header_blob,
+                header_blob=self._headers.blob,
                 type_names=list(self.type_names),
                 aggregate_names=list(self.aggregate_names),
                 key_names=list(self.key_names),
                 topic_names=list(self.topic_names),
                 errors=dict(self._errors),
                 none_values=sorted(self._none_values),
-                partitions={p: replace(s) for p, s in self.partitions.items()},
-                part_max_ts=dict(self._part_max_ts),
+                partitions={p: replace(s) for p, s in self._book.states.items()},
+                part_max_ts=dict(self._book.max_ts),
                 value_size=len(self._blob),
-                header_size=len(self._header_blob),
+                header_size=len(self._headers.blob),
             )
 
     @classmethod
-    def from_state(
-        cls,
-        state: IndexState,
-        decoder: ValueDecoder | None = None,
-        *,
-        cache_size: int = DEFAULT_CACHE_SIZE,
-    ) -> TopicIndex:
-        """Rebuild an index from parts already validated by the caller (index_store)."""
-        index = cls(state.topic, decoder, cluster_id=state.cluster_id, cache_size=cache_size)
+    def from_state(cls, state: IndexState, decoder: ValueDecoder | None = None) -> TopicIndex:
+        """Rebuild an index from parts already validated by the caller (app.index.store)."""
+        index = cls(state.topic, decoder, cluster_id=state.cluster_id)
         index.type_names = list(state.type_names)
         index.aggregate_names = list(state.aggregate_names)
         index.key_names = list(state.key_names)
         index.topic_names = list(state.topic_names)
         index._cols = {name: Column(dt, state.arrays[name]) for name, dt in ROW_COLUMNS.items()}
-        index._header_rows = Column(np.int64, state.arrays["header_rows"])
-        index._header_end = Column(np.int64, state.arrays["header_end"])
+        index._headers = SparseBlob(
+            state.arrays["header_rows"], state.arrays["header_end"], state.header_blob
+        )
         if "effective_ts" in state.arrays:
             index._eff_ts = Column(np.int64, state.arrays["effective_ts"])
         index._blob = state.value_blob
-        index._header_blob = state.header_blob
         index._errors = dict(state.errors)
         index._none_values = set(state.none_values)
-        index.partitions = dict(state.partitions)
-        index._part_max_ts = dict(state.part_max_ts)
+        index._book = PartitionBook(state.partitions, state.part_max_ts)
         index._n = len(state.arrays["offset"])
         index._reset_derived()
         return index

@@ -1,17 +1,14 @@
-"""The cold path: one aggregate's events straight from the cluster, with no index.
+"""The cold path: one aggregate's events straight from the source, with no index.
 
-The key is hashed with murmur2 as the Java client's default partitioner does, so only
-the aggregate's partition is read, only up to the target offset or time, and only
-records with its key are decoded.
+When the source can tell which partition holds the aggregate (its key hashed as the
+producer's partitioner does), only that partition is read, only up to the target offset
+or time, and only records with the aggregate's key are decoded.
 """
 
 from __future__ import annotations
 
-from confluent_kafka import TopicPartition
-
-from app.sources import ClusterSource, Source
+from app.sources import Source
 from kafka_io.event import Event
-from kafka_io.reader import PartitionRange, TopicReader, offsets_for_time
 
 
 def aggregate_events(
@@ -23,35 +20,13 @@ def aggregate_events(
 ) -> list[Event]:
     """The aggregate's events up to ``at_ms`` (inclusive) or ``offset`` (inclusive)."""
     partitions = source.partitions_for_aggregate(topic, aggregate)
-    if isinstance(source, ClusterSource) and partitions is not None:
-        mine = _partition_upto(source, topic, partitions[0], aggregate, at_ms, offset)
+    if partitions is not None:
+        read = source.read(
+            topic, partitions=partitions, key=aggregate.encode(), to_ms=at_ms, end_offset=offset
+        )
+        mine = [e for e in read.events() if e.aggregate == aggregate]
         if mine:
             return mine
-        partitions = None  # written with another partitioner: look everywhere
-    return [
-        e
-        for batch in source.read(topic, partitions=partitions, to_ms=at_ms)
-        for e in batch
-        if e.aggregate == aggregate and (offset is None or e.offset <= offset)
-    ]
-
-
-def _partition_upto(
-    source: ClusterSource,
-    topic: str,
-    partition: int,
-    aggregate: str,
-    at_ms: int | None,
-    offset: int | None,
-) -> list[Event]:
-    marks = source.cluster.watermarks_for([TopicPartition(topic, partition)])
-    low, end = marks[(topic, partition)]
-    if offset is not None:
-        end = min(end, offset + 1)
-    if at_ms is not None:
-        first_after = offsets_for_time(source.profile, topic, [partition], at_ms + 1)[partition]
-        if first_after is not None:
-            end = min(end, first_after)
-    reader = TopicReader(source.profile, topic, source.decoder(), key=aggregate.encode())
-    ranges = [PartitionRange(partition, low, max(low, end))]
-    return [e for batch in reader.read(ranges) for e in batch if e.aggregate == aggregate]
+        # Not where the partitioner puts it (written by another producer): look everywhere.
+    read = source.read(topic, to_ms=at_ms, end_offset=offset)
+    return [e for e in read.events() if e.aggregate == aggregate]

@@ -76,7 +76,7 @@ class IndexEvents(ReplayEvents):
         event, decoder = self.index.event, self.decoder
         for row in self.rows[start:stop].tolist():
             # A fresh decode: the fold may keep or mutate it.
-            yield event(row, cached=False, decoder=decoder)
+            yield event(row, decoder=decoder)
 
 
 class ListEvents(ReplayEvents):

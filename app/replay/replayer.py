@@ -21,7 +21,6 @@ Not thread-safe: use one Replayer from one (worker) thread at a time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ from app.index.topic_index import TopicIndex, ValueDecoder
 from app.replay.diff import BlameTracker, StateDiff, diff_states
 from app.replay.event_sources import IndexEvents, ListEvents, ReplayEvents, copy_state
 from app.replay.folds import FoldFunction, FoldSpec
+from app.replay.results import ReplayResult, Step, renumber
 from app.replay.runner import (
     DEFAULT_BUDGET_S,
     Cancellable,
@@ -40,49 +40,10 @@ from app.replay.runner import (
 )
 from kafka_io.event import Event, EventRef
 
-__all__ = ["ReplayResult", "Replayer", "Step", "copy_state"]
+__all__ = ["Replayer"]
 
 DEFAULT_CHECKPOINT_EVERY = 128
 ProgressFn = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """The state of an aggregate at one position."""
-
-    aggregate: str | None
-    fold: str
-    state: Any
-    events_applied: int
-    total_events: int
-    last_event: EventRef | None
-    failure: FoldFailure | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
-
-    def to_json(self) -> dict[str, Any]:
-        """The CLI's ``state`` object (plus ``error`` when the fold failed)."""
-        out: dict[str, Any] = {
-            "aggregate": self.aggregate,
-            "fold": self.fold,
-            "state": self.state,
-            "events_applied": self.events_applied,
-            "last_event": None if self.last_event is None else self.last_event.to_json(),
-        }
-        if self.failure is not None:
-            out["error"] = self.failure.to_json()
-        return out
-
-
-@dataclass(frozen=True)
-class Step:
-    """The state after event number ``n`` (1-based) of a history."""
-
-    n: int
-    event: EventRef
-    state: Any
 
 
 # ---------------------------------------------------------------------- replayer
@@ -303,7 +264,7 @@ class Replayer:
         if outcome.failure is None:
             self._cursor = (n, outcome.state)
             return outcome.state, n, None
-        failure = _renumber(outcome.failure, reached)
+        failure = renumber(outcome.failure, reached)
         if failure.kind != "cancelled":
             self._failure, self._failed_at = failure, reached
         # The fold may have half-changed the state before failing: rebuild the state
@@ -346,7 +307,7 @@ class Replayer:
             )  # fmt: skip
             yield from steps
             if outcome.failure is not None:
-                raise FoldError(_renumber(outcome.failure, pos + outcome.applied))
+                raise FoldError(renumber(outcome.failure, pos + outcome.applied))
             state, pos = outcome.state, end
 
     def diff(self, a: int, b: int, *, cancel: Cancellable | None = None) -> StateDiff:
@@ -389,15 +350,5 @@ class Replayer:
             budget_s=self.budget_s, cancel=cancel, after_each=follow,
         )  # fmt: skip
         if outcome.failure is not None:
-            raise FoldError(_renumber(outcome.failure, start + outcome.applied))
+            raise FoldError(renumber(outcome.failure, start + outcome.applied))
         return tracker.result()
-
-
-def _renumber(failure: FoldFailure, step: int) -> FoldFailure:
-    """A failure's ``step`` counted from the aggregate's first event, not the run's."""
-    if failure.step == step:
-        return failure
-    return FoldFailure(
-        failure.fold, failure.kind, failure.event, step,
-        failure.exception, failure.message, failure.traceback,
-    )  # fmt: skip

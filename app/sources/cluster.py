@@ -1,28 +1,36 @@
-"""A Kafka cluster as a source of events."""
+"""A Kafka cluster as a source of events: metadata, bounded read-only reads, decoders."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from app.sources.decoders import cluster_decoder_factory
+from app.sources.base import (
+    Listing,
+    Progress,
+    ProgressCallback,
+    Read,
+    ReadReport,
+    make_registry,
+)
+from app.sources.settings import SourceSettings
 from kafka_io.cancel import CancelToken
-from kafka_io.decode import Decoder, ValueFormat
+from kafka_io.decode import Decoder
 from kafka_io.event import Event
-from kafka_io.metadata import Cluster
+from kafka_io.metadata import Cluster, PartitionInfo, TopicInfo
 from kafka_io.murmur2 import partition_for_key
 from kafka_io.profile import ConnectionProfile
-from kafka_io.reader import ProgressCallback, read_topic
-from kafka_io.rules import EventRules
+from kafka_io.reader import PartitionRange, ReadProgress, TopicReader, clip_to_times, plan_ranges
 
 
 @dataclass
 class ClusterSource:
+    """One cluster.  Its admin client is made on first use, in the thread that uses it:
+    give each worker thread its own source (``clone``)."""
+
     profile: ConnectionProfile
-    value_format: ValueFormat = ValueFormat.AUTO
-    rules: EventRules = field(default_factory=EventRules)
-    _cluster: Cluster | None = None
-    _decoder: Decoder | None = None
+    settings: SourceSettings = field(default_factory=SourceSettings)
+    _cluster: Cluster | None = field(default=None, repr=False)
     _cluster_id: str | None = None
 
     @property
@@ -41,39 +49,125 @@ class ClusterSource:
             self._cluster_id = self.cluster.cluster_id() or self.profile.bootstrap
         return self._cluster_id
 
+    @property
+    def location(self) -> str:
+        return self.profile.bootstrap
+
+    @property
+    def preloads(self) -> bool:
+        return False
+
+    @property
+    def has_groups(self) -> bool:
+        return True
+
+    def clone(self, settings: SourceSettings | None = None) -> ClusterSource:
+        """The same cluster for another thread (no client shared), or with other settings."""
+        return ClusterSource(
+            self.profile,
+            self.settings if settings is None else settings,
+            _cluster_id=self._cluster_id,
+        )
+
+    def listing(self) -> Listing:
+        cluster = self.cluster
+        topics = cluster.topics()
+        try:
+            groups, error = cluster.groups(), None
+        except Exception as exc:  # groups are an extra: an ACL may hide them, not the topics
+            groups, error = [], str(exc)
+        self._cluster_id = self._cluster_id or cluster.cluster_id() or self.profile.bootstrap
+        return Listing(topics, groups, error)
+
     def topic_names(self) -> list[str]:
         return self.cluster.topic_names()
 
-    def decoder(self) -> Decoder:
-        if self._decoder is None:
-            self._decoder = cluster_decoder_factory(self.profile, self.rules, self.value_format)()
-        return self._decoder
+    def partitions(self, topic: str) -> tuple[PartitionInfo, ...]:
+        """The topic's partitions with their watermarks now."""
+        return self.cluster.partitions(topic)
+
+    def make_decoder(self) -> Decoder:
+        settings = self.settings
+        return Decoder(
+            settings.default.value_format,
+            settings.rulebook(),
+            registry=make_registry(self.profile),
+            formats=settings.formats(),
+        )
 
     def read(
         self,
-        topic: str,
+        topic: str | None,
         *,
         partitions: Iterable[int] | None = None,
         from_ms: int | None = None,
         to_ms: int | None = None,
+        key: bytes | None = None,
+        end_offset: int | None = None,
         cancel: CancelToken | None = None,
         on_progress: ProgressCallback | None = None,
-    ) -> Iterator[list[Event]]:
-        return read_topic(
-            self.profile,
-            topic,
-            self.decoder(),
-            partitions=partitions,
-            from_ms=from_ms,
-            to_ms=to_ms,
-            cancel=cancel,
-            on_progress=on_progress,
-            cluster=self.cluster,
+        decoder: Decoder | None = None,
+    ) -> Read:
+        if topic is None:
+            raise ValueError("a cluster is read one topic at a time")
+
+        def plan() -> list[PartitionRange]:
+            info = TopicInfo(topic, self.cluster.partitions(topic))
+            end = None if end_offset is None else end_offset + 1
+            ranges = plan_ranges(info, partitions, end_offset=end)
+            if from_ms is not None or to_ms is not None:
+                ranges = clip_to_times(self.profile, topic, ranges, from_ms, to_ms)
+            return ranges
+
+        def batches(report: ReadReport) -> Iterator[list[Event]]:
+            return self._read_ranges(topic, plan(), report, key, cancel, on_progress, decoder)
+
+        return Read(batches)
+
+    def read_ranges(
+        self,
+        topic: str,
+        ranges: list[PartitionRange],
+        *,
+        cancel: CancelToken | None = None,
+        on_progress: ProgressCallback | None = None,
+        decoder: Decoder | None = None,
+    ) -> Read:
+        """Given offset ranges of a topic (what a stored index lacks)."""
+        return Read(
+            lambda report: self._read_ranges(
+                topic, ranges, report, None, cancel, on_progress, decoder
+            )
         )
+
+    def _read_ranges(
+        self,
+        topic: str,
+        ranges: list[PartitionRange],
+        report: ReadReport,
+        key: bytes | None,
+        cancel: CancelToken | None,
+        on_progress: ProgressCallback | None,
+        decoder: Decoder | None,
+    ) -> Iterator[list[Event]]:
+        reader = TopicReader(self.profile, topic, decoder or self.make_decoder(), key=key)
+
+        def progress(p: ReadProgress) -> None:
+            if on_progress is not None:
+                on_progress(Progress(topic, dict(p.read), dict(p.total), p.status))
+
+        try:
+            yield from reader.read(ranges, cancel, progress)
+        finally:
+            stats = reader.stats
+            report.cancelled = stats.cancelled
+            report.gaps = dict(stats.gaps)
+            report.errors = list(stats.errors)
+            report.assigned = list(stats.assigned)
 
     def partitions_for_aggregate(self, topic: str, aggregate: str) -> list[int] | None:
         # Only when the aggregate *is* the key does the partitioner say where it lives.
-        if self.rules.aggregate_rule not in (None, "key"):
+        if self.settings.for_topic(topic).aggregate_rule not in (None, "key"):
             return None
         count = self.cluster.partition_count(topic)
         return [partition_for_key(aggregate.encode(), count)]

@@ -1,4 +1,9 @@
-"""An event file (Avro container export, or kcat -J lines) as a source of events."""
+"""An event file (Avro container export, or kcat -J lines) as a source of events.
+
+A file is read front to back in one pass; ``read(None)`` gives every topic's events
+(what the GUI does when a file is opened), ``read(topic)`` one topic's.  A damaged file
+gives what it holds before the damage, and the read's report says where it stopped.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.sources.decoders import file_decoder_factory
+from app.sources.base import Listing, Progress, ProgressCallback, Read, ReadReport
+from app.sources.settings import SourceSettings
 from kafka_io.cancel import CancelToken
-from kafka_io.decode import Decoder
+from kafka_io.decode import Decoder, ValueFormat
 from kafka_io.event import Event
-from kafka_io.eventfile import detect_file_kind, iter_file_batches, open_event_file
-from kafka_io.reader import ProgressCallback, ReadProgress
-from kafka_io.rules import EventRules
+from kafka_io.eventfile import (
+    EventFileError,
+    detect_file_kind,
+    iter_file_batches,
+    open_event_file,
+)
+from kafka_io.metadata import TopicInfo
 
 
 @dataclass
 class FileSource:
-    """An exported event file (Avro container) or kcat ``-J`` JSON lines."""
-
     path: Path
-    rules: EventRules = field(default_factory=EventRules)
-    _decoder: Decoder | None = None
+    settings: SourceSettings = field(default_factory=SourceSettings)
     _topics: list[str] | None = None
 
     @property
@@ -33,10 +40,48 @@ class FileSource:
         st = self.path.stat()
         return f"file:{self.path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
-    def decoder(self) -> Decoder:
-        if self._decoder is None:
-            self._decoder = file_decoder_factory(self.path, self.rules)()
-        return self._decoder
+    @property
+    def location(self) -> str:
+        return str(self.path.resolve())
+
+    def check(self) -> None:
+        """Raise EventFileError (one line) if the file is not an event file at all."""
+        if detect_file_kind(self.path) == "avro":
+            open_event_file(self.path)
+
+    @property
+    def preloads(self) -> bool:
+        return True
+
+    @property
+    def has_groups(self) -> bool:
+        return False
+
+    def clone(self, settings: SourceSettings | None = None) -> FileSource:
+        return FileSource(self.path, self.settings if settings is None else settings)
+
+    def expected_count(self) -> int | None:
+        """Events in the file, when its header says (an export's does)."""
+        if detect_file_kind(self.path) != "avro":
+            return None
+        return open_event_file(self.path).count
+
+    def make_decoder(self) -> Decoder:
+        """The file's own schemas and formats (no registry needed); given settings win."""
+        settings = self.settings
+        schemas: dict[int, str] = {}
+        formats: dict[str, ValueFormat | str] = {}
+        if detect_file_kind(self.path) == "avro":
+            event_file = open_event_file(self.path)
+            schemas, formats = dict(event_file.schemas), dict(event_file.formats)
+        formats.update(settings.formats())
+        return Decoder(
+            settings.default.value_format, settings.rulebook(), schemas=schemas, formats=formats
+        )
+
+    def listing(self) -> Listing:
+        infos = [TopicInfo(name, (), cleanup_policy="file") for name in self.topic_names()]
+        return Listing(infos, groups_note="(none in a file)")
 
     def topic_names(self) -> list[str]:
         if self._topics is None:
@@ -44,42 +89,67 @@ class FileSource:
                 self._topics = sorted(open_event_file(self.path).topics)
             else:
                 seen: set[str] = set()
-                for batch in iter_file_batches(self.path, decoder=self.decoder()):
+                for batch in self.read(None):
                     seen.update(ev.topic for ev in batch)
                 self._topics = sorted(seen)
         return self._topics
 
     def read(
         self,
-        topic: str,
+        topic: str | None,
         *,
         partitions: Iterable[int] | None = None,
         from_ms: int | None = None,
         to_ms: int | None = None,
+        key: bytes | None = None,
+        end_offset: int | None = None,
         cancel: CancelToken | None = None,
         on_progress: ProgressCallback | None = None,
-    ) -> Iterator[list[Event]]:
+        decoder: Decoder | None = None,
+    ) -> Read:
         wanted = set(partitions) if partitions is not None else None
-        progress = ReadProgress(topic)
-        for chunk in iter_file_batches(self.path, decoder=self.decoder()):
-            if cancel is not None and cancel.cancelled:
-                return
-            batch = [
-                ev
-                for ev in chunk
-                if ev.topic == topic
+        narrow = not (
+            topic is None
+            and wanted is None
+            and from_ms is None
+            and to_ms is None
+            and key is None
+            and end_offset is None
+        )
+
+        def keep(ev: Event) -> bool:
+            return (
+                (topic is None or ev.topic == topic)
                 and (wanted is None or ev.partition in wanted)
                 and (from_ms is None or ev.timestamp_ms >= from_ms)
                 and (to_ms is None or ev.timestamp_ms <= to_ms)
-            ]
-            for ev in batch:
-                progress.read[ev.partition] = progress.read.get(ev.partition, 0) + 1
-            # A file has no watermarks: what was read so far is also what is expected.
-            progress.total = dict(progress.read)
-            if on_progress:
-                on_progress(progress)
-            if batch:
-                yield batch
+                and (key is None or ev.key_bytes == key)
+                and (end_offset is None or ev.offset <= end_offset)
+            )
+
+        def batches(report: ReadReport) -> Iterator[list[Event]]:
+            expected = self.expected_count() or 0
+            progress = Progress(topic or self.name, per_partition=False)
+            done = 0
+            chunks = iter_file_batches(self.path, decoder=decoder or self.make_decoder())
+            try:
+                for chunk in chunks:
+                    if cancel is not None and cancel.cancelled:
+                        report.cancelled = True
+                        return
+                    done += len(chunk)
+                    # A file is read front to back: one bar for the file, not per partition.
+                    progress.read = {0: done}
+                    progress.total = {0: max(expected, done)}
+                    if on_progress:
+                        on_progress(progress)
+                    batch = [ev for ev in chunk if keep(ev)] if narrow else chunk
+                    if batch:
+                        yield batch
+            except EventFileError as exc:
+                report.incomplete = str(exc)
+
+        return Read(batches)
 
     def partitions_for_aggregate(self, topic: str, aggregate: str) -> list[int] | None:
         return None

@@ -107,7 +107,7 @@ def main() -> None:
         out["kcat_events_per_s"] = round(n / kcat_s)
 
         source = ClusterSource(ConnectionProfile(bootstrap))
-        index = TopicIndex(topic, decoder=source.decoder())
+        index = TopicIndex(topic, decoder=source.make_decoder())
         started = time.monotonic()
         for batch in source.read(topic):
             index.append(batch)

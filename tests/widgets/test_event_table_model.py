@@ -12,7 +12,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from kafka_io.event import Event, iso_utc
-from widgets.event_table import Column, EventTableModel, Role, local_time, preview
+from widgets.event_table import EventTableModel, Role, TableColumn, local_time, preview
 
 
 class CountingStore:
@@ -54,7 +54,7 @@ def store() -> CountingStore:
 
 
 def cell(
-    model: EventTableModel, row: int, col: Column, role: int = Qt.ItemDataRole.DisplayRole
+    model: EventTableModel, row: int, col: TableColumn, role: int = Qt.ItemDataRole.DisplayRole
 ) -> Any:
     return model.data(model.index(row, int(col)), role)
 
@@ -63,20 +63,20 @@ def test_rows_and_columns_come_from_the_row_array(qapp: QApplication, store: Cou
     model = EventTableModel()
     model.set_rows(store, np.array([3, 10, 42], dtype=np.int64))
     assert model.rowCount() == 3
-    assert model.columnCount() == len(Column)
-    assert cell(model, 1, Column.OFFSET) == 10
-    assert cell(model, 2, Column.PARTITION) == 42 % 3
-    assert cell(model, 0, Column.AGGREGATE) == "ACC-3"
-    assert cell(model, 0, Column.TYPE) == "MoneyDeposited"
-    assert cell(model, 2, Column.VALUE, Role.ROW_ID) == 42
-    assert cell(model, 0, Column.VALUE, Role.EVENT) is store.events[3]
+    assert model.columnCount() == len(TableColumn)
+    assert cell(model, 1, TableColumn.OFFSET) == 10
+    assert cell(model, 2, TableColumn.PARTITION) == 42 % 3
+    assert cell(model, 0, TableColumn.AGGREGATE) == "ACC-3"
+    assert cell(model, 0, TableColumn.TYPE) == "MoneyDeposited"
+    assert cell(model, 2, TableColumn.VALUE, Role.ROW_ID) == 42
+    assert cell(model, 0, TableColumn.VALUE, Role.EVENT) is store.events[3]
 
 
 def test_reads_only_rows_asked_for(qapp: QApplication, store: CountingStore) -> None:
     model = EventTableModel()
     model.set_rows(store, np.arange(100, dtype=np.int64))
     assert store.reads == []
-    for col in Column:
+    for col in TableColumn:
         cell(model, 50, col)
     assert store.reads == [50]  # one read for the whole row: the entry is cached
 
@@ -85,22 +85,24 @@ def test_timestamp_local_display_utc_tooltip(qapp: QApplication, store: Counting
     model = EventTableModel()
     model.set_rows(store, np.arange(10, dtype=np.int64))
     ms = store.events[2].timestamp_ms
-    assert cell(model, 2, Column.TIMESTAMP) == local_time(ms)
-    assert cell(model, 2, Column.TIMESTAMP, Qt.ItemDataRole.ToolTipRole) == f"{iso_utc(ms)} (UTC)"
-    assert cell(model, 2, Column.TIMESTAMP, Role.TIMESTAMP_MS) == ms
+    assert cell(model, 2, TableColumn.TIMESTAMP) == local_time(ms)
+    assert (
+        cell(model, 2, TableColumn.TIMESTAMP, Qt.ItemDataRole.ToolTipRole) == f"{iso_utc(ms)} (UTC)"
+    )
+    assert cell(model, 2, TableColumn.TIMESTAMP, Role.TIMESTAMP_MS) == ms
 
 
 def test_undecodable_row_is_marked(qapp: QApplication, store: CountingStore) -> None:
     model = EventTableModel()
     model.set_rows(store, np.arange(10, dtype=np.int64))
-    assert cell(model, 5, Column.VALUE, Role.ERROR) == "JSON: unexpected end of data"
-    assert "unexpected end of data" in cell(model, 5, Column.VALUE)
-    assert "unexpected end" in cell(model, 5, Column.TYPE, Qt.ItemDataRole.ToolTipRole)
-    assert cell(model, 5, Column.VALUE, Qt.ItemDataRole.DecorationRole) is not None
-    assert cell(model, 5, Column.TYPE, Qt.ItemDataRole.ForegroundRole) is not None
-    assert cell(model, 4, Column.VALUE, Role.ERROR) is None
-    assert cell(model, 4, Column.VALUE, Qt.ItemDataRole.ForegroundRole) is None
-    assert "tombstone" in cell(model, 6, Column.VALUE)
+    assert cell(model, 5, TableColumn.VALUE, Role.ERROR) == "JSON: unexpected end of data"
+    assert "unexpected end of data" in cell(model, 5, TableColumn.VALUE)
+    assert "unexpected end" in cell(model, 5, TableColumn.TYPE, Qt.ItemDataRole.ToolTipRole)
+    assert cell(model, 5, TableColumn.VALUE, Qt.ItemDataRole.DecorationRole) is not None
+    assert cell(model, 5, TableColumn.TYPE, Qt.ItemDataRole.ForegroundRole) is not None
+    assert cell(model, 4, TableColumn.VALUE, Role.ERROR) is None
+    assert cell(model, 4, TableColumn.VALUE, Qt.ItemDataRole.ForegroundRole) is None
+    assert "tombstone" in cell(model, 6, TableColumn.VALUE)
 
 
 def test_append_rows_inserts_at_end(qtbot: QtBot, qapp: QApplication, store: CountingStore) -> None:
@@ -110,7 +112,7 @@ def test_append_rows_inserts_at_end(qtbot: QtBot, qapp: QApplication, store: Cou
         model.append_rows(np.arange(10, 25, dtype=np.int64))
     assert blocker.args[1:] == [10, 24]
     assert model.rowCount() == 25
-    assert cell(model, 24, Column.OFFSET) == 24
+    assert cell(model, 24, TableColumn.OFFSET) == 24
     assert model.model_row(17) == 17
     assert model.model_row(1000) is None
 
@@ -136,7 +138,7 @@ def test_million_rows_cost_an_array(qapp: QApplication) -> None:
     model = EventTableModel()
     model.set_rows(Synthetic(), np.arange(1_000_000, dtype=np.int64))
     assert model.rowCount() == 1_000_000
-    assert cell(model, 999_999, Column.OFFSET) == 999_999
+    assert cell(model, 999_999, TableColumn.OFFSET) == 999_999
     assert model.rowCount(model.index(0, 0)) == 0
     assert not model.index(0, 0).parent().isValid()
     assert model.rowCount(QModelIndex()) == 1_000_000

@@ -6,15 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import dark_palette
+from gui_helpers import color_count, dark_palette
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QPalette
 from pytestqt.qtbot import QtBot
 
-from app.lag.history import OTHER_TYPES, LagHistory, count_events
+from app.lag.history import LagHistory
+from app.lag.rates import OTHER_TYPES, count_events
 from kafka_io.lag import LagSample
+from widgets.chart_style import OTHER_COLOR, series_color
 from widgets.rate_chart import MAX_TYPES, RateChart
 
-SHOTS = Path("/tmp/ee-shots")
 START_MS = 1_700_000_000_000 // 3_600_000 * 3_600_000  # on the hour
 TYPES = [
     "OrderPlaced", "PaymentCaptured", "OrderShipped", "OrderDelivered", "ItemAdded",
@@ -138,8 +140,9 @@ def test_no_events_draws_nothing(chart: RateChart) -> None:
     assert chart.summary.text() == "0 events"
 
 
-def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart) -> None:
+def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart, tmp_path: Path) -> None:
     ts, ids = event_columns()
+    chart.resize(900, 600)
     chart.set_history(live_history())
     chart.refresh()
     chart.set_events(ts, ids, TYPES)
@@ -147,11 +150,25 @@ def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart) -> None:
     shown = chart.counts
     assert shown is not None
     chart.select_bucket(int(np.argmax(shown.totals)))
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert chart.grab().save(str(SHOTS / "rates.png"))
-    chart.setPalette(dark_palette(chart.palette()))
-    assert chart.history.backgroundBrush().color().lightness() < 60
-    assert chart.grab().save(str(SHOTS / "rates-dark.png"))
+    for name, palette in (("light", chart.palette()), ("dark", dark_palette(chart.palette()))):
+        chart.setPalette(palette)
+        qtbot.wait(20)
+        image = chart.history.grab().toImage()
+        assert image.save(str(tmp_path / f"rates-{name}.png"))
+        background = chart.history.backgroundBrush().color()
+        # The plot's background follows the palette, and most of the plot shows it.
+        assert background == palette.color(QPalette.ColorRole.Base)
+        assert color_count(image, background) > image.width() * image.height() // 4
+        # Every type shown has its colour (legend and bars); the busiest types' bars
+        # cover far more than a legend swatch (about 16 x 16 pixels).
+        for k, type_name in enumerate(shown.type_names):
+            color = QColor(OTHER_COLOR) if type_name == OTHER_TYPES else series_color(k)
+            assert color_count(image, color) > 20, f"{name}: no {type_name}"
+        busiest = np.argsort(shown.counts.sum(axis=0))[::-1][:2]
+        for k in busiest.tolist():
+            assert color_count(image, series_color(k)) > 2000, f"{name}: few bars of type {k}"
+    dark = chart.history.backgroundBrush().color()
+    assert dark.lightness() < 60
 
 
 def test_auto_bucket_follows_the_span_and_live_plot_waits_for_rates(chart: RateChart) -> None:

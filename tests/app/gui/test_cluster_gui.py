@@ -13,11 +13,12 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from gui_helpers import must, pump_until
 from PySide6.QtWidgets import QApplication
 
-from app.gui.jobs import Progress, ReadDone
+from app.gui.jobs import ReadDone
 from app.gui.launch import build_window
 from app.gui.main_window import MainWindow
 from app.gui.settings import Settings
-from widgets.connect_dialog import ConnectionRequest
+from app.sources import Progress
+from app.sources.connections import ConnectionRequest
 from widgets.event_table import Role
 
 EVENTS = 3000
@@ -145,7 +146,7 @@ def test_connect_dialog_request_and_recent_connection(
         request = ConnectionRequest(
             kafka_bootstrap, ("client.id=gui-test", "sasl.password=hunter2"), None, None, None
         )
-        assert window.connect_to(request)
+        assert window.opener.connect_to(request)
         pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
         recent = settings.recent_connections()
         assert recent[0].bootstrap == kafka_bootstrap

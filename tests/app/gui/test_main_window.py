@@ -18,7 +18,8 @@ from app.index.query import Query, run_query
 from app.replay.replayer import Replayer
 from resources import demo_path
 from widgets.aggregate_inspector import StateView
-from widgets.event_table import Column, Role
+from widgets.event_table import Role, TableColumn
+from widgets.rate_chart import RateChart
 
 AGGREGATE = "ACC-100007"
 
@@ -72,7 +73,9 @@ def test_filter_by_type_and_errors(window: MainWindow) -> None:
     window.filter_bar.flush()
     model = window.topic_view.model
     assert model.rowCount() > 1000
-    types = {model.data(model.index(r, int(Column.TYPE))) for r in range(0, model.rowCount(), 97)}
+    types = {
+        model.data(model.index(r, int(TableColumn.TYPE))) for r in range(0, model.rowCount(), 97)
+    }
     assert types == {"MoneyWithdrawn"}
     window.filter_bar.clear()
     window.filter_bar.errors_only.setChecked(True)
@@ -80,7 +83,7 @@ def test_filter_by_type_and_errors(window: MainWindow) -> None:
     errors = shown_rows(window)
     assert errors and all(e.error for e in errors)
     assert "invalid JSON" in window.topic_view.model.data(
-        window.topic_view.model.index(0, int(Column.VALUE)), Qt.ItemDataRole.ToolTipRole
+        window.topic_view.model.index(0, int(TableColumn.VALUE)), Qt.ItemDataRole.ToolTipRole
     )
 
 
@@ -192,15 +195,19 @@ def test_switch_topic_and_avro_schema_evolution(window: MainWindow, qtbot: QtBot
 
 
 def test_clicking_a_rate_bar_shows_that_buckets_events(window: MainWindow) -> None:
-    rate_dock = window.monitor_docks[1]
+    rate_dock = window.panes.monitor_docks[1]
     rate_dock.show()
     rate_dock.raise_()
-    pump_until(lambda: window.rate_chart is not None and window.rate_chart.counts is not None)
-    counts = window.rate_chart.counts
+    pump_until(lambda: isinstance(window.monitoring.charts.rate, RateChart))
+    chart = window.monitoring.charts.rate
+    assert isinstance(chart, RateChart)
+    pump_until(lambda: chart.counts is not None)
+    counts = chart.counts
+    assert counts is not None
     busiest = int(counts.totals.argmax())
     start, end = counts.time_range(busiest)
     # What a click on that bar emits (the click itself is tested on the chart alone).
-    window.rate_chart.timeRangeClicked.emit(start, end)
+    chart.timeRangeClicked.emit(start, end)
     index = window.topic_view.index
     assert index is not None
     expected = run_query(index, Query(since_ms=start, until_ms=end - 1))

@@ -62,22 +62,13 @@ def test_without_decoder_values_are_read_as_json() -> None:
     assert "not JSON" in (index.event(1).error or "")
 
 
-def test_uncached_events_are_private_copies() -> None:
+def test_events_are_private_copies() -> None:
     index = build(random_events(20))
-    first = index.event(3, cached=False)
+    first = index.event(3)
     first.data["payload"]["amount"] = -1
-    again = index.event(3, cached=False)
+    again = index.event(3)
     assert again.data["payload"]["amount"] != -1
-    assert index.event(3) is index.event(3)  # the display cache shares
-
-
-def test_cache_is_bounded() -> None:
-    index = build(random_events(300), cache_size=10)
-    for row in range(300):
-        index.event(row)
-    assert len(index._cache) == 10
-    # the most recent rows are the ones kept
-    assert sorted(index._cache) == list(range(290, 300))
+    assert index.event(3) is not index.event(3)
 
 
 def test_names_are_interned_once() -> None:
@@ -96,7 +87,7 @@ def test_headers_are_sparse_and_exact() -> None:
     index = build(events)
     with_headers = [i for i, e in enumerate(events) if e.headers]
     assert 0 < len(with_headers) < 100
-    assert len(index._header_rows.view()) == len(with_headers)
+    assert len(index._headers.rows.view()) == len(with_headers)
     assert index.headers_of(0) == (("traceId", b"t0"), ("empty", None))
     assert index.headers_of(1) == ()
 
@@ -231,7 +222,7 @@ def test_readers_and_a_saver_work_while_another_thread_appends(tmp_path: object)
     for w in workers:
         w.join(60)
     assert not errors, errors
-    saved = index_store.load_or_new("c", "bank-accounts", cache_dir=Path(str(tmp_path)))
-    assert saved.cache_note is None and 1000 <= len(saved) <= len(events)
+    saved, note = index_store.load_or_new("c", "bank-accounts", cache_dir=Path(str(tmp_path)))
+    assert note is None and 1000 <= len(saved) <= len(events)
     assert all(saved.event(r) == index.event(r) for r in range(0, len(saved), 97))
     assert np.array_equal(index.log_order(), build(events, batch=20_000).log_order())

@@ -12,9 +12,9 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka_helpers import Rec, produce
 
-from app.index import store as store
-from app.index.topic_index import TopicIndex
+from app.index.topic_cache import CachedRead, open_topic
 from app.replay.replayer import Replayer
+from app.sources import ClusterSource
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
 from kafka_io.metadata import Cluster
@@ -46,25 +46,9 @@ def read(profile: ConnectionProfile, topic: str, plan: dict[int, tuple[int, int]
     return [e for batch in reader.read(ranges) for e in batch] if ranges else []
 
 
-def catch_up(
-    profile: ConnectionProfile, topic: str, index: TopicIndex, tmp: Path
-) -> tuple[store.CatchUp, int]:
-    """What the app does on opening a topic; returns the decision and records read."""
-    cluster = Cluster(profile)
-    marks = {p.partition: (p.low, p.high) for p in cluster.topic(topic).partitions}
-    probes = {
-        p: next(iter(read(profile, topic, {p: (off, off + 1)})), None)
-        for p, off in store.fingerprint_offsets(index).items()
-        if off < marks.get(p, (0, 0))[1]
-    }
-    decision = store.reconcile(index, marks, probes, cache_dir=tmp)
-    new = read(profile, topic, {p: (start, marks[p][1]) for p, start in decision.plan.items()})
-    for i in range(0, len(new), 100):
-        decision.index.append(new[i : i + 100])
-    for p, (low, high) in marks.items():
-        decision.index.mark_position(p, high, low)
-    store.save(decision.index, tmp)
-    return decision, len(new)
+def catch_up(profile: ConnectionProfile, topic: str, tmp: Path) -> CachedRead:
+    """What the app does on opening a topic (the CLI's and the GUI's code)."""
+    return open_topic(ClusterSource(profile), topic, cache_dir=tmp)
 
 
 def balance(events: list[Event]) -> int:
@@ -99,24 +83,19 @@ def test_catch_up_and_recreated_topic(
 ) -> None:
     profile = ConnectionProfile(kafka_bootstrap)
     topic = make_topic(partitions=3)
-    cluster_id = Cluster(profile).cluster_id() or kafka_bootstrap
     produce(kafka_bootstrap, topic, records(0, 240))
 
-    index = store.load_or_new(cluster_id, topic, Decoder(), cache_dir=tmp_path)
-    first, n_read = catch_up(profile, topic, index, tmp_path)
-    assert n_read == 240 and first.rebuilt is None and len(first.index) == 240
+    first = catch_up(profile, topic, tmp_path)
+    assert (first.read, first.reused, first.note) == (240, 0, None)
+    assert len(first.index) == 240 and first.report.complete
 
     produce(kafka_bootstrap, topic, records(240, 90))
-    reopened = store.load_or_new(cluster_id, topic, Decoder(), cache_dir=tmp_path)
-    assert len(reopened) == 240 and reopened.cache_note is None
-    second, n_read = catch_up(profile, topic, reopened, tmp_path)
-    assert n_read == 90  # only the new records were fetched
-    assert second.rebuilt is None and len(second.index) == 330
+    second = catch_up(profile, topic, tmp_path)
+    assert second.reused == 240 and second.read == 90  # only the new records were fetched
+    assert second.note is None and len(second.index) == 330
 
     highs = {p.partition: (0, p.high) for p in Cluster(profile).topic(topic).partitions}
     everything = read(profile, topic, highs)
-    full = TopicIndex(topic, Decoder())
-    full.append(everything)
     caught_up = second.index
     key = {(caught_up.ref(r).partition, caught_up.ref(r).offset) for r in range(len(caught_up))}
     assert key == {(e.partition, e.offset) for e in everything}
@@ -135,9 +114,6 @@ def test_catch_up_and_recreated_topic(
     # watermarks look plausible, only the fingerprint of the first records differs
     recreate(kafka_bootstrap, topic, 3)
     produce(kafka_bootstrap, topic, records(1000, 400, tag="new-"))
-    third, n_read = catch_up(
-        profile, topic, store.load_or_new(cluster_id, topic, Decoder(), cache_dir=tmp_path),
-        tmp_path,
-    )  # fmt: skip
-    assert third.rebuilt is not None and "differs" in third.rebuilt
-    assert n_read == 400 and len(third.index) == 400
+    third = catch_up(profile, topic, tmp_path)
+    assert third.note is not None and "differs" in third.note
+    assert third.read == 400 and third.reused == 0 and len(third.index) == 400

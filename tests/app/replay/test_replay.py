@@ -10,8 +10,9 @@ import pytest
 from evfactory import BASE_MS, envelope, log_sorted, random_events
 
 from app.index.topic_index import TopicIndex
+from app.replay.event_sources import copy_state
 from app.replay.folds import FoldSpec, fold, merge_fold
-from app.replay.replayer import Replayer, copy_state
+from app.replay.replayer import Replayer
 from app.replay.runner import FoldError
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder

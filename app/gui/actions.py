@@ -1,0 +1,82 @@
+"""The window's menus and shortcuts, as a table: one row per action.
+
+Adding a command to the app is adding a row here (and the method it calls), not
+another block of QAction boilerplate in the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+Std = QKeySequence.StandardKey
+Shortcut = QKeySequence.StandardKey | str | None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    menu: str  # "&File", "&Go", ... ; "-" rows are separators
+    text: str
+    # a method of the window; "submenu:NAME" a named submenu; "menu:NAME" names the
+    # menu itself (filled by the window, e.g. View with the docks)
+    slot: str
+    shortcut: Shortcut = None
+
+
+SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec("&File", "&Open…", "open_file_dialog", Std.Open),
+    ActionSpec("&File", "Open &recent", "submenu:recent_files"),
+    ActionSpec("&File", "Open &demo data", "open_demo"),
+    ActionSpec("&File", "-", ""),
+    ActionSpec("&File", "&Connect…", "connect_dialog", "Ctrl+K"),
+    ActionSpec("&File", "Recent co&nnections", "submenu:recent_connections"),
+    ActionSpec("&File", "-", ""),
+    ActionSpec("&File", "Load &folds…", "load_folds_dialog", "Ctrl+L"),
+    ActionSpec("&File", "-", ""),
+    ActionSpec("&File", "&Quit", "close", Std.Quit),
+    ActionSpec("&Go", "&Go to offset or time…", "goto_dialog", "Ctrl+G"),
+    ActionSpec("&Go", "&Reload topic", "reload_topic", Std.Refresh),
+    ActionSpec("&Go", "Refresh topics and &groups", "refresh_listing", "Ctrl+Shift+R"),
+    ActionSpec("&Go", "Next event of aggregate", "step_next", "Alt+Right"),
+    ActionSpec("&Go", "Previous event of aggregate", "step_previous", "Alt+Left"),
+    ActionSpec("&Go", "Find aggregate", "focus_aggregate", Std.Find),
+    ActionSpec("&Topic", "&Rules…", "topic_rules_dialog"),
+    ActionSpec("&View", "", "menu:view"),
+    ActionSpec("&Help", "&About", "about"),
+)
+
+
+def build_menus(window: QMainWindow, specs: tuple[ActionSpec, ...] = SPECS) -> dict[str, QMenu]:
+    """Menus and actions from ``specs``; returns the named submenus (filled later)."""
+    menus: dict[str, QMenu] = {}
+    submenus: dict[str, QMenu] = {}
+    bar = window.menuBar()
+    for spec in specs:
+        menu = menus.get(spec.menu)
+        if menu is None:
+            menu = menus[spec.menu] = bar.addMenu(spec.menu)
+        if spec.slot.startswith("menu:"):
+            submenus[spec.slot.removeprefix("menu:")] = menu
+        elif spec.text == "-":
+            menu.addSeparator()
+        elif spec.slot.startswith("submenu:"):
+            submenus[spec.slot.removeprefix("submenu:")] = menu.addMenu(spec.text)
+        else:
+            menu.addAction(
+                make_action(window, spec.text, getattr(window, spec.slot), spec.shortcut)
+            )
+    return submenus
+
+
+def make_action(
+    window: QMainWindow, text: str, slot: Callable[[], object], shortcut: Shortcut = None
+) -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.triggered.connect(lambda _checked=False: slot())
+    window.addAction(action)
+    return action

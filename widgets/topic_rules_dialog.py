@@ -1,0 +1,90 @@
+"""Topic > Rules…: how one topic is read — where its event type and aggregate id are,
+its value format and the partitioner its producers used.
+
+The same settings as the CLI's ``--type-rule``, ``--aggregate-rule``, ``--format`` and
+``--partitioner``; the window remembers them per cluster and topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.sources.settings import VALUE_FORMATS, TopicSettings
+
+RULE_HINT = "key | header:NAME | field:dotted.path (empty: detect)"
+
+
+class TopicRulesDialog(QDialog):
+    def __init__(
+        self,
+        topic: str,
+        current: TopicSettings,
+        partitioners: Sequence[str] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Rules for {topic}")
+        self.type_rule = QLineEdit(current.type_rule or "")
+        self.type_rule.setPlaceholderText(RULE_HINT)
+        self.aggregate_rule = QLineEdit(current.aggregate_rule or "")
+        self.aggregate_rule.setPlaceholderText(RULE_HINT)
+        self.value_format = QComboBox()
+        self.value_format.addItems(list(VALUE_FORMATS))
+        self.value_format.setCurrentText(str(current.value_format))
+        self.partitioner = QComboBox()
+        self.partitioner.addItem("detect")
+        self.partitioner.addItems(list(partitioners))
+        self.partitioner.setCurrentText(current.partitioner or "detect")
+        self.partitioner.setEnabled(bool(partitioners))
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setWordWrap(True)
+        note = QLabel("Changing these reads the topic again.")
+        note.setStyleSheet("color: palette(mid);")
+        form = QFormLayout()
+        form.addRow("Event type:", self.type_rule)
+        form.addRow("Aggregate id:", self.aggregate_rule)
+        form.addRow("Value format:", self.value_format)
+        form.addRow("Partitioner:", self.partitioner)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.chosen: TopicSettings | None = None
+
+    def settings(self) -> TopicSettings | None:
+        """The form as settings, or None (with the reason shown) if a rule is invalid."""
+        partitioner = self.partitioner.currentText()
+        try:
+            return TopicSettings.parse(
+                self.type_rule.text().strip() or None,
+                self.aggregate_rule.text().strip() or None,
+                self.value_format.currentText(),
+                None if partitioner == "detect" else partitioner,
+            )
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return None
+
+    def _accept(self) -> None:
+        chosen = self.settings()
+        if chosen is not None:
+            self.chosen = chosen
+            self.accept()
