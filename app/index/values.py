@@ -7,18 +7,27 @@ Event every time, and the table keeps its own small cache of what it shows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
 from app.index.columns import ValueDecoder, key_bytes
-from kafka_io.event import Event
-
-if TYPE_CHECKING:
-    from app.index.topic_index import TopicIndex
+from kafka_io.event import Event, EventRef, Headers
 
 
-def decode_row(index: TopicIndex, row: int, decoder: ValueDecoder | None) -> Event:
+class StoredRows(Protocol):
+    """What decoding a row needs of the index: its stored parts."""
+
+    def ref(self, row: int) -> EventRef: ...
+    def topic_of(self, row: int) -> str: ...
+    def key_of(self, row: int) -> str | bytes | None: ...
+    def value_of(self, row: int) -> bytes | None: ...
+    def headers_of(self, row: int) -> Headers: ...
+    def aggregate_of(self, row: int) -> str | None: ...
+    def error_of(self, row: int) -> str | None: ...
+
+
+def decode_row(index: StoredRows, row: int, decoder: ValueDecoder | None) -> Event:
     """The Event of ``row``, decoded with ``decoder`` (JSON when there is none).
 
     The stored columns are what queries matched, so the Event keeps the stored type,
