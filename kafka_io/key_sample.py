@@ -56,7 +56,8 @@ class KeySample:
         return not self.unfinished
 
     def describe(self) -> str:
-        text = f"{self.records:,} records from {self.partitions} partitions"
+        plural = "" if self.partitions == 1 else "s"
+        text = f"{self.records:,} records from {self.partitions} partition{plural}"
         if self.unfinished:
             text += f"; partitions {', '.join(map(str, self.unfinished))} not fully sampled"
         return text
