@@ -30,12 +30,15 @@ from kafka_io.reader import PartitionRange
 DEFAULT_RECORDS = 2_000  # the whole sample, spread over the partitions' heads and tails
 MIN_PER_END = 8  # even a topic with thousands of partitions gets a few keys from each
 # A sample needs a few record batches per partition, not the megabytes a full read
-# prefetches: these keep what librdkafka fetches past a range's end small.
+# prefetches: these keep what librdkafka fetches past a range's end small.  A fetch at
+# the end of a log (where a range ends in a compaction gap or a transaction marker) waits
+# at the broker for fetch.wait.max.ms, 500 ms by default, before the end is known.
 _CONSUMER_SETTINGS = {
     "enable.partition.eof": True,
     "max.partition.fetch.bytes": 256 * 1024,
     "queued.min.messages": 1000,
     "queued.max.messages.kbytes": 1024,
+    "fetch.wait.max.ms": 50,
 }
 
 
@@ -101,12 +104,15 @@ def sample_keys(
     pairs: dict[tuple[bytes, int], None] = {}
     counts = [0, 0]  # records, unkeyed
     unfinished: list[int] = []
-    if heads:
+    deadline = started + timeout
+    for ranges in (heads, tails):
+        if not ranges:
+            continue
+        # One consumer per pass: re-assigning paused partitions of the same consumer to
+        # new offsets stalled the tails pass for up to a second now and then.
         consumer = read_only_consumer(profile, **_CONSUMER_SETTINGS)
         try:
-            deadline = started + timeout
-            for ranges in (heads, tails):
-                unfinished += _read(consumer, topic, ranges, deadline, cancel, pairs, counts)
+            unfinished += _read(consumer, topic, ranges, deadline, cancel, pairs, counts)
         finally:
             consumer.close()
     return KeySample(
@@ -149,10 +155,7 @@ def _read(
     todo = {r.partition: r for r in ranges if r.total > 0}
     if not todo:
         return []
-    # assign() replaces the previous assignment: the tails pass starts where it says.
-    # A partition paused when its head was done is resumed for its tail.
     consumer.assign([TopicPartition(topic, p, r.start) for p, r in todo.items()])
-    consumer.resume([TopicPartition(topic, p) for p in todo])
     next_offset = {p: r.start for p, r in todo.items()}
     while todo:
         if (cancel is not None and cancel.cancelled) or time.monotonic() > deadline:
@@ -174,7 +177,7 @@ def _read(
             r = todo.get(p) if p is not None else None
             offset = m.offset()
             if r is None or offset is None or offset < r.start:
-                continue  # a partition already done, or a fetch from before assign()
+                continue  # a partition already done
             if offset >= r.end:
                 _done(consumer, topic, todo, r.partition)
                 continue
