@@ -1,8 +1,10 @@
 """The Java client's key hash, so one aggregate's history is read from its one partition.
 
-Kafka's default partitioner (Java ``BuiltInPartitioner``, librdkafka ``murmur2_random``)
-places a keyed record on ``toPositive(murmur2(key)) % partitions``.  Knowing that
-function lets a reader fetch a single partition instead of scanning the topic.
+The Java client's default partitioner (``BuiltInPartitioner``, also librdkafka's
+``murmur2_random``) places a keyed record on ``toPositive(murmur2(key)) % partitions``.
+Knowing that function lets a reader fetch a single partition instead of scanning the
+topic.  librdkafka's own default (CRC32) and Sarama's (FNV-1a) are in
+``kafka_io.partitioners``, with detection of which one wrote a topic.
 """
 
 from __future__ import annotations

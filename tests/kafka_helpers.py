@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
@@ -123,3 +123,46 @@ def fill_topic(
             producer.poll(0)
     assert producer.flush(120) == 0
     return time.monotonic() - started
+
+
+def produce_keys(
+    bootstrap: str,
+    topic: str,
+    keys: Iterable[bytes],
+    partitioner: str | None = None,
+    partition_of: Callable[[bytes], int] | None = None,
+) -> list[tuple[bytes, int]]:
+    """Produce one record per key and return (key, partition) as delivered.
+
+    ``partitioner`` is librdkafka's setting, and None leaves librdkafka's own default
+    (``consistent_random``), as a plain confluent-kafka producer does.  With
+    ``partition_of`` every record goes to the partition it names instead.
+    """
+    conf: dict[str, object] = {"bootstrap.servers": bootstrap, "linger.ms": 5}
+    if partitioner is not None:
+        conf["partitioner"] = partitioner
+    producer = Producer(conf)
+    delivered: list[tuple[bytes, int]] = []
+    errors: list[str] = []
+
+    def on_delivery(err, msg) -> None:
+        if err is not None:
+            errors.append(str(err))
+        else:
+            delivered.append((msg.key(), msg.partition()))
+
+    for key in keys:
+        kwargs: dict[str, object] = {"key": key, "value": b"e", "on_delivery": on_delivery}
+        if partition_of is not None:
+            kwargs["partition"] = partition_of(key)
+        while True:
+            try:
+                producer.produce(topic, **kwargs)  # type: ignore[arg-type]
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    remaining = producer.flush(30)
+    assert remaining == 0, f"{remaining} records not delivered"
+    assert not errors, errors
+    return delivered
