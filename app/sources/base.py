@@ -161,6 +161,11 @@ class Source(Protocol):
         """The partitions that can hold an aggregate's events (None: all of them)."""
         ...
 
+    def pruning_note(self, topic: str) -> str | None:
+        """How the source tells an aggregate's partition, with the evidence (the detected
+        partitioner, say); None when it reads everything anyway (a file)."""
+        ...
+
 
 def make_registry(profile: ConnectionProfile) -> Registry | None:
     """The profile's schema registry client, if it names one."""

@@ -17,8 +17,10 @@ from app.sources.settings import SourceSettings
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
+from kafka_io.key_sample import detect_topic_partitioner, sample_keys
 from kafka_io.metadata import Cluster, PartitionInfo, TopicInfo
-from kafka_io.murmur2 import partition_for_key
+from kafka_io.partition_detect import Detection, detect_partitioner
+from kafka_io.partitioners import partition_for
 from kafka_io.profile import ConnectionProfile
 from kafka_io.reader import PartitionRange, ReadProgress, TopicReader, clip_to_times, plan_ranges
 
@@ -32,6 +34,7 @@ class ClusterSource:
     settings: SourceSettings = field(default_factory=SourceSettings)
     _cluster: Cluster | None = field(default=None, repr=False)
     _cluster_id: str | None = None
+    _detections: dict[str, Detection] = field(default_factory=dict, repr=False)
 
     @property
     def cluster(self) -> Cluster:
@@ -165,9 +168,41 @@ class ClusterSource:
             report.errors = list(stats.errors)
             report.assigned = list(stats.assigned)
 
+    def detection(self, topic: str) -> Detection:
+        """How the topic's producers partitioned it: given (``--partitioner``), or
+        detected once from a sample of its keys (first and last records of each
+        partition), with the evidence."""
+        found = self._detections.get(topic)
+        if found is None:
+            given = self.settings.for_topic(topic).partitioner
+            if given is not None:
+                sample = sample_keys(self.profile, topic, cluster=self.cluster)
+                found = detect_partitioner(sample.pairs, sample.partitions, candidates=[given])
+            else:
+                found, _sample = detect_topic_partitioner(self.profile, topic, cluster=self.cluster)
+            self._detections[topic] = found
+        return found
+
     def partitions_for_aggregate(self, topic: str, aggregate: str) -> list[int] | None:
         # Only when the aggregate *is* the key does the partitioner say where it lives.
         if self.settings.for_topic(topic).aggregate_rule not in (None, "key"):
             return None
+        given = self.settings.for_topic(topic).partitioner
         count = self.cluster.partition_count(topic)
-        return [partition_for_key(aggregate.encode(), count)]
+        if given is not None:
+            return [partition_for(given, aggregate.encode(), count)]
+        return self.detection(topic).partitions_for_key(aggregate.encode(), count)
+
+    def pruning_note(self, topic: str) -> str | None:
+        """Why an aggregate's read is (or is not) narrowed to its partition."""
+        settings = self.settings.for_topic(topic)
+        if settings.aggregate_rule not in (None, "key"):
+            return "the aggregate is not the record key, so its partition cannot be told"
+        found = self.detection(topic)
+        if settings.partitioner is not None:
+            placed = found.placed_by(found.placed[0][0]) if found.placed else 0
+            return (
+                f"{settings.partitioner} (as given); it places {placed:,} of the "
+                f"{found.keys:,} sampled keys where they are"
+            )
+        return found.describe()

@@ -153,3 +153,6 @@ class FileSource:
 
     def partitions_for_aggregate(self, topic: str, aggregate: str) -> list[int] | None:
         return None
+
+    def pruning_note(self, topic: str) -> str | None:
+        return None
