@@ -7,6 +7,7 @@ worker has replayed the fold to that point.  Arrow keys step through the timelin
 
 from __future__ import annotations
 
+import html
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QMessageBox,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -157,7 +159,12 @@ class AggregateInspector(QWidget):
         self.failure.setStyleSheet(
             "color: #b3261e; background: rgba(179,38,30,0.08); padding: 4px; border-radius: 3px;"
         )
-        self.failure.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.failure.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.failure.linkActivated.connect(lambda _link: self._show_traceback())
+        self.failure_details = ""
         self.failure.setVisible(False)
         self.state_title = QLabel()
         self.state_tree = StateTree()
@@ -289,11 +296,24 @@ class AggregateInspector(QWidget):
             )
         self.state_tree.show_state(view.state, view.changed, view.blame)
 
-    def show_failure(self, message: str | None, step: int | None = None) -> None:
-        """Show a fold error at its event (None clears it); the state stops before it."""
+    def show_failure(self, message: str | None, step: int | None = None, details: str = "") -> None:
+        """Show a fold error at its event (None clears it); the state stops before it.
+        ``details`` (the traceback) is the label's tooltip and opens with a click."""
         self.timeline_model.set_failure(step if message else None)
-        self.failure.setText(f"⚠ {message}" if message else "")
+        self.failure_details = details if message else ""
+        text = f"⚠ {html.escape(message)}" if message else ""
+        if self.failure_details:
+            text += '  <a href="traceback">Traceback…</a>'
+        self.failure.setText(text)
+        self.failure.setToolTip(self.failure_details)
         self.failure.setVisible(bool(message))
+
+    def _show_traceback(self) -> None:
+        lines = self.failure_details.strip().splitlines()
+        box = QMessageBox(QMessageBox.Icon.Warning, "Fold failed", lines[-1] if lines else "")
+        box.setParent(self, box.windowFlags())
+        box.setDetailedText(self.failure_details)
+        box.open()
 
     def show_diff(self, from_step: int, to_step: int, changes: Collection[Change]) -> None:
         self.diff_tree.clear()

@@ -11,6 +11,7 @@ from enum import IntEnum
 from typing import Protocol
 
 from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
 
@@ -55,6 +56,8 @@ class Kind(IntEnum):
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2  # topic name or group id
 PARTITION_ROLE = Qt.ItemDataRole.UserRole + 3
+BASE_TIP_ROLE = Qt.ItemDataRole.UserRole + 4
+NOTES_ROLE = Qt.ItemDataRole.UserRole + 5
 
 
 class ClusterTree(QTreeWidget):
@@ -146,6 +149,22 @@ class ClusterTree(QTreeWidget):
             none = QTreeWidgetItem([empty_text])
             none.setFlags(Qt.ItemFlag.NoItemFlags)
             self.groups_root.addChild(none)
+
+    def set_topic_note(self, name: str, note: str, *, warning: bool = False) -> None:
+        """Add a line to a topic's details (its tooltip): the partitioner and its
+        evidence, or why its events are incomplete (then the topic is marked)."""
+        item = self.topic_item(name)
+        if item is None:
+            return
+        base = str(item.data(0, BASE_TIP_ROLE) or item.toolTip(0))
+        item.setData(0, BASE_TIP_ROLE, base)
+        notes = dict(item.data(0, NOTES_ROLE) or {})
+        notes["warning" if warning else "info"] = note
+        item.setData(0, NOTES_ROLE, notes)
+        item.setToolTip(0, "\n".join([base, *notes.values()]))
+        if warning:
+            item.setText(0, f"⚠ {name}")
+            item.setForeground(0, QBrush(QColor("#b3261e")))
 
     def _topic_items(self) -> list[QTreeWidgetItem]:
         root = self.topics_root

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
@@ -58,6 +59,13 @@ def scalar_text(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).hex(" ")
     return str(value)
+
+
+def json_scalar(value: Any) -> str:
+    """A leaf as JSON shows it (strings quoted); bytes as hex."""
+    if isinstance(value, str):
+        return orjson.dumps(value).decode()
+    return scalar_text(value)
 
 
 def fill_tree(parent: QTreeWidgetItem | QTreeWidget, name: str, value: Any) -> QTreeWidgetItem:

@@ -15,12 +15,31 @@ from typing import Any, Protocol
 
 import numpy as np
 import orjson
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QHeaderView,
+    QMenu,
     QStyle,
     QTableView,
     QWidget,
@@ -255,12 +274,22 @@ class EventTableModel(QAbstractTableModel):
 
 
 class EventTable(QTableView):
-    """The view: fixed row heights and no per-row sizing, so a million rows scroll smoothly."""
+    """The view: fixed row heights and no per-row sizing, so a million rows scroll smoothly.
+
+    Rows can be selected in ranges; Ctrl+C (or the context menu) asks for the selected
+    events as JSON lines or TSV (``copy_requested("jsonl" | "tsv")``): the window turns
+    the rows into text.  With no rows to show, ``empty_text`` says why.
+    """
+
+    copy_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.empty_text = ""
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setShowGrid(False)
@@ -279,6 +308,46 @@ class EventTable(QTableView):
             TableColumn.AGGREGATE: 120,
             TableColumn.TYPE: 140,
         }
+
+    def selected_model_rows(self) -> list[int]:
+        """The selected rows in display order (the current row when none is selected)."""
+        model = self.selectionModel()
+        rows = sorted({i.row() for i in model.selectedRows()}) if model is not None else []
+        if not rows and self.currentIndex().isValid():
+            rows = [self.currentIndex().row()]
+        return rows
+
+    def set_empty_text(self, text: str) -> None:
+        if text != self.empty_text:
+            self.empty_text = text
+            self.viewport().update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_requested.emit("jsonl")
+            return
+        super().keyPressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if self.empty_text and (model is None or model.rowCount() == 0):
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(
+                self.viewport().rect().adjusted(16, 16, -16, -16),
+                int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                self.empty_text,
+            )
+            painter.end()
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        count = len(self.selected_model_rows())
+        noun = f"{count} event{'s' if count != 1 else ''}"
+        menu.addAction(f"Copy {noun} as JSON lines", lambda: self.copy_requested.emit("jsonl"))
+        menu.addAction(f"Copy {noun} as TSV", lambda: self.copy_requested.emit("tsv"))
+        menu.popup(self.viewport().mapToGlobal(pos))
 
     def setModel(self, model: Any) -> None:
         super().setModel(model)

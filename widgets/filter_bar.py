@@ -189,10 +189,15 @@ class FilterBar(QWidget):
     def set_type_counts(self, counts: Mapping[str, int]) -> None:
         self.types.set_counts(counts)
 
-    def set_summary(self, shown: int, total: int) -> None:
-        self.summary.setText(
-            f"{total:,} events" if shown == total else f"{shown:,} of {total:,} events"
-        )
+    def set_summary(self, shown: int, total: int, incomplete: str | None = None) -> None:
+        """ "N events" or "N of M events"; ``incomplete`` marks a count that is not all
+        there is (a damaged file, a read cut short) and says why in the tooltip."""
+        text = f"{total:,} events" if shown == total else f"{shown:,} of {total:,} events"
+        if incomplete:
+            text += " (incomplete)"
+        self.summary.setText(text)
+        self.summary.setToolTip(f"Not everything was read: {incomplete}" if incomplete else "")
+        self.summary.setStyleSheet("color: #b3261e;" if incomplete else "")
 
     # --- state ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ the index's timestamp and type columns.  Clicking a bar emits
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -85,9 +86,14 @@ class RateChart(QWidget):
 
         self.live = make_time_plot("Events/s")
         self.history = make_time_plot("Events per minute")
+        # The legend is a row of text above the plot, not an item inside it: inside, it
+        # covered the tallest bars whatever the headroom.
         legend = self.history.getPlotItem().legend
         if legend is not None:
-            legend.setColumnCount(5)  # a wide, short legend along the top
+            legend.setVisible(False)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.history.getPlotItem().getViewBox().setMouseEnabled(x=True, y=False)
         self.history.scene().sigMouseClicked.connect(self._on_click)
 
@@ -110,6 +116,7 @@ class RateChart(QWidget):
         lower = QVBoxLayout(bottom)
         lower.setContentsMargins(0, 0, 0, 0)
         lower.addLayout(bar)
+        lower.addWidget(self.legend)
         lower.addWidget(self.history, 1)
         split.addWidget(bottom)
         split.setSizes([220, 380])
@@ -200,9 +207,6 @@ class RateChart(QWidget):
             item.removeItem(bars)
         self.bars.clear()
         self._clear_highlight()
-        legend = item.legend
-        if legend is not None:
-            legend.clear()
         shown = keep_top_types(counts, MAX_TYPES)
         self.counts = shown
         item.setLabel("left", f"Events per {_unit(shown.width_ms)}")
@@ -210,21 +214,23 @@ class RateChart(QWidget):
         width_s = shown.width_ms / 1000
         x0 = shown.starts_ms / 1000 + width_s * (1 - _BAR_FILL) / 2
         bottom = np.zeros(len(shown), dtype=float)
+        swatches = []
         for k, name in enumerate(shown.type_names):
             heights = shown.counts[:, k].astype(float)
             color = QColor(OTHER_COLOR) if name == OTHER_TYPES else series_color(k)
             bars = pg.BarGraphItem(
                 x0=x0, y0=bottom.copy(), width=width_s * _BAR_FILL, height=heights,
-                brush=color, pen=pg.mkPen(color.darker(130)), name=name,
+                brush=color, pen=pg.mkPen(color.darker(130)),
             )  # fmt: skip
-            item.addItem(bars)  # named: the plot adds it to the legend
+            item.addItem(bars)
             self.bars.append(bars)
             bottom += heights
+            swatches.append(f'<span style="color:{color.name()}">■</span>&nbsp;{html.escape(name)}')
+        self.legend.setText("&nbsp;&nbsp; ".join(swatches))
         self.summary.setText(f"{int(shown.counts.sum()):,} events")
         if len(shown):
             item.setXRange(x0[0], x0[-1] + width_s, padding=0.02)
-            # Headroom above the tallest bar keeps the legend from hiding bars.
-            item.setYRange(0, float(bottom.max()) * 1.3, padding=0)
+            item.setYRange(0, float(bottom.max()) * 1.05, padding=0)
 
     # -- clicks ----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.replay.diff import Path, format_path
-from widgets.event_detail import scalar_text
+from widgets.event_detail import json_scalar
 from widgets.event_table import local_time
 
 CHANGED_BG = QColor(255, 214, 102, 150)  # readable on light and dark palettes
@@ -116,7 +116,8 @@ class StateTree(QTreeWidget):
         value: Any,
         blame: Mapping[str, RefLike],
         inherited_change: bool = False,
-    ) -> None:
+    ) -> bool:
+        """Add ``value`` under ``parent``; True if it, or anything below it, changed."""
         path = format_path(parts)
         item = QTreeWidgetItem([name, ""])
         item.setData(0, PATH_ROLE, path)
@@ -128,8 +129,9 @@ class StateTree(QTreeWidget):
             item.setText(1, f"[{len(value)} items]" if value else "[]")
             children = [(str(i), i, v) for i, v in enumerate(value)]
         else:
-            item.setText(1, scalar_text(value))
-            item.setToolTip(1, scalar_text(value))
+            # Strings quoted, as JSON and the Diff tab show them: "1" is not 1.
+            item.setText(1, json_scalar(value))
+            item.setToolTip(1, json_scalar(value))
             children = []
         ref = blame.get(path)
         if ref is not None:
@@ -145,10 +147,12 @@ class StateTree(QTreeWidget):
             self.addTopLevelItem(item)
         else:
             parent.addChild(item)
+        below = False
         for i, (label, part, child) in enumerate(children):
             if i >= CHILD_LIMIT:
                 item.addChild(QTreeWidgetItem(["…", f"{len(children) - i} more"]))
                 break
-            self._add(item, label, (*parts, part), child, blame, changed)
-        if changed and children:
+            below = self._add(item, label, (*parts, part), child, blame, changed) or below
+        if (changed or below) and children:
             item.setExpanded(True)
+        return changed or below

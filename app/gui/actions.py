@@ -20,21 +20,23 @@ Shortcut = QKeySequence.StandardKey | str | None
 class ActionSpec:
     menu: str  # "&File", "&Go", ... ; "-" rows are separators
     text: str
-    # a method of the window; "submenu:NAME" a named submenu; "menu:NAME" names the
-    # menu itself (filled by the window, e.g. View with the docks)
+    # a method of the window, or of one of its parts ("opener.open_demo"), looked up when
+    # triggered; "submenu:NAME" a named submenu; "menu:NAME" names the menu itself
+    # (filled by the window, e.g. View with the docks)
     slot: str
     shortcut: Shortcut = None
 
 
 SPECS: tuple[ActionSpec, ...] = (
-    ActionSpec("&File", "&Open…", "open_file_dialog", Std.Open),
+    ActionSpec("&File", "&Open…", "opener.open_file_dialog", Std.Open),
     ActionSpec("&File", "Open &recent", "submenu:recent_files"),
-    ActionSpec("&File", "Open &demo data", "open_demo"),
+    ActionSpec("&File", "Open &demo data", "opener.open_demo"),
     ActionSpec("&File", "-", ""),
-    ActionSpec("&File", "&Connect…", "connect_dialog", "Ctrl+K"),
+    ActionSpec("&File", "&Connect…", "opener.connect_dialog", "Ctrl+K"),
     ActionSpec("&File", "Recent co&nnections", "submenu:recent_connections"),
     ActionSpec("&File", "-", ""),
-    ActionSpec("&File", "Load &folds…", "load_folds_dialog", "Ctrl+L"),
+    ActionSpec("&File", "&Export shown events…", "export_dialog", "Ctrl+E"),
+    ActionSpec("&File", "Load &folds…", "fold_actions.load_dialog", "Ctrl+L"),
     ActionSpec("&File", "-", ""),
     ActionSpec("&File", "&Quit", "close", Std.Quit),
     ActionSpec("&Go", "&Go to offset or time…", "goto_dialog", "Ctrl+G"),
@@ -80,3 +82,15 @@ def make_action(
     action.triggered.connect(lambda _checked=False: slot())
     window.addAction(action)
     return action
+
+
+def _slot(window: QMainWindow, path: str) -> Callable[[], object]:
+    """``path`` resolved when the action fires: the parts are made after the menus."""
+
+    def call() -> object:
+        target: object = window
+        for name in path.split("."):
+            target = getattr(target, name)
+        return target() if callable(target) else None
+
+    return call

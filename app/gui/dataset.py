@@ -32,6 +32,8 @@ class Dataset:
     # topic -> why its read stopped before the end (a damaged file, a lost broker);
     # "" stands for the whole source (a file is read in one pass).
     incomplete: dict[str, str] = field(default_factory=dict)
+    # topic -> how its aggregates' partitions are told (the detected partitioner).
+    partitioners: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -26,14 +26,18 @@ class FoldFiles(QObject):
         self,
         paths: Sequence[str | Path] = (),
         *,
+        remembered: Sequence[str | Path] = (),
         use_user_dir: bool = True,
         user_dir: Path | None = None,
         poll_ms: int = POLL_MS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        # ``remembered``: fold files the user loaded in an earlier session (the settings
+        # keep them); ``paths``: given for this session only (``--folds``), never saved.
+        self.remembered: list[str] = [str(Path(p).resolve()) for p in remembered]
         self.library: FoldLibrary = discover_folds(
-            paths, user_dir=user_dir, use_user_dir=use_user_dir
+            [*remembered, *paths], user_dir=user_dir, use_user_dir=use_user_dir
         )
         self.watcher = FoldWatcher(self.library)
         self.timer = QTimer(self)
@@ -57,6 +61,8 @@ class FoldFiles(QObject):
         resolved = Path(path).resolve()
         if str(resolved) not in {str(Path(p).resolve()) for p in self.library.paths}:
             self.library.paths = (*self.library.paths, resolved)
+        if str(resolved) not in self.remembered:
+            self.remembered.append(str(resolved))
         before = set(self.registry.names())
         files = [resolved] if resolved.is_file() else sorted(resolved.glob("*.py"))
         names: list[str] = []

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
-from app.replay.diff import StateDiff, diff_states
+from app.replay.diff import StateDiff, changed_leaves
 from app.replay.folds import FoldRegistry, FoldSpec
 from app.replay.replayer import Replayer
 from app.replay.runner import FoldError, FoldFailure
@@ -48,6 +48,7 @@ class InspectorController(QObject):
 
     state_shown = Signal(object)  # StateView, after the widget shows it (tests wait on it)
     failed = Signal(str)
+    stepped = Signal(int)  # the index row of the event the user stepped to
 
     def __init__(
         self, widget: AggregateInspector, registry: FoldRegistry, parent: QObject | None = None
@@ -136,6 +137,24 @@ class InspectorController(QObject):
             return
         self.show_aggregate(index, topic, aggregate, step)
 
+    def index_grew(self) -> None:
+        """The index got rows: if the shown aggregate got events, rebuild its timeline
+        and keep the user's selected event (not its number) selected."""
+        index, topic, aggregate, replayer = self.index, self.topic, self.aggregate, self._replayer
+        if index is None or topic is None or aggregate is None or replayer is None:
+            return
+        rows = index.rows_for_aggregate(aggregate)
+        if len(rows) == len(replayer):
+            return
+        step = self.widget.step
+        keep = replayer.ref(step) if 0 <= step < len(replayer) else None
+        at: int | None = None
+        if keep is not None:
+            parts, offs = index.partition_col[rows], index.offset_col[rows]
+            hits = ((parts == keep.partition) & (offs == keep.offset)).nonzero()[0]
+            at = int(hits[0]) if len(hits) else None
+        self.show_aggregate(index, topic, aggregate, at)
+
     def clear(self, message: str) -> None:
         self._generation += 1
         self.index = self.aggregate = self.topic = None
@@ -148,7 +167,9 @@ class InspectorController(QObject):
         if generation != self._generation:
             return
         if result.failure is not None:
-            self.widget.show_failure(result.failure.describe(), result.failure.step)
+            self.widget.show_failure(
+                result.failure.describe(), result.failure.step, result.failure.traceback
+            )
         step = self._pending_step
         last = len(result.refs) - 1
         target = last if step is None else min(step, last)
@@ -164,6 +185,9 @@ class InspectorController(QObject):
         if replayer is None or not 0 <= step < len(replayer):
             return
         self._pending_step = step
+        row = replayer.row_id(step)
+        if row is not None:
+            self.stepped.emit(row)
         generation = self._generation
 
         def job(ctx: JobContext) -> StepResult:
@@ -176,7 +200,7 @@ class InspectorController(QObject):
             return
         failure = result.failure
         if failure is not None:
-            self.widget.show_failure(failure.describe(), failure.step)
+            self.widget.show_failure(failure.describe(), failure.step, failure.traceback)
         self.widget.show_state(result.view)
         self.state_shown.emit(result.view)
 
@@ -230,11 +254,7 @@ def compute_step(replayer: Replayer, step: int, ctx: JobContext | None = None) -
     failure = after.failure if after.failure and after.failure.kind != "cancelled" else None
     reached = after.events_applied
     before = replayer.step(max(0, reached - 1), cancel=cancel) if reached == n else after
-    changed = (
-        frozenset(c.path for c in diff_states(before.state, after.state).changes)
-        if reached == n
-        else frozenset()
-    )
+    changed = changed_leaves(before.state, after.state) if reached == n else frozenset()
     try:
         blame: dict[str, EventRef] = replayer.blame(reached, cancel=cancel)
     except FoldError:

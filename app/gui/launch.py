@@ -42,8 +42,9 @@ def build_window(
 ) -> MainWindow:
     """The window with its source opened (or opening) as ``args`` say; not shown yet."""
     settings = settings or Settings()
-    fold_paths = [*settings.fold_files(), *[str(p) for p in _arg(args, "folds", []) or []]]  # type: ignore[attr-defined]
-    folds = FoldFiles(fold_paths, use_user_dir=use_user_folds)
+    given = [str(p) for p in _arg(args, "folds", []) or []]  # type: ignore[attr-defined]
+    remembered = [p for p in settings.fold_files() if Path(p).exists()]
+    folds = FoldFiles(given, remembered=remembered, use_user_dir=use_user_folds)
     window = MainWindow(settings, folds)
     bootstrap = _arg(args, "bootstrap")
     config = _arg(args, "config")
@@ -64,7 +65,7 @@ def build_window(
     elif file:
         window.open_file(Path(str(file)))
     else:
-        window.open_demo()
+        window.opener.open_demo()
     return window
 
 

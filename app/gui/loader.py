@@ -40,6 +40,7 @@ class Loader(QObject):
     open_failed = Signal(str, str)  # source name, reason: the previous dataset stays
     topics_changed = Signal()  # topic list / counts changed (tree refresh)
     topic_grew = Signal(str)  # rows were added to a topic's index
+    topic_noted = Signal(str)  # a topic's details changed (e.g. its partitioner is known)
     read_started = Signal(str)  # title
     read_progress = Signal(object)  # Progress
     read_finished = Signal(object)  # ReadDone
@@ -178,6 +179,23 @@ class Loader(QObject):
         )
         planning.append(task)
         self.read_task = task
+        if topic not in dataset.partitioners:
+            self._detect_partitioner(dataset, topic)
+
+    def _detect_partitioner(self, dataset: Dataset, topic: str) -> None:
+        """Which partitioner wrote the topic, with the evidence, for the topic's details."""
+
+        def noted(note: str | None) -> None:
+            if note is not None:
+                dataset.partitioners[topic] = note
+                self.topic_noted.emit(topic)
+
+        self.workers.submit(
+            f"detect the partitioner of {topic}",
+            lambda ctx: dataset.source.clone().pruning_note(topic),
+            on_result=noted,
+            on_failed=lambda msg: noted(f"unknown ({msg})"),
+        )
 
     # --- the read ---------------------------------------------------------------------------
 

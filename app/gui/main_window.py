@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.gui.actions import build_menus
 from app.gui.dataset import Dataset
+from app.gui.exporting import choose_export_path, export_job
+from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
 from app.gui.jobs import ReadDone
@@ -22,6 +24,7 @@ from app.gui.monitoring import Monitoring
 from app.gui.opening import Opener
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
+from app.gui.tree_view import show_dataset, show_notes
 from app.gui.worker import Workers
 from app.sources import Progress, Source, TopicSettings
 from kafka_io.event import Event
@@ -29,6 +32,7 @@ from kafka_io.profile import ConnectionProfile
 from widgets.goto_dialog import GotoDialog
 from widgets.topic_rules_dialog import TopicRulesDialog
 
+LISTING_REFRESH_MS = 60_000
 PICK_EVENT = "Select an event in the table to inspect its aggregate."
 
 
@@ -51,16 +55,26 @@ class MainWindow(QMainWindow):
         self.topic_view = TopicView(
             self.table, self.filter_bar, lambda: self.loader.reading, self.show_failure, self
         )
+        self.topic_view.incomplete_note = self._incomplete_note
         self.inspector_ctl = InspectorController(self.inspector, folds.registry, self)
         self._wanted_topic: str | None = None
         self.monitoring = Monitoring(self.workers, panes.lag_dock, self._show_time_range, self)
         menus = build_menus(self)
         for dock in panes.docks:
             menus["view"].addAction(dock.toggleViewAction())
+        self.fold_actions = FoldActions(
+            folds, settings, self.inspector_ctl,
+            lambda text: self.statusBar().showMessage(text, 5000), self.show_failure_text, self,
+        )  # fmt: skip
         self.opener = Opener(
             self.loader, settings, menus["recent_files"], menus["recent_connections"], self
         )
         self._wire()
+        # Topics and groups made while the window is open appear without asking.
+        self.listing_timer = QTimer(self)
+        self.listing_timer.setInterval(LISTING_REFRESH_MS)
+        self.listing_timer.timeout.connect(self.refresh_listing)
+        self.listing_timer.start()
         self.statusBar().showMessage("Ready")
         self.resize(1440, 900)
         restore_layout(self, panes, settings)
@@ -70,6 +84,7 @@ class MainWindow(QMainWindow):
         loader.dataset_changed.connect(self._dataset_changed)
         loader.topics_changed.connect(self._topics_changed)
         loader.topic_grew.connect(self._topic_grew)
+        loader.topic_noted.connect(lambda _topic: self._topics_changed())
         loader.read_started.connect(panes.progress.start)
         loader.read_progress.connect(self._read_progress)
         loader.read_finished.connect(self._read_finished)
@@ -85,23 +100,17 @@ class MainWindow(QMainWindow):
         tree.refresh_requested.connect(self.refresh_listing)
         self.topic_view.event_selected.connect(self._event_selected)
         self.topic_view.refreshed.connect(self._refreshed)
+        self.topic_view.selection_lost.connect(lambda: self.detail.show_event(None))
+        self.topic_view.copied.connect(
+            lambda n: self.statusBar().showMessage(f"Copied {n:,} event{'s' * (n != 1)}", 3000)
+        )
+        self.inspector_ctl.stepped.connect(self._stepped)
         self.detail.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 3000))
-        self.folds.changed.connect(self._folds_changed)
-        self.folds.errors_changed.connect(self._fold_errors)
 
     # --- sources (menu actions; the Opener does the work) ----------------------------------
 
     def open_file(self, path: str | Path) -> bool:
         return self.opener.open_file(path)
-
-    def open_demo(self) -> None:
-        self.opener.open_demo()
-
-    def open_file_dialog(self) -> None:
-        self.opener.open_file_dialog()
-
-    def connect_dialog(self) -> None:
-        self.opener.connect_dialog()
 
     def connect_profile(self, profile: ConnectionProfile) -> None:
         self.statusBar().showMessage(f"Connecting to {profile.display_name}…")
@@ -173,31 +182,25 @@ class MainWindow(QMainWindow):
 
     def _dataset_changed(self, dataset: Dataset) -> None:
         self.inspector_ctl.make_decoder = dataset.source.make_decoder
+        self.monitoring.clear_rates()
         self.topic_view.clear()
         self.detail.show_event(None)
         self.inspector_ctl.clear(PICK_EVENT)
-        self.cluster_tree.set_source_name(dataset.name)
-        self.cluster_tree.set_topics([])
-        self._set_groups(dataset)
+        show_dataset(self.cluster_tree, dataset, None)
         self.setWindowTitle(f"{dataset.name} — Event Explorer")
-
-    def _set_groups(self, dataset: Dataset) -> None:
-        listing = dataset.listing
-        groups = listing.groups if listing is not None else []
-        note = listing.groups_note if listing is not None else "(none in a file)"
-        self.cluster_tree.set_groups(groups, note)
 
     def _topics_changed(self) -> None:
         dataset = self.loader.dataset
         if dataset is None:
             return
-        self.cluster_tree.set_topics(dataset.topic_infos())
-        self._set_groups(dataset)
-        if self.topic_view.topic is not None:
-            self.cluster_tree.select_topic(self.topic_view.topic, emit=False)
-        elif not dataset.source.preloads:
+        show_dataset(self.cluster_tree, dataset, self.topic_view.topic)
+        if self.topic_view.topic is None and not dataset.source.preloads:
             self.panes.empty_hint.setText(f"Connected to {dataset.name}: pick a topic on the left.")
             self.panes.empty_hint.setVisible(True)
+
+    def _incomplete_note(self, topic: str | None) -> str | None:
+        dataset = self.loader.dataset
+        return dataset.incomplete_note(topic) if dataset is not None else None
 
     def _topic_grew(self, topic: str) -> None:
         dataset = self.loader.dataset
@@ -227,11 +230,13 @@ class MainWindow(QMainWindow):
 
     def _read_finished(self, done: ReadDone) -> None:
         self.panes.progress.finish()
+        dataset = self.loader.dataset
+        name = dataset.name if dataset else ""
+        if dataset is not None:
+            show_notes(self.cluster_tree, dataset)
         self.topic_view.refresh(force_completion=True)
-        name = self.loader.dataset.name if self.loader.dataset else ""
         if done.incomplete is not None:
-            what = f"stopped after {done.events:,} events"
-            self.show_failure_text(f"{name}: {what}: {done.incomplete}", "warning")
+            self.show_failure_text(f"{name}: {done.incomplete}", "warning")
         else:
             what = "cancelled after" if done.cancelled else "read"
             stored = f" (+{done.reused:,} from the stored index)" if done.reused else ""
@@ -243,10 +248,38 @@ class MainWindow(QMainWindow):
     def _refreshed(self, shown: int, total: int) -> None:
         if total and self.topic_view.selected_row_id() is None and not self.loader.reading:
             self.topic_view.select_model_row(0)
+        self.inspector_ctl.index_grew()
         self._draw_rates()
 
     def _draw_rates(self, force: bool = False) -> None:
-        self.monitoring.draw_rates(self.topic_view.index, reading=self.loader.reading, force=force)
+        """The rate chart follows the filter: it counts the rows the table shows."""
+        self.monitoring.draw_rates(
+            self.topic_view.index, self.topic_view.model.rows,
+            reading=self.loader.reading, force=force,
+        )  # fmt: skip
+
+    def export_dialog(self) -> None:
+        if self.topic_view.index is None:
+            self.statusBar().showMessage("Open a topic first.", 5000)
+            return
+        path = choose_export_path(self)
+        if path is not None:
+            self.export_shown(path)
+
+    def export_shown(self, path: Path) -> None:
+        """Write the events the table shows (the current filter) to ``path``."""
+        dataset, index = self.loader.dataset, self.topic_view.index
+        if dataset is None or index is None:
+            return
+        rows = self.topic_view.model.rows
+        self.workers.submit(
+            f"export to {path.name}",
+            export_job(dataset.source, index, rows, path),
+            on_progress=lambda p: self.statusBar().showMessage(f"Exporting {p[0]:,} of {p[1]:,}…"),
+            on_result=lambda n: self.statusBar().showMessage(
+                f"Exported {n:,} events to {path}", 10000
+            ),
+        )
 
     def _show_time_range(self, start_ms: int, end_ms: int) -> None:
         self.filter_bar.set_time_range(start_ms, end_ms)
@@ -267,6 +300,14 @@ class MainWindow(QMainWindow):
         else:
             self.inspector_ctl.clear("This event has no aggregate id.")
 
+    def _stepped(self, row: int) -> None:
+        """Stepping through an aggregate moves the table and the Event panel along."""
+        index = self.topic_view.index
+        if index is None or not 0 <= row < len(index):
+            return
+        if not self.topic_view.select_row_id(row, scroll=True):
+            self.detail.show_event(index.event(row))  # filtered out of the table
+
     def step_next(self) -> None:
         self.inspector.step_by(1)
 
@@ -275,33 +316,6 @@ class MainWindow(QMainWindow):
 
     def focus_aggregate(self) -> None:
         self.filter_bar.aggregate.setFocus()
-
-    # --- folds ---------------------------------------------------------------------------
-
-    def load_folds_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load folds", "", "Python files (*.py)")
-        if path:
-            self.load_folds(path)
-
-    def load_folds(self, path: str | Path) -> None:
-        names = self.folds.add(path)
-        self.settings.set_fold_files(self.folds.paths)
-        problem = self.folds.errors().get(str(Path(path).resolve()))
-        if problem:
-            self.show_failure_text(f"Fold file {Path(path).name} failed: {problem}")
-        else:
-            found = ", ".join(names) or "no folds"
-            self.statusBar().showMessage(f"Loaded {Path(path).name}: {found}", 5000)
-
-    def _folds_changed(self, paths: list[str]) -> None:
-        self.inspector_ctl.set_registry(self.folds.registry)
-        names = ", ".join(Path(p).name for p in paths)
-        self.statusBar().showMessage(f"Folds reloaded: {names}", 5000)
-
-    def _fold_errors(self, errors: dict[str, str]) -> None:
-        if errors:
-            source, message = next(iter(errors.items()))
-            self.show_failure_text(f"Fold file {Path(source).name} failed: {message}")
 
     # --- dialogs and messages ------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDockWidget
 
@@ -56,8 +57,11 @@ class Monitoring(QObject):
             self.lag_monitor.add_chart(rate)
             chart.timeRangeClicked.connect(self._bucket_clicked)  # type: ignore[attr-defined]
 
-    def draw_rates(self, index: TopicIndex | None, *, reading: bool, force: bool = False) -> None:
-        """Events per minute/hour by type for the open topic (throttled while reading)."""
+    def draw_rates(
+        self, index: TopicIndex | None, rows: np.ndarray, *, reading: bool, force: bool = False
+    ) -> None:
+        """Events per minute/hour by type of ``rows`` of the open topic (the rows the
+        filter shows); throttled while a read fills the index."""
         chart = self.charts.rate
         now = time.monotonic()
         if chart is None or index is None:
@@ -65,7 +69,16 @@ class Monitoring(QObject):
         if not force and reading and now - self._drawn_at < RATES_EVERY_S:
             return
         self._drawn_at = now
-        chart.set_events(index.timestamp_col, index.type_col, index.type_names)
+        if len(rows) == len(index):
+            chart.set_events(index.timestamp_col, index.type_col, index.type_names)
+        else:
+            chart.set_events(index.timestamp_col[rows], index.type_col[rows], index.type_names)
+
+    def clear_rates(self) -> None:
+        """Another source was opened: the old topic's rates are not shown over it."""
+        if self.charts.rate is not None:
+            empty = np.zeros(0, np.int64)
+            self.charts.rate.set_events(empty, empty, [])
 
     def show_group(self, group: str) -> None:
         self.lag_dock.show()

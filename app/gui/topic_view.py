@@ -13,10 +13,12 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 
 from app.gui.worker import FailureHandler, JobContext, Workers
 from app.index.query import Query, count_by_type, run_query
 from app.index.topic_index import TopicIndex
+from app.output.table_text import as_json_lines, as_tsv
 from kafka_io.event import Event
 from widgets.event_table import EventTable, EventTableModel
 from widgets.filter_bar import FilterBar, FilterState
@@ -50,6 +52,8 @@ def to_query(state: FilterState, index: TopicIndex) -> Query:
 class TopicView(QObject):
     event_selected = Signal(object, int)  # Event, row id
     refreshed = Signal(int, int)  # rows shown, rows in the index
+    selection_lost = Signal()  # the selected event is no longer shown
+    copied = Signal(int)  # events put on the clipboard
 
     def __init__(
         self,
@@ -68,9 +72,12 @@ class TopicView(QObject):
         self.model = EventTableModel(self)
         table.setModel(self.model)
         table.selectionModel().currentRowChanged.connect(self._row_changed)
+        table.copy_requested.connect(self.copy_selected)
         filter_bar.changed.connect(self.apply_filter)
         self.topic: str | None = None
         self.index: TopicIndex | None = None
+        # Why a topic's rows are not everything there is (the window knows).
+        self.incomplete_note: Callable[[str | None], str | None] = lambda _topic: None
         self.filter = FilterState()
         self.query: Query = Query()
         self._shown_len = 0
@@ -158,7 +165,10 @@ class TopicView(QObject):
             self._reset_keeping_selection(rows)
         self.query = query
         self._generation = index.generation
-        self.filter_bar.set_summary(len(rows), len(index))
+        self.filter_bar.set_summary(len(rows), len(index), self.incomplete_note(self.topic))
+        self.table.set_empty_text(
+            "No events match the filter." if len(index) and not len(rows) else ""
+        )
         if index.generation != self._completion_size or force:
             self._refresh_choices(index, force)
         self.refreshed.emit(len(rows), len(index))
@@ -176,8 +186,8 @@ class TopicView(QObject):
     def _reset_keeping_selection(self, rows: np.ndarray) -> None:
         selected = self.selected_row_id()
         self.model.set_rows(self.index, rows)
-        if selected is not None:
-            self.select_row_id(selected, scroll=True)
+        if selected is not None and not self.select_row_id(selected, scroll=True):
+            self.selection_lost.emit()  # the filter hides it: the detail must not linger
 
     # --- selection -----------------------------------------------------------------------
 
@@ -212,6 +222,24 @@ class TopicView(QObject):
             return
         event: Event = self.model.event_at(self.table.currentIndex().row())
         self.event_selected.emit(event, row_id)
+
+    # --- copy ----------------------------------------------------------------------------
+
+    def selected_events(self) -> list[Event]:
+        """The selected events, in display order, freshly decoded."""
+        index = self.index
+        if index is None:
+            return []
+        return [index.event(self.model.row_id(r)) for r in self.table.selected_model_rows()]
+
+    def copy_selected(self, fmt: str = "jsonl") -> int:
+        """Put the selected events on the clipboard as JSON lines or TSV; how many."""
+        events = self.selected_events()
+        if events:
+            text = as_tsv(events) if fmt == "tsv" else as_json_lines(events)
+            QGuiApplication.clipboard().setText(text)
+        self.copied.emit(len(events))
+        return len(events)
 
     # --- go to ---------------------------------------------------------------------------
 

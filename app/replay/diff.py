@@ -159,6 +159,18 @@ def leaves(state: Any, parts: Path = ()) -> Iterator[tuple[Path, Any]]:
         yield parts, state
 
 
+def changed_leaves(old: Any, new: Any) -> frozenset[str]:
+    """The leaf paths of ``new`` that differ from ``old``, and those ``old`` had that are
+    gone: what an event changed, counted field by field (the first event of an
+    aggregate sets every field of its state, not "one change at the root")."""
+    paths: set[str] = set()
+    for change in diff_states(old, new).changes:
+        value = change.old if change.kind == "removed" else change.new
+        for sub, _leaf in leaves(value):
+            paths.add(format_path((*change.parts, *sub)))
+    return frozenset(paths)
+
+
 def leaf_paths(state: Any) -> dict[str, Any]:
     return {format_path(p): v for p, v in leaves(state)}
 

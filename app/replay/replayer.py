@@ -120,6 +120,11 @@ class Replayer:
             raise IndexError(f"event {i} out of range (0..{len(self) - 1})")
         return self._src.ref(i)
 
+    def row_id(self, i: int) -> int | None:
+        """The index row of the i-th event (None when replaying a plain list)."""
+        src = self._src
+        return int(src.rows[i]) if isinstance(src, IndexEvents) else None
+
     def refs(self) -> list[EventRef]:
         return [self._src.ref(i) for i in range(len(self))]
 

@@ -25,6 +25,7 @@ swallow it; a fold that swallows everything is interrupted again after another b
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 import time
 import traceback
@@ -36,6 +37,7 @@ from app.replay.folds import FoldFunction, FoldSpec
 from kafka_io.event import Event, EventRef
 
 DEFAULT_BUDGET_S = 5.0
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 FailureKind = Literal["error", "timeout", "cancelled"]
 
 
@@ -58,6 +60,15 @@ class FoldFailure:
     message: str
     traceback: str
 
+    @property
+    def location(self) -> str | None:
+        """``file.py, line 12``: the innermost line of the traceback, the fold's own."""
+        frames = _FRAME.findall(self.traceback)
+        if not frames:
+            return None
+        path, line = frames[-1]
+        return f"{path.rsplit('/', 1)[-1]}, line {line}"
+
     def describe(self) -> str:
         where = (
             f" at partition {self.event.partition} offset {self.event.offset} ({self.event.type})"
@@ -68,7 +79,8 @@ class FoldFailure:
             return f"fold {self.fold!r} did not return{where}: {self.message}"
         if self.kind == "cancelled":
             return f"fold {self.fold!r} cancelled{where}"
-        return f"fold {self.fold!r} failed{where}: {self.exception}: {self.message}"
+        line = f" ({self.location})" if self.location else ""
+        return f"fold {self.fold!r} failed{where}: {self.exception}: {self.message}{line}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +91,7 @@ class FoldFailure:
             "exception": self.exception,
             "message": self.message,
             "traceback": self.traceback,
+            "location": self.location,
         }
 
 

@@ -7,6 +7,7 @@ gives what it holds before the damage, and the read's report says where it stopp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,7 +148,7 @@ class FileSource:
                     if batch:
                         yield batch
             except EventFileError as exc:
-                report.incomplete = str(exc)
+                report.incomplete = _damage(str(exc), self.path, done)
 
         return Read(batches)
 
@@ -156,3 +157,14 @@ class FileSource:
 
     def pruning_note(self, topic: str) -> str | None:
         return None
+
+
+_DAMAGED = re.compile(r"^.*?damaged after [\d,]+ events: ")
+
+
+def _damage(message: str, path: Path, done: int) -> str:
+    """ "damaged after 15,000 events: <reason>", whatever the reader's wording."""
+    reason = _DAMAGED.sub("", message)
+    for prefix in (f"{path}: ", f"{path.name}: "):
+        reason = reason.removeprefix(prefix)
+    return f"damaged after {done:,} events: {reason}"

@@ -159,11 +159,11 @@ def test_screenshots_light_and_dark(qtbot: QtBot, chart: RateChart, tmp_path: Pa
         # The plot's background follows the palette, and most of the plot shows it.
         assert background == palette.color(QPalette.ColorRole.Base)
         assert color_count(image, background) > image.width() * image.height() // 4
-        # Every type shown has its colour (legend and bars); the busiest types' bars
-        # cover far more than a legend swatch (about 16 x 16 pixels).
+        # The legend is outside the plot, so every colour in the plot is bars.
         for k, type_name in enumerate(shown.type_names):
             color = QColor(OTHER_COLOR) if type_name == OTHER_TYPES else series_color(k)
-            assert color_count(image, color) > 20, f"{name}: no {type_name}"
+            assert color_count(image, color) > 20, f"{name}: no bars of {type_name}"
+            assert type_name in chart.legend.text()
         busiest = np.argsort(shown.counts.sum(axis=0))[::-1][:2]
         for k in busiest.tolist():
             assert color_count(image, series_color(k)) > 2000, f"{name}: few bars of type {k}"

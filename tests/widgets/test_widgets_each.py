@@ -10,10 +10,11 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from app.gui.settings import Settings
+from app.sources.connections import ConnectionRequest, RecentConnection
 from kafka_io.event import Event
 from kafka_io.metadata import GroupInfo, PartitionInfo, TopicInfo
 from widgets.cluster_tree import ClusterTree
-from widgets.connect_dialog import ConnectDialog, ConnectionRequest, RecentConnection
+from widgets.connect_dialog import ConnectDialog
 from widgets.event_detail import EventDetail, hex_dump
 from widgets.filter_bar import FilterBar, FilterState
 from widgets.goto_dialog import GotoDialog, GotoTarget, parse_when

@@ -50,7 +50,7 @@ def select_aggregate_with_fold(window: MainWindow, fold: str) -> None:
 def test_fold_error_is_shown_not_raised(window: MainWindow, tmp_path: Path) -> None:
     path = tmp_path / "fragile_fold.py"
     path.write_text(FRAGILE)
-    window.load_folds(path)
+    window.fold_actions.load(path)
     assert "fragile" in window.folds.registry
     select_aggregate_with_fold(window, "fragile")
     inspector = window.inspector
@@ -70,7 +70,7 @@ def test_fold_error_is_shown_not_raised(window: MainWindow, tmp_path: Path) -> N
 def test_saving_the_fold_file_updates_the_state(window: MainWindow, tmp_path: Path) -> None:
     path = tmp_path / "fragile_fold.py"
     path.write_text(FRAGILE)
-    window.load_folds(path)
+    window.fold_actions.load(path)
     select_aggregate_with_fold(window, "fragile")
     inspector = window.inspector
     pump_until(lambda: inspector.failure.isVisible(), 30)
@@ -89,6 +89,6 @@ def test_broken_fold_file_reports_error(window: MainWindow, tmp_path: Path) -> N
     path.write_text("def oops(:\n")
     errors: list[dict[str, str]] = []
     window.folds.errors_changed.connect(errors.append)
-    window.load_folds(path)
+    window.fold_actions.load(path)
     assert errors and any("broken_fold.py" in source for source in errors[-1])
     assert "broken_fold.py" in window.statusBar().currentMessage()
