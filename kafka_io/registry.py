@@ -1,15 +1,18 @@
 """Avro writer schemas by id: from an event file's own table or a schema registry, cached.
 
 Every Avro record in the Confluent wire format names its writer schema by id.  Looking
-one up is a network round trip (and ~6 s of retries when the registry is down), so
-parsed schemas are cached for the life of the cache, and failures are remembered for a
-short while so a topic of a million records does not ask a million times.
+one up is a network round trip, so parsed schemas are cached for the life of the cache,
+and failures are remembered for a short while so a topic of a million records does not
+ask a million times.  The registry client gets a bounded timeout and one quick retry
+(``CLIENT_DEFAULTS``): confluent-kafka's own defaults wait forever for a registry that
+accepts connections but never answers, and up to 7 s of back-off for one that is gone.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,6 +20,15 @@ from typing import Any, Protocol
 from fastavro import parse_schema
 
 NEGATIVE_TTL_S = 30.0
+# Under the caller's own settings: a lookup against a dead or hung registry ends within
+# about 2 x timeout + one back-off, instead of never (no timeout) or after 7 s of retries.
+CLIENT_DEFAULTS: Mapping[str, Any] = {
+    "timeout": 3.0,
+    "max.retries": 1,
+    "retries.wait.ms": 200,
+    "retries.max.wait.ms": 1000,
+}
+CCOMPAT_HINT = "an Apicurio registry serves it under /apis/ccompat/v7"
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 
 
@@ -46,8 +58,29 @@ def make_registry(config: Mapping[str, Any] | None) -> Registry | None:
         return None
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
-    client: Registry = SchemaRegistryClient.new_client(dict(config))
-    return client
+    return RegistryClient(SchemaRegistryClient.new_client({**CLIENT_DEFAULTS, **config}))
+
+
+class RegistryClient:
+    """confluent-kafka's client, whose HTTP connections close when it is dropped.
+
+    A decoder has no end of life to close its client at, and confluent-kafka's keeps a
+    keep-alive connection open until the garbage collector finds it (with a
+    ResourceWarning); this closes it as soon as the last reference goes.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._closer = weakref.finalize(self, client.close)
+
+    def get_schema(self, schema_id: int) -> Any:
+        return self._client.get_schema(schema_id)
+
+    def get_version(self, subject_name: str, version: int) -> Any:
+        return self._client.get_version(subject_name, version)
+
+    def close(self) -> None:
+        self._closer()
 
 
 def record_name_of(parsed: Any) -> str | None:
@@ -143,13 +176,14 @@ class SchemaCache:
         try:
             result = call(self._registry)
         except SchemaRegistryError as exc:
-            if exc.http_status_code == 404:
+            if _not_found(exc):
                 raise SchemaError(f"unknown schema id {schema_id} (not in registry)") from exc
-            reason = _one_line(exc)
+            reason = _registry_reason(exc)
             self._down = (reason, self._clock() + self._ttl)
             raise SchemaError(f"schema registry error for schema id {schema_id}: {reason}") from exc
         except Exception as exc:  # network layers raise their own types; all mean "unreachable"
-            reason = _one_line(exc)
+            # The type says what the text alone does not ("timed out": connecting or reading?).
+            reason = f"{type(exc).__name__}: {_one_line(exc)}"
             self._down = (reason, self._clock() + self._ttl)
             raise SchemaError(
                 f"schema registry unreachable for schema id {schema_id}: {reason}"
@@ -201,6 +235,26 @@ def _inline(node: Any, named: Mapping[str, Any], defined: set[str]) -> Any:
     elif isinstance(kind, dict | list):
         out["type"] = _inline(kind, named, defined)
     return out
+
+
+def _not_found(exc: Any) -> bool:
+    """A registry's own "no such schema": HTTP 404 with a Confluent 404xx error code.
+
+    A 404 without one is a server with no Confluent API at that path (an Apicurio
+    registry given its root URL, a web server): every id would look unknown.
+    """
+    code = exc.error_code
+    return exc.http_status_code == 404 and isinstance(code, int) and 40400 <= code <= 40499
+
+
+def _registry_reason(exc: Any) -> str:
+    status = exc.http_status_code
+    if status == 404:
+        return f"no Confluent schema registry API at this URL (HTTP 404; {CCOMPAT_HINT})"
+    if status in (401, 403):
+        word = "Unauthorized" if status == 401 else "Forbidden"
+        return f"access refused (HTTP {status} {word}): check the registry credentials"
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:

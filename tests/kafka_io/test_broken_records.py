@@ -7,7 +7,6 @@ import io
 import json
 import os
 import struct
-import uuid
 from collections.abc import Callable
 
 import fastavro
@@ -19,6 +18,7 @@ from kafka_io.decode import Decoder, ValueFormat
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
 from kafka_io.reader import read_topic
+from kafka_io.registry import make_registry
 
 pytestmark = pytest.mark.kafka
 
@@ -44,20 +44,25 @@ def _read(bootstrap: str, topic: str, decoder: Decoder) -> dict[int, Event]:
 
 
 def test_avro_topic_with_broken_records(
-    kafka_bootstrap: str, make_topic: Callable[..., str]
+    kafka_bootstrap: str,
+    make_topic: Callable[..., str],
+    schema_registry_url: str,
+    make_registry_client: Callable[..., SchemaRegistryClient],
 ) -> None:
-    registry = SchemaRegistryClient.new_client({"url": f"mock://{uuid.uuid4().hex}"})
     topic = make_topic(1)
-    sid = registry.register_schema(f"{topic}-value", Schema(json.dumps(SCHEMA), "AVRO"))
+    client = make_registry_client(schema_registry_url)
+    sid = client.register_schema(f"{topic}-value", Schema(json.dumps(SCHEMA), "AVRO"))
     good = _wire(sid, {"accountId": "acc-1", "amount": 250})
+    unknown = 2_000_000_000  # far beyond any id a test session registers
     values = [
         good,  # 0: fine
         good[:-3],  # 1: truncated Avro body
-        _wire(sid + 1000, {"accountId": "acc-1", "amount": 1}),  # 2: unknown schema id
+        _wire(unknown, {"accountId": "acc-1", "amount": 1}),  # 2: unknown schema id
         os.urandom(64).replace(b"\x00", b"\x01"),  # 3: random bytes, no magic byte
         None,  # 4: tombstone
     ]
     produce(kafka_bootstrap, topic, [Rec(v, key=b"acc-1") for v in values])
+    registry = make_registry({"url": schema_registry_url})
     events = _read(kafka_bootstrap, topic, Decoder(ValueFormat.AVRO, registry=registry))
 
     assert len(events) == len(values), "nothing is dropped"
@@ -70,7 +75,7 @@ def test_avro_topic_with_broken_records(
         assert events[offset].error, f"offset {offset} should carry an error"
         assert events[offset].value == values[offset], "raw bytes are kept"
         assert events[offset].data is None
-    assert str(sid + 1000) in (events[2].error or "")
+    assert str(unknown) in (events[2].error or "")
     assert events[4].value is None and events[4].error is None
 
 

@@ -9,18 +9,19 @@ import random
 import socket
 import struct
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 from confluent_kafka import Message
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro import parse_schema, schemaless_writer
+from registry_helpers import avro_values
 
 from kafka_io.decode import JSON_ATTEMPTS, Decoder, ValueFormat, gc_paused
 from kafka_io.event import Event
+from kafka_io.profile import ConnectionProfile
 from kafka_io.registry import SchemaCache, SchemaError, make_registry
 from kafka_io.rules import EventRules, RuleBook
 
@@ -37,11 +38,18 @@ ORDER_SCHEMA = {
 
 
 def mock_registry() -> Any:
+    """confluent-kafka's in-process registry: for tests about decoding bytes only.  The
+    tests that claim to work with a registry use the real one (schema_registry_url)."""
     return SchemaRegistryClient.new_client({"url": f"mock://{uuid.uuid4().hex}"})
 
 
 def register(registry: Any, schema: dict[str, Any], subject: str = "orders-value") -> int:
     return int(registry.register_schema(subject, Schema(json.dumps(schema), "AVRO")))
+
+
+def subject(name: str) -> str:
+    """A subject of its own in the session's shared registry."""
+    return f"{name}-{uuid.uuid4().hex[:10]}-value"
 
 
 def wire(schema_id: int, schema: dict[str, Any], record: dict[str, Any]) -> bytes:
@@ -226,10 +234,11 @@ def test_five_megabyte_values() -> None:
 # -- Avro ---------------------------------------------------------------------------------
 
 
-def test_avro_through_the_registry() -> None:
-    registry = mock_registry()
-    sid = register(registry, ORDER_SCHEMA)
-    dec = Decoder(registry=registry)
+def test_avro_through_the_registry(
+    schema_registry_url: str, make_registry_client: Callable[..., SchemaRegistryClient]
+) -> None:
+    sid = register(make_registry_client(schema_registry_url), ORDER_SCHEMA, subject("orders"))
+    dec = Decoder(registry=make_registry({"url": schema_registry_url}))
     record = {"orderId": "o-1", "amount": 1250, "note": None}
     ev = decode(dec, wire(sid, ORDER_SCHEMA, record), key=None)
     assert ev.data == record and ev.error is None and ev.schema_id == sid
@@ -239,14 +248,16 @@ def test_avro_through_the_registry() -> None:
     assert json.loads(dec.schemas_used[sid]) == ORDER_SCHEMA
 
 
-def test_avro_written_by_confluents_serializer() -> None:
-    registry = mock_registry()
-    serializer = AvroSerializer(registry, json.dumps(ORDER_SCHEMA))
+def test_avro_written_by_confluents_serializer(
+    schema_registry_url: str, make_registry_client: Callable[..., SchemaRegistryClient]
+) -> None:
+    client = make_registry_client(schema_registry_url)
     record = {"orderId": "o-2", "amount": 7, "note": "gift"}
-    value = serializer(record, SerializationContext("orders", MessageField.VALUE))
-    assert value is not None
-    ev = decode(Decoder(registry=registry), value)
-    assert ev.data == record and ev.error is None and ev.schema_id is not None
+    topic = f"orders-{uuid.uuid4().hex[:10]}"
+    (value,) = avro_values(client, topic, ORDER_SCHEMA, [record])
+    ev = decode(Decoder(registry=make_registry({"url": schema_registry_url})), value)
+    assert ev.data == record and ev.error is None
+    assert ev.schema_id == client.get_latest_version(f"{topic}-value").schema_id
 
 
 def test_truncated_avro() -> None:
@@ -258,13 +269,14 @@ def test_truncated_avro() -> None:
     assert ev.data is None and ev.value == full[:9] and ev.schema_id == sid
 
 
-def test_unknown_schema_id_is_an_error_and_not_requeried() -> None:
-    registry = CountingRegistry(mock_registry())
+def test_unknown_schema_id_is_an_error_and_not_requeried(schema_registry_url: str) -> None:
+    registry = CountingRegistry(make_registry({"url": schema_registry_url}))
     dec = Decoder(ValueFormat.AVRO, registry=registry)
-    value = b"\x00" + struct.pack(">I", 99) + b"\x02"
+    unknown = 2_000_000_000  # far beyond any id a test session registers
+    value = b"\x00" + struct.pack(">I", unknown) + b"\x02"
     events = [decode(dec, value, offset=i) for i in range(50)]
-    assert {e.error for e in events} == {"unknown schema id 99 (not in registry)"}
-    assert {e.schema_id for e in events} == {99}
+    assert {e.error for e in events} == {f"unknown schema id {unknown} (not in registry)"}
+    assert {e.schema_id for e in events} == {unknown}
     assert registry.calls == 1
 
 
@@ -294,15 +306,18 @@ def test_avro_from_given_schemas_needs_no_registry() -> None:
     assert decode(dec, other).error == "unknown schema id 32 (not in the event file)"
 
 
-def test_schema_references_resolve_and_export_self_contained() -> None:
-    registry = mock_registry()
+def test_schema_references_resolve_and_export_self_contained(
+    schema_registry_url: str, make_registry_client: Callable[..., SchemaRegistryClient]
+) -> None:
+    registry = make_registry_client(schema_registry_url)
+    money_subject, refunds_subject = subject("money"), subject("refunds")
     money = {
         "type": "record",
         "name": "Money",
         "namespace": "com.shop",
         "fields": [{"name": "cents", "type": "long"}, {"name": "currency", "type": "string"}],
     }
-    register(registry, money, "money-value")
+    register(registry, money, money_subject)
     refund = {
         "type": "record",
         "name": "Refunded",
@@ -310,8 +325,8 @@ def test_schema_references_resolve_and_export_self_contained() -> None:
         "fields": [{"name": "paid", "type": "com.shop.Money"}, {"name": "back", "type": "Money"}],
     }
     sid = registry.register_schema(
-        "refunds-value",
-        Schema(json.dumps(refund), "AVRO", [SchemaReference("com.shop.Money", "money-value", 1)]),
+        refunds_subject,
+        Schema(json.dumps(refund), "AVRO", [SchemaReference("com.shop.Money", money_subject, 1)]),
     )
     named: dict[str, Any] = {}
     parse_schema(money, named)
@@ -319,17 +334,26 @@ def test_schema_references_resolve_and_export_self_contained() -> None:
     record = {"paid": {"cents": 500, "currency": "EUR"}, "back": {"cents": 200, "currency": "EUR"}}
     schemaless_writer(body, parse_schema(refund, named), record)
     value = b"\x00" + struct.pack(">I", sid) + body.getvalue()
-    dec = Decoder(registry=registry)
+    dec = Decoder(registry=make_registry({"url": schema_registry_url}))
     ev = decode(dec, value)
     assert ev.data == record and ev.type == "Refunded"
     alone = Decoder(schemas=dec.schemas_used)  # what an event file carries
     assert decode(alone, value).data == record
 
 
-def test_non_avro_schema_types_are_reported() -> None:
-    registry = mock_registry()
-    sid = registry.register_schema("j-value", Schema('{"type": "object"}', "JSON"))
+def test_non_avro_schema_types_are_reported(
+    schema_registry_url: str, make_registry_client: Callable[..., SchemaRegistryClient]
+) -> None:
+    json_schema = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {"a": {"type": "integer"}},
+    }
+    sid = make_registry_client(schema_registry_url).register_schema(
+        subject("j"), Schema(json.dumps(json_schema), "JSON")
+    )
     value = b"\x00" + struct.pack(">I", sid) + b'{"a": 1}'
+    registry = make_registry({"url": schema_registry_url})
     ev = decode(Decoder(ValueFormat.AVRO, registry=registry), value)
     assert ev.error == f"schema id {sid} is a JSON schema; only Avro is decoded"
 
@@ -367,13 +391,24 @@ def test_negative_cache_expires() -> None:
     assert registry.calls == 2
 
 
-def test_make_registry_from_a_profile_config() -> None:
+def test_make_registry_from_a_profile_config(
+    schema_registry_url: str, make_registry_client: Callable[..., SchemaRegistryClient]
+) -> None:
     assert make_registry(None) is None
-    registry = make_registry({"url": f"mock://{uuid.uuid4().hex}"})
+    assert make_registry(ConnectionProfile("unused:9092").registry_config()) is None
+    profile = ConnectionProfile("unused:9092", registry_url=schema_registry_url)
+    registry = make_registry(profile.registry_config())
     assert registry is not None
-    sid = register(registry, ORDER_SCHEMA)
+    sid = register(make_registry_client(schema_registry_url), ORDER_SCHEMA, subject("orders"))
     value = wire(sid, ORDER_SCHEMA, {"orderId": "m", "amount": 3, "note": None})
     assert decode(Decoder(registry=registry), value).data["orderId"] == "m"
+
+
+def test_make_registry_still_makes_the_in_process_mock() -> None:
+    registry = make_registry({"url": f"mock://{uuid.uuid4().hex}"})
+    assert registry is not None
+    with pytest.raises(SchemaError, match="unknown schema id 5 "):
+        SchemaCache(registry).lookup(5)
 
 
 # -- the collector pause --------------------------------------------------------------------

@@ -28,6 +28,7 @@ from kafka_io.eventfile import (
     read_kcat_jsonl,
     write_event_file,
 )
+from kafka_io.registry import make_registry
 
 SCHEMA = {
     "type": "record",
@@ -49,11 +50,14 @@ def avro_value(schema_id: int, record: dict[str, Any]) -> bytes:
 
 
 @pytest.fixture
-def mixed_events() -> tuple[list[Event], Decoder]:
-    """JSON, Avro (through a registry), tombstones, binary keys, odd headers."""
-    registry = SchemaRegistryClient.new_client({"url": f"mock://{uuid.uuid4().hex}"})
-    sid = registry.register_schema("shipping-value", Schema(json.dumps(SCHEMA), "AVRO"))
-    dec = Decoder(registry=registry)
+def mixed_events(
+    schema_registry_url: str, make_registry_client: Callable[..., SchemaRegistryClient]
+) -> tuple[list[Event], Decoder]:
+    """JSON, Avro (through the real registry), tombstones, binary keys, odd headers."""
+    subject = f"shipping-{uuid.uuid4().hex[:10]}-value"
+    client = make_registry_client(schema_registry_url)
+    sid = client.register_schema(subject, Schema(json.dumps(SCHEMA), "AVRO"))
+    dec = Decoder(registry=make_registry({"url": schema_registry_url}))
     raw: list[tuple[Any, ...]] = [
         ("orders", 0, 0, 1_700_000_000_000, b"o-1", b'{"eventType":"Placed","n":1}', None),
         ("orders", 1, 5, 1_700_000_000_001, b"\xff\xfe\x00", b'{"eventType":"Paid"}', None),
