@@ -67,9 +67,7 @@ def build_menus(window: QMainWindow, specs: tuple[ActionSpec, ...] = SPECS) -> d
         elif spec.slot.startswith("submenu:"):
             submenus[spec.slot.removeprefix("submenu:")] = menu.addMenu(spec.text)
         else:
-            menu.addAction(
-                make_action(window, spec.text, getattr(window, spec.slot), spec.shortcut)
-            )
+            menu.addAction(make_action(window, spec.text, _slot(window, spec.slot), spec.shortcut))
     return submenus
 
 

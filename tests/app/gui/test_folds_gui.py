@@ -13,7 +13,7 @@ from app.gui.main_window import MainWindow
 AGGREGATE = "ACC-100007"
 
 FRAGILE = """
-from app.replay.folds import fold
+from app.folds import fold
 
 @fold("fragile", topics=["bank-*"])
 def fragile(state, event):
@@ -25,7 +25,7 @@ def fragile(state, event):
 """
 
 FIXED = """
-from app.replay.folds import fold
+from app.folds import fold
 
 @fold("fragile", topics=["bank-*"])
 def fragile(state, event):

@@ -31,7 +31,7 @@ def write(path: Path, body: str, *, bump: int = 0) -> Path:
 
 
 FOLD = """
-from app.replay.folds import fold
+from app.folds import fold
 
 @fold("{name}", topics=["{topic}"])
 def f(state, event):
@@ -124,7 +124,7 @@ def test_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(
         site / "plugmod.py",
         """
-        from app.replay.folds import fold
+        from app.folds import fold
 
         @fold("plug-module", topics=["orders"])
         def one(state, event):
