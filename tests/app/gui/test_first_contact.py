@@ -176,7 +176,8 @@ def test_stepping_moves_the_table_and_the_detail(window: MainWindow) -> None:
     pump_until(lambda: window.inspector.step == 0, 30)
     for expected_row in (1, 2):
         window.step_next()
-        pump_until(lambda row=expected_row: window.topic_view.table.currentIndex().row() == row)
+        table = window.topic_view.table
+        pump_until(lambda: table.currentIndex().row() == expected_row)  # noqa: B023
         current = window.topic_view.model.event_at(expected_row)
         assert window.detail.current is not None
         assert (window.detail.current.partition, window.detail.current.offset) == (
@@ -237,7 +238,7 @@ def test_export_writes_exactly_the_shown_events(window: MainWindow, tmp_path: Pa
     for name in ("shown.avro", "shown.jsonl"):
         path = tmp_path / name
         window.export_shown(path)
-        pump_until(lambda path=path: path.exists(), 30)
+        pump_until(path.exists, 30)
         back = [e for batch in FileSource(path).read(None) for e in batch]
         assert len(back) == len(want)
         assert [(e.partition, e.offset) for e in back] == [
