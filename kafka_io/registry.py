@@ -260,3 +260,16 @@ def _registry_reason(exc: Any) -> str:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+TRANSIENT_PREFIXES = (
+    "schema registry unavailable",
+    "schema registry unreachable",
+    "schema registry error",
+)
+
+
+def is_transient_error(error: str | None) -> bool:
+    """Whether a decode error came from a registry that could not answer (down, refused,
+    timed out) rather than from the record: such a record may decode later."""
+    return error is not None and error.startswith(TRANSIENT_PREFIXES)

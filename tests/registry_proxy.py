@@ -37,7 +37,9 @@ _HOP_BY_HOP = {
 class RegistryProxy:
     """Forward every request to ``upstream``; with credentials, only when they match."""
 
-    def __init__(self, upstream: str, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, upstream: str, credentials: tuple[str, str] | None = None, port: int = 0
+    ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or parts.hostname is None:
             raise ValueError(f"upstream must be an http:// URL, not {upstream!r}")
@@ -47,7 +49,7 @@ class RegistryProxy:
         if credentials is not None:
             token = base64.b64encode(":".join(credentials).encode()).decode()
             self._expected = f"Basic {token}".encode()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()

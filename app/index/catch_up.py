@@ -56,27 +56,38 @@ def catch_up_plan(index: TopicIndex, watermarks: Mapping[int, tuple[int, int]]) 
     return plan
 
 
-def fingerprint_offsets(index: TopicIndex) -> dict[int, int]:
-    """partition -> offset of the first indexed record: read these to check fingerprints."""
-    return {p: s.first_offset for p, s in index.partitions.items() if s.first_offset >= 0}
+def fingerprint_offsets(index: TopicIndex) -> dict[int, list[int]]:
+    """partition -> offsets of the first and last indexed records: read these to check
+    the fingerprints (the topic may have been recreated under the same names)."""
+    out: dict[int, list[int]] = {}
+    for p, s in index.partitions.items():
+        if s.first_offset >= 0:
+            out[p] = sorted({s.first_offset, max(s.last_offset, s.first_offset)})
+    return out
 
 
-def check_fingerprints(index: TopicIndex, first_records: Mapping[int, Event | None]) -> None:
+def check_fingerprints(index: TopicIndex, records: Mapping[tuple[int, int], Event | None]) -> None:
     """Compare the records now at ``fingerprint_offsets`` with what was indexed there.
 
-    ``first_records`` maps partition -> the record read at that offset (None: not
-    found).  Raises StaleIndexError on the first difference.
+    ``records`` maps (partition, offset) -> the record read there (None: not found).
+    Raises StaleIndexError on the first difference.
     """
-    for p, ev in first_records.items():
+    for (p, offset), ev in sorted(records.items()):
         st = index.partitions.get(p)
         if st is None or st.first_offset < 0:
             continue
-        if ev is None or ev.offset != st.first_offset:
-            raise StaleIndexError(f"partition {p}: record {st.first_offset} is gone")
-        if ev.timestamp_ms != st.first_timestamp_ms or record_crc(ev.key, ev.value) != st.first_crc:
+        if offset == st.first_offset:
+            which, ts, crc = "first", st.first_timestamp_ms, st.first_crc
+        elif offset == st.last_offset:
+            which, ts, crc = "last", st.last_timestamp_ms, st.last_crc
+        else:
+            continue
+        if ev is None or ev.offset != offset:
+            raise StaleIndexError(f"partition {p}: record {offset} is gone")
+        if ev.timestamp_ms != ts or record_crc(ev.key, ev.value) != crc:
             raise StaleIndexError(
-                f"partition {p}: record {st.first_offset} differs from the one indexed"
-                " (topic recreated)"
+                f"partition {p}: the {which} record indexed (offset {offset}) differs from "
+                "the one there now (topic recreated)"
             )
 
 
@@ -92,7 +103,7 @@ class CatchUp:
 def reconcile(
     index: TopicIndex,
     watermarks: Mapping[int, tuple[int, int]],
-    first_records: Mapping[int, Event | None] | None = None,
+    first_records: Mapping[tuple[int, int], Event | None] | None = None,
     *,
     cache_dir: Path | None = None,
 ) -> CatchUp:

@@ -1,4 +1,16 @@
-"""Small types the index is built from: PartitionState, growable columns, the saved state."""
+"""Small types the index is built from: PartitionState, growable columns, the saved state.
+
+Layout (row ``r`` is the r-th appended event):
+
+* ``partition`` int32, ``offset`` int64, ``timestamp_ms`` int64;
+* ``type`` / ``aggregate`` int32 ids into interned name lists (aggregate -1: none);
+* ``key`` int32: -2 the key equals the aggregate text (the usual case: nothing
+  stored), -1 no key, >= 0 an id into an interned list of the keys that differ;
+* ``topic`` int16 (an event file may carry several topics);
+* ``value_end`` int64: the value of row r is ``blob[value_end[r-1]:value_end[r]]``;
+* sparse: rows whose value is None, rows with headers (marshal-encoded in a second
+  blob, found by binary search), rows carrying a read/decode error.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +56,11 @@ class PartitionState:
     first_timestamp_ms: int = 0
     first_crc: int = 0
     count: int = 0
+    # The last record indexed, fingerprinted too: a topic recreated with the same first
+    # records is caught by its later ones.
+    last_offset: int = -1
+    last_timestamp_ms: int = 0
+    last_crc: int = 0
 
 
 def key_bytes(key: str | bytes | None) -> bytes | None:

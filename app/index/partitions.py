@@ -49,6 +49,12 @@ class PartitionBook:
                 self.out_of_order = True
             state.count += len(offs)
             state.next_offset = max(state.next_offset, int(offs.max()) + 1)
+            last = int(np.argmax(offs))
+            if int(offs[last]) > state.last_offset:
+                ev = events[last if sel is None else int(sel[last])]
+                state.last_offset = int(offs[last])
+                state.last_timestamp_ms = int(tss[last])
+                state.last_crc = record_crc(ev.key, ev.value)
             running = np.maximum.accumulate(tss)
             prev = self.max_ts.get(p)
             if prev is not None:

@@ -29,6 +29,7 @@ import secrets
 import shutil
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,10 @@ import orjson
 import platformdirs
 
 from app.index.columns import ROW_COLUMNS, IndexState, PartitionState, ValueDecoder
+from app.index.state import restore, snapshot
 from app.index.topic_index import TopicIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: last-record fingerprints, a checksum over the positions
 APP_NAME = "event-explorer"
 META = "meta.json"
 _STALE_GEN_S = 3600.0  # leftovers of a crashed save older than this are removed
@@ -101,7 +103,7 @@ def _decode_key(key: Any) -> str | bytes:
 def save(index: TopicIndex, cache_dir: Path | None = None, *, signature: str = "") -> Path:
     """Write ``index`` atomically; returns its folder.  ``signature`` names the decoding
     rules the index was built with (a later load with other rules rebuilds)."""
-    state = index.export_state()
+    state = snapshot(index)
     folder = index_dir(state.cluster_id, state.topic, cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
     generation = f"gen-{secrets.token_hex(6)}"
@@ -128,6 +130,7 @@ def save(index: TopicIndex, cache_dir: Path | None = None, *, signature: str = "
     except BaseException:
         shutil.rmtree(gen_dir, ignore_errors=True)
         raise
+    positions = {str(p): asdict(s) for p, s in state.partitions.items()}
     meta = {
         "format": FORMAT_VERSION,
         "cluster_id": state.cluster_id,
@@ -136,7 +139,10 @@ def save(index: TopicIndex, cache_dir: Path | None = None, *, signature: str = "
         "generation": generation,
         "rows": len(index),
         "saved_at_ms": int(time.time() * 1000),
-        "partitions": {str(p): asdict(s) for p, s in state.partitions.items()},
+        "partitions": positions,
+        # meta.json is not in the file list it checks: its positions carry their own CRC,
+        # so an edited resume offset is caught rather than skipping records for good.
+        "partitions_crc": _positions_crc(positions),
         "files": files,
     }
     previous = _read_meta_quietly(folder)
@@ -210,7 +216,7 @@ def load(
         raise
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CacheError(f"damaged index files: {type(exc).__name__}: {exc}") from exc
-    return TopicIndex.from_state(state, decoder)
+    return restore(state, decoder)
 
 
 def _check_meta(meta: dict[str, Any], cluster_id: str, topic: str, signature: str) -> None:
@@ -260,6 +266,8 @@ def _read_state(gen_dir: Path, meta: dict[str, Any]) -> IndexState:
         if name.endswith(".npy")
     }
     names = orjson.loads((gen_dir / "names.json").read_bytes())
+    if meta.get("partitions_crc") != _positions_crc(meta["partitions"]):
+        raise CacheError("the stored positions were changed (checksum mismatch)")
     partitions = {
         int(p): PartitionState(**{k: int(v) for k, v in s.items()})
         for p, s in meta["partitions"].items()
@@ -316,6 +324,24 @@ def _validate(state: IndexState) -> None:
     check(all(0 <= r < n for r in state.errors), "error rows out of range")
     check(all(0 <= r < n for r in state.none_values), "null-value rows out of range")
     check(sum(s.count for s in state.partitions.values()) == n, "partition counts")
+    _check_positions(state, check)
+
+
+def _check_positions(state: IndexState, check: Callable[[bool, str], None]) -> None:
+    """Each partition's stored positions against its offsets in the column."""
+    parts, offsets = state.arrays["partition"], state.arrays["offset"]
+    for p, st in state.partitions.items():
+        mine = offsets[parts == p]
+        check(len(mine) == st.count, f"partition {p}: {len(mine)} rows, {st.count} stored")
+        if len(mine):
+            first, last = int(mine.min()), int(mine.max())
+            check(st.first_offset == first, f"partition {p}: first offset {st.first_offset}")
+            check(st.last_offset == last, f"partition {p}: last offset {st.last_offset}")
+            check(st.next_offset > last, f"partition {p}: resumes at {st.next_offset}")
+
+
+def _positions_crc(positions: Any) -> int:
+    return zlib.crc32(orjson.dumps(positions, option=orjson.OPT_SORT_KEYS))
 
 
 def load_or_new(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from app.index.catch_up import fingerprint_offsets, reconcile
+from app.index.retry import redecode_transient
 from app.index.store import load_or_new, save
 from app.index.topic_index import TopicIndex
 from app.sources import Read, Source, SourceSettings
@@ -35,6 +36,10 @@ class CachedSource(Source, Protocol):
     cluster; a file is simply read again)."""
 
     def clone(self, settings: SourceSettings | None = None) -> CachedSource: ...
+
+    def cache_identity(self) -> str:
+        """What, besides a topic's settings, changes the records an index holds."""
+        ...
 
     def partitions(self, topic: str) -> tuple[PartitionInfo, ...]: ...
 
@@ -73,22 +78,32 @@ class CachedRead:
     report: ReadReport
 
 
-def signature_of(source: Source, topic: str) -> str:
-    """What decoding produced the stored columns: other settings mean another index."""
-    return source.settings.for_topic(topic).signature()
+def signature_of(source: CachedSource, topic: str) -> str:
+    """Everything that decides what the stored rows are: how values are decoded (the
+    topic's settings, the schema registry) and which records are visible (the isolation
+    level).  Another signature means another index, never a mix."""
+    return f"{source.settings.for_topic(topic).signature()}|{source.cache_identity()}"
 
 
-def _first_records(
-    source: CachedSource, topic: str, offsets: dict[int, int]
-) -> dict[int, Event | None]:
-    """The record now at each stored first offset (None where it is gone)."""
-    if not offsets:
+def _probe_records(
+    source: CachedSource, topic: str, offsets: dict[int, list[int]]
+) -> dict[tuple[int, int], Event | None]:
+    """The records now at the stored first and last offsets (None where one is gone)."""
+    wanted = {(p, off) for p, offs in offsets.items() for off in offs}
+    if not wanted:
         return {}
-    found: dict[int, Event | None] = dict.fromkeys(offsets)
-    ranges = [PartitionRange(p, off, off + 1) for p, off in offsets.items()]
-    for batch in source.read_ranges(topic, ranges):
-        for ev in batch:
-            found[ev.partition] = ev
+    found: dict[tuple[int, int], Event | None] = dict.fromkeys(wanted)
+    # One range per partition from its first to its last probe would read everything
+    # between; two one-record reads per partition are what is needed.
+    firsts = {p: offs[0] for p, offs in offsets.items()}
+    lasts = {p: offs[-1] for p, offs in offsets.items() if len(offs) > 1}
+    for pass_offsets in (firsts, lasts):
+        ranges = [PartitionRange(p, off, off + 1) for p, off in pass_offsets.items()]
+        if not ranges:
+            continue
+        for batch in source.read_ranges(topic, ranges):
+            for ev in batch:
+                found[(ev.partition, ev.offset)] = ev
     return found
 
 
@@ -99,8 +114,10 @@ def plan_topic(source: CachedSource, topic: str, cache_dir: Path | None = None) 
         source.identity, topic, source.make_decoder(), cache_dir=cache_dir, signature=signature
     )
     marks = {p.partition: (p.low, p.high) for p in source.partitions(topic)}
-    first = _first_records(source, topic, fingerprint_offsets(index)) if len(index) else None
-    caught = reconcile(index, marks, first, cache_dir=cache_dir)
+    probes = _probe_records(source, topic, fingerprint_offsets(index)) if len(index) else None
+    caught = reconcile(index, marks, probes, cache_dir=cache_dir)
+    if len(caught.index):
+        redecode_transient(caught.index, source.make_decoder())
     ranges = [PartitionRange(p, start, marks[p][1]) for p, start in sorted(caught.plan.items())]
     return TopicPlan(caught.index, ranges, marks, signature, caught.rebuilt or note)
 

@@ -5,19 +5,8 @@ key, headers and the raw value of every record — in about 40 bytes per event p
 value bytes, so that filtering a million events is a handful of vectorised numpy
 operations (see ``app.index.query``) and no Python object per event stays alive.  Values
 are decoded again on demand, through the decoder the read used (``app.index.values``).
-
-Layout (row ``r`` is the r-th appended event):
-
-* ``partition`` int32, ``offset`` int64, ``timestamp_ms`` int64;
-* ``type`` / ``aggregate`` int32 ids into interned name lists (aggregate -1: none);
-* ``key`` int32: -2 the key equals the aggregate text (the usual case: nothing
-  stored), -1 no key, >= 0 an id into an interned list of the keys that differ;
-* ``topic`` int16 (an event file may carry several topics);
-* ``value_end`` int64: the value of row r is ``blob[value_end[r-1]:value_end[r]]``;
-* sparse: rows whose value is None, rows with headers (marshal-encoded in a second
-  blob, found by binary search), rows carrying a read/decode error.
-
-Rows are in read order; ``log_order()`` gives them in log order (see ``app.index.log_order``).
+The columns are described in ``app.index.columns``.  Rows are in read order;
+``log_order()`` gives them in log order (see ``app.index.log_order``).
 """
 
 from __future__ import annotations
@@ -25,7 +14,6 @@ from __future__ import annotations
 import marshal
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,7 +21,6 @@ import numpy as np
 from app.index.columns import (
     ROW_COLUMNS,
     Column,
-    IndexState,
     Interner,
     PartitionState,
     SparseBlob,
@@ -67,7 +54,7 @@ class TopicIndex:
     One thread appends; other threads may query, replay and save meanwhile.  Rows are
     only ever added, and the row count is committed last, so a reader that takes
     ``len(index)`` first sees complete rows, and arrays and row ids it holds stay
-    valid.  ``append`` and ``export_state`` share a lock, so a save running on a worker
+    valid.  ``append`` and ``app.index.state.snapshot`` share a lock, so a save running on a worker
     writes a consistent snapshot.
     """
 
@@ -201,6 +188,23 @@ class TopicIndex:
         """Record that a read of ``partition`` got up to ``next_offset`` (past transaction
         markers, say) and, optionally, the low watermark seen."""
         self._book.mark_position(partition, next_offset, low)
+
+    def relabel(self, row: int, etype: str, aggregate: str | None, error: str | None) -> None:
+        """A row decoded again (its registry answers now): new type, aggregate, error.
+        The key is kept as it was (an aggregate-equals-key row stores its key first)."""
+        with self._lock:
+            key = self.key_of(row)
+            cols = self._cols
+            if int(cols["key"].data[row]) == KEY_IS_AGGREGATE and key != aggregate:
+                cols["key"].data[row] = self._key_ids[key]
+            cols["type"].data[row] = self._type_ids[etype]
+            cols["aggregate"].data[row] = self._aggregate_ids[aggregate]
+            if error is None:
+                self._errors.pop(row, None)
+            else:
+                self._errors[row] = error
+            self._sorted_aggregates = None
+            self.generation += 1
 
     # ------------------------------------------------------------------ columns
 
@@ -344,57 +348,3 @@ class TopicIndex:
         if self._eff_ts is not None:
             arrays.append(self._eff_ts)
         return sum(c.data.nbytes for c in arrays) + len(self._blob) + self._headers.nbytes
-
-    # ------------------------------------------------------------------ persistence
-
-    def export_state(self) -> IndexState:
-        """A consistent snapshot of the index as plain parts (what ``app.index.store`` saves).
-
-        Cheap: arrays are views of committed rows (never written again) and the blobs
-        are shared with their committed sizes; only the small containers are copied.
-        """
-        with self._lock:
-            arrays = {name: self._col(name) for name in ROW_COLUMNS}
-            arrays["header_rows"] = self._headers.rows.view()
-            arrays["header_end"] = self._headers.ends.view()
-            if self._eff_ts is not None or self._book.out_of_order:
-                arrays["effective_ts"] = self.effective_timestamp_col
-            return IndexState(
-                topic=self.topic,
-                cluster_id=self.cluster_id,
-                arrays=arrays,
-                value_blob=self._blob,
-                header_blob=self._headers.blob,
-                type_names=list(self.type_names),
-                aggregate_names=list(self.aggregate_names),
-                key_names=list(self.key_names),
-                topic_names=list(self.topic_names),
-                errors=dict(self._errors),
-                none_values=sorted(self._none_values),
-                partitions={p: replace(s) for p, s in self._book.states.items()},
-                part_max_ts=dict(self._book.max_ts),
-                value_size=len(self._blob),
-                header_size=len(self._headers.blob),
-            )
-
-    @classmethod
-    def from_state(cls, state: IndexState, decoder: ValueDecoder | None = None) -> TopicIndex:
-        """Rebuild an index from parts already validated by the caller (app.index.store)."""
-        index = cls(state.topic, decoder, cluster_id=state.cluster_id)
-        index.type_names = list(state.type_names)
-        index.aggregate_names = list(state.aggregate_names)
-        index.key_names = list(state.key_names)
-        index.topic_names = list(state.topic_names)
-        index._cols = {name: Column(dt, state.arrays[name]) for name, dt in ROW_COLUMNS.items()}
-        index._headers = SparseBlob(
-            state.arrays["header_rows"], state.arrays["header_end"], state.header_blob
-        )
-        if "effective_ts" in state.arrays:
-            index._eff_ts = Column(np.int64, state.arrays["effective_ts"])
-        index._blob = state.value_blob
-        index._errors = dict(state.errors)
-        index._none_values = set(state.none_values)
-        index._book = PartitionBook(state.partitions, state.part_max_ts)
-        index._n = len(state.arrays["offset"])
-        index._reset_derived()
-        return index

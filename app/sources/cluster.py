@@ -85,6 +85,13 @@ class ClusterSource:
     def topic_names(self) -> list[str]:
         return self.cluster.topic_names()
 
+    def cache_identity(self) -> str:
+        """The registry values are decoded with (its URL, never its credentials) and the
+        isolation level that decides which records are visible."""
+        isolation = self.profile.properties.get("isolation.level", "read_committed")
+        registry = _without_credentials(self.profile.registry_url or "")
+        return f"registry={registry}|isolation={isolation}"
+
     def partitions(self, topic: str) -> tuple[PartitionInfo, ...]:
         """The topic's partitions with their watermarks now."""
         return self.cluster.partitions(topic)
@@ -206,3 +213,12 @@ class ClusterSource:
                 f"{found.keys:,} sampled keys where they are"
             )
         return found.describe()
+
+
+def _without_credentials(url: str) -> str:
+    """``https://user:pw@host/x`` -> ``https://host/x``: an identity, not a secret."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"

@@ -71,14 +71,21 @@ def test_a_truncated_topic_is_detected() -> None:
 def test_a_recreated_topic_with_the_same_offsets_is_detected() -> None:
     index = build(EVENTS)
     targets = catch_up.fingerprint_offsets(index)
-    assert targets == {p: 0 for p in (0, 1, 2)}
-    first = {p: next(e for e in EVENTS if e.partition == p) for p in targets}
-    catch_up.check_fingerprints(index, first)  # the same records: fine
-    replaced = {**first, 2: first[2]._replace(value=b'{"other": "record"}')}
-    with pytest.raises(catch_up.StaleIndexError, match="differs"):
-        catch_up.check_fingerprints(index, replaced)
+    last = {p: max(e.offset for e in EVENTS if e.partition == p) for p in (0, 1, 2)}
+    assert targets == {p: [0, last[p]] for p in (0, 1, 2)}
+    found: dict[tuple[int, int], Event | None] = {
+        (e.partition, e.offset): e for e in EVENTS if e.offset in (0, last[e.partition])
+    }
+    catch_up.check_fingerprints(index, found)  # the same records: fine
+    first_replaced = {**found, (2, 0): found[(2, 0)]._replace(value=b'{"other": "record"}')}  # type: ignore[union-attr]
+    with pytest.raises(catch_up.StaleIndexError, match=r"first record .* differs"):
+        catch_up.check_fingerprints(index, first_replaced)
+    key = (1, last[1])
+    last_replaced = {**found, key: found[key]._replace(timestamp_ms=1)}  # type: ignore[union-attr]
+    with pytest.raises(catch_up.StaleIndexError, match=r"last record .* differs"):
+        catch_up.check_fingerprints(index, last_replaced)
     with pytest.raises(catch_up.StaleIndexError, match="gone"):
-        catch_up.check_fingerprints(index, {**first, 0: None})
+        catch_up.check_fingerprints(index, {**found, (0, 0): None})
 
 
 def test_reconcile_swaps_in_a_fresh_index(tmp_path: Path) -> None:
