@@ -47,7 +47,8 @@ class ConnectionProfile:
     properties: Mapping[str, str] = field(default_factory=dict)
     registry_url: str | None = None
     registry_auth: str | None = None  # "user:password", as basic.auth.user.info
-    timeout_s: float = 10.0  # how long a metadata request may go unanswered
+    # How long a metadata request may go unanswered, and a read make no progress.
+    timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "properties", MappingProxyType(dict(self.properties)))

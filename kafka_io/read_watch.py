@@ -12,11 +12,12 @@ batch is not idle time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException
 
 from kafka_io.errors import ReadIncomplete, ReadStalled, TopicDeleted
+from kafka_io.sensitive import scrub
 
 # Codes that mean "this topic or partition is not there (any more)".  They are also seen
 # for a moment while metadata spreads after a leader change, so the cluster is asked
@@ -41,9 +42,16 @@ class ReadWatch:
     """
 
     def __init__(
-        self, topic: str, idle_timeout: float, clock: Callable[[], float] = time.monotonic
+        self,
+        topic: str,
+        idle_timeout: float,
+        secrets: Sequence[str] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``secrets``: values never to repeat in a status or a reason (librdkafka's
+        texts are not ours to trust)."""
         self.topic = topic
+        self._secrets = secrets
         self.idle_timeout = idle_timeout
         self._clock = clock
         self._last_progress = clock()
@@ -66,7 +74,7 @@ class ReadWatch:
         new, self._new = self._new, []
         statuses = []
         for err in new:
-            text = err.str()
+            text = scrub(err.str(), self._secrets)
             if err.fatal():
                 self._final = self._final or (ReadIncomplete, text)
             elif err.code() in _DENIED:

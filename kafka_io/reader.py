@@ -28,6 +28,7 @@ from kafka_io.read_stats import (
     ReadStats,
 )
 from kafka_io.read_watch import ReadWatch, Verdict
+from kafka_io.sensitive import secret_values
 
 BATCH = 10_000
 _PARTITION = itemgetter(1)  # Event.partition, read at C speed
@@ -162,7 +163,7 @@ class TopicReader:
             if on_progress:
                 on_progress(progress)
             return
-        watch = ReadWatch(self.topic, self.idle_timeout)
+        watch = ReadWatch(self.topic, self.idle_timeout, secret_values(self.profile.properties))
         consumer = read_only_consumer(
             self.profile,
             # Connection-level failures (a broker gone, all brokers down, a topic
