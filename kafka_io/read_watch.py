@@ -28,6 +28,7 @@ _GONE = frozenset(
 _DENIED = frozenset({KafkaError.TOPIC_AUTHORIZATION_FAILED})
 _PROBE_AFTER_S = 1.0  # idle this long: ask whether the topic is still there
 _PROBE_EVERY_S = 1.0  # and ask again this often, at most
+_CONFIRM_AFTER_S = 0.5  # sooner when the last answer said the topic is gone
 _PROBE_TIMEOUT_S = 0.5  # short: the loop (and cancel) waits for the answer
 _GONE_VOTES = 2  # answers in a row that say "no such topic" before the read ends
 
@@ -92,8 +93,8 @@ class ReadWatch:
         now = self._clock()
         idle = now - self._last_progress
         if (self._gone_suspected or idle >= _PROBE_AFTER_S) and now >= self._next_probe:
-            self._next_probe = now + _PROBE_EVERY_S
             missing = self._missing(consumer, partitions)
+            self._next_probe = now + (_CONFIRM_AFTER_S if missing else _PROBE_EVERY_S)
             self._gone_votes = self._gone_votes + 1 if missing else 0
             if missing and self._gone_votes >= _GONE_VOTES:
                 return TopicDeleted, missing
