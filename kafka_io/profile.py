@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from kafka_io.properties import ProfileError, parse_properties, parse_x_options
+from kafka_io.sensitive import (
+    MASK,
+    is_secret,
+    masked_properties,
+    public_properties,
+    strip_url_credentials,
+)
 
 # Keys a Java-style properties file may carry for the registry rather than the broker.
 _REGISTRY_KEYS = {
@@ -28,41 +37,6 @@ _JAVA_ONLY = {
     "key.serializer",
     "value.serializer",
 }
-# Properties whose values must never be shown or stored in plain text.
-SECRET_HINTS = ("password", "secret", "token", "user.info", "sasl.jaas.config")
-
-
-class ProfileError(ValueError):
-    """A profile that cannot be used as given (bad -X syntax, unreadable file)."""
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Parse ``key=value`` lines (``#``/``!`` comments, blank lines, ``key: value``)."""
-    props: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line[0] in "#!":
-            continue
-        sep = min((i for i in (line.find("="), line.find(":")) if i > 0), default=-1)
-        if sep < 0:
-            raise ProfileError(f"line {lineno}: expected key=value, got {raw!r}")
-        props[line[:sep].strip()] = line[sep + 1 :].strip()
-    return props
-
-
-def parse_x_options(options: Iterable[str]) -> dict[str, str]:
-    """Parse kcat-style ``-X key=value`` arguments."""
-    props: dict[str, str] = {}
-    for opt in options:
-        key, sep, value = opt.partition("=")
-        if not sep or not key.strip():
-            raise ProfileError(f"-X {opt!r}: expected key=value")
-        props[key.strip()] = value
-    return props
-
-
-def is_secret(key: str) -> bool:
-    return any(hint in key for hint in SECRET_HINTS)
 
 
 @dataclass(frozen=True)
@@ -73,7 +47,8 @@ class ConnectionProfile:
     properties: Mapping[str, str] = field(default_factory=dict)
     registry_url: str | None = None
     registry_auth: str | None = None  # "user:password", as basic.auth.user.info
-    timeout_s: float = 10.0  # how long a metadata request may go unanswered
+    # How long a metadata request may go unanswered, and a read make no progress.
+    timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "properties", MappingProxyType(dict(self.properties)))
@@ -92,9 +67,13 @@ class ConnectionProfile:
         props: dict[str, str] = {}
         if config_file is not None:
             try:
-                props.update(parse_properties(Path(config_file).read_text()))
+                data = Path(config_file).read_bytes()
             except OSError as exc:
                 raise ProfileError(f"cannot read config file {config_file}: {exc}") from exc
+            try:
+                props.update(parse_properties(_decode(data)))
+            except ProfileError as exc:
+                raise ProfileError(f"config file {config_file}, {exc}") from None
         props.update(parse_x_options(x_options))
         registry_props: dict[str, str] = {}
         for key in list(props):
@@ -145,6 +124,8 @@ class ConnectionProfile:
                 "enable.auto.offset.store": False,
                 "enable.partition.eof": False,
                 "auto.offset.reset": "earliest",
+                # A metadata request for a deleted topic must not create it again.
+                "allow.auto.create.topics": False,
             }
         )
         conf.update(overrides)
@@ -159,9 +140,46 @@ class ConnectionProfile:
         return conf
 
     def redacted(self) -> dict[str, str]:
-        """Properties with secrets masked, for display and for saving in settings."""
-        return {k: ("***" if is_secret(k) else v) for k, v in self.properties.items()}
+        """The whole profile as properties, fit to show: secret values masked, no
+        credentials in the registry URL (the keys a Java client.properties would use)."""
+        shown = {"bootstrap.servers": self.bootstrap, **masked_properties(self.properties)}
+        if self.registry_url:
+            shown["schema.registry.url"] = strip_url_credentials(self.registry_url)
+        if self.registry_auth:
+            shown["basic.auth.user.info"] = MASK
+        return shown
+
+    def __repr__(self) -> str:
+        # The generated repr would print passwords into any log or traceback.
+        return f"ConnectionProfile({self.redacted()!r}, timeout_s={self.timeout_s!r})"
+
+    def public(self) -> ConnectionProfile:
+        """This profile without its secrets, fit to save (recent connections): secret
+        properties and the registry's credentials left out."""
+        return replace(
+            self,
+            properties=public_properties(self.properties),
+            registry_url=strip_url_credentials(self.registry_url) if self.registry_url else None,
+            registry_auth=None,
+        )
 
     @property
     def display_name(self) -> str:
         return self.bootstrap
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8, else ISO-8859-1: what Java's Properties.load(InputStream) reads."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("iso-8859-1")
+
+
+__all__ = [
+    "ConnectionProfile",
+    "ProfileError",
+    "is_secret",
+    "parse_properties",
+    "parse_x_options",
+]

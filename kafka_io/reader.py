@@ -1,7 +1,8 @@
 """Bounded reads: a partition from offset A to B, from a timestamp, or a whole topic up to
 the high watermarks seen when the read started.  A read always ends; it never waits for
-new data.  It uses ``assign()`` only, through a read-only consumer (private group id, no
-commits, no offset store), so reading never disturbs the cluster.
+new data, and it does not wait for ever on a cluster that stopped answering.  It uses
+``assign()`` only, through a read-only consumer (private group id, no commits, no offset
+store), so reading never disturbs the cluster.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from operator import itemgetter
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -17,62 +17,25 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from kafka_io.cancel import CancelToken
 from kafka_io.clients import read_only_consumer
 from kafka_io.decode import Decoder
-from kafka_io.errors import KafkaUnavailable
+from kafka_io.errors import KafkaUnavailable, ReadIncomplete
 from kafka_io.event import Event
 from kafka_io.metadata import Cluster, TopicInfo
 from kafka_io.profile import ConnectionProfile
+from kafka_io.read_stats import (
+    PartitionRange,
+    ProgressCallback,
+    ReadProgress,
+    ReadStats,
+)
+from kafka_io.read_watch import ReadWatch, Verdict
+from kafka_io.sensitive import secret_values
 
 BATCH = 10_000
 _PARTITION = itemgetter(1)  # Event.partition, read at C speed
-_OFFSET = itemgetter(2)  # Event.offset
 _MESSAGE_ERROR = Message.error
-
-
-@dataclass(frozen=True)
-class PartitionRange:
-    """Offsets [start, end) of one partition to read."""
-
-    partition: int
-    start: int
-    end: int
-
-    @property
-    def total(self) -> int:
-        return max(0, self.end - self.start)
-
-
-@dataclass
-class ReadProgress:
-    """Per-partition progress: records read and records expected, plus a status line."""
-
-    topic: str
-    read: dict[int, int] = field(default_factory=dict)
-    total: dict[int, int] = field(default_factory=dict)
-    status: str = ""
-
-    @property
-    def done(self) -> int:
-        return sum(self.read.values())
-
-    @property
-    def expected(self) -> int:
-        return sum(self.total.values())
-
-
-@dataclass
-class ReadStats:
-    """What a read did, for the caller and for tests (partitions it assigned)."""
-
-    assigned: list[int] = field(default_factory=list)
-    events: int = 0
-    seconds: float = 0.0
-    cancelled: bool = False
-    errors: list[str] = field(default_factory=list)
-    # partition -> offsets in the planned range that held no record
-    gaps: dict[int, int] = field(default_factory=dict)
-
-
-ProgressCallback = Callable[[ReadProgress], None]
+# A record (not an error) always has both; the stubs allow None for error messages.
+_MESSAGE_PARTITION: Callable[[Message], int] = Message.partition  # type: ignore[assignment]
+_MESSAGE_OFFSET: Callable[[Message], int] = Message.offset  # type: ignore[assignment]
 
 
 def plan_ranges(
@@ -150,18 +113,26 @@ class TopicReader:
         decoder: Decoder,
         *,
         batch_size: int = BATCH,
-        stall_timeout: float = 30.0,
+        idle_timeout: float | None = None,
+        stall_timeout: float | None = None,
         key: bytes | None = None,
     ) -> None:
-        """``key``: decode and return only records with this key (one aggregate's read:
+        """``idle_timeout``: end the read (``ReadStalled``) after this many seconds
+        without progress, i.e. without a record or a partition's end of log; by default
+        the profile's ``timeout_s``.  ``stall_timeout`` is its former name.
+
+        ``key``: decode and return only records with this key (one aggregate's read:
         the other aggregates of its partition are skipped before decoding)."""
         self.profile = profile
         self.topic = topic
         self.decoder = decoder
         self.key = key
         self.batch_size = batch_size
-        self.stall_timeout = stall_timeout
+        chosen = idle_timeout if idle_timeout is not None else stall_timeout
+        self.idle_timeout = profile.timeout_s if chosen is None else chosen
         self.stats = ReadStats()
+        self._todo: dict[int, PartitionRange] = {}
+        self._consumed: Counter[int] = Counter()  # records of a key-filtered read, any key
 
     def read(
         self,
@@ -169,73 +140,80 @@ class TopicReader:
         cancel: CancelToken | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Iterator[list[Event]]:
-        """Yield batches of Events until every range is read (or cancelled)."""
+        """Yield batches of Events until every range is read (or cancelled).
+
+        Ends in every case.  Cancelled: ``stats.cancelled``, no exception.  The topic
+        deleted, the cluster silent for ``idle_timeout``, a fatal or authorization
+        error: raises ``ReadIncomplete`` (``TopicDeleted``, ``ReadStalled``) after the
+        batches already yielded.  ``stats.reached`` says how far each partition got.
+        """
         todo = {r.partition: r for r in ranges if r.total > 0}
         progress = ReadProgress(
             self.topic,
             read={r.partition: 0 for r in ranges},
             total={r.partition: r.total for r in ranges},
         )
-        self.stats = ReadStats(assigned=sorted(todo))
+        self.stats = ReadStats(
+            assigned=sorted(todo), reached={r.partition: r.start for r in ranges}
+        )
+        self._todo = todo
+        self._consumed = Counter()
         started = time.monotonic()
         if not todo:
             if on_progress:
                 on_progress(progress)
             return
-        self._client_errors: list[KafkaError] = []
+        watch = ReadWatch(self.topic, self.idle_timeout, secret_values(self.profile.properties))
         consumer = read_only_consumer(
             self.profile,
-            # Connection-level failures (a broker gone, all brokers down) reach
-            # error_cb, not the message stream; librdkafka keeps retrying meanwhile.
-            **{"enable.partition.eof": True, "error_cb": self._client_errors.append},
+            # Connection-level failures (a broker gone, all brokers down, a topic
+            # deleted) reach error_cb, not the message stream; librdkafka keeps
+            # retrying meanwhile, so the watch decides when to give up.
+            **{"enable.partition.eof": True, "error_cb": watch.on_error},
         )
         try:
             consumer.assign([TopicPartition(self.topic, p, r.start) for p, r in todo.items()])
-            yield from self._loop(consumer, todo, progress, cancel, on_progress)
-            self._note_missing(progress)
+            yield from self._loop(consumer, progress, watch, cancel, on_progress)
         finally:
+            if todo and self.stats.incomplete is None:
+                self.stats.incomplete = "stopped by the caller before the end"
+            self._note_missing(ranges, progress)
             consumer.close()
             self.stats.seconds = time.monotonic() - started
 
     def _loop(
         self,
         consumer: Consumer,
-        todo: dict[int, PartitionRange],
         progress: ReadProgress,
+        watch: ReadWatch,
         cancel: CancelToken | None,
         on_progress: ProgressCallback | None,
     ) -> Iterator[list[Event]]:
+        todo = self._todo
         ends = {p: r.end for p, r in todo.items()}
-        last_data = time.monotonic()
         while todo:
             if cancel is not None and cancel.cancelled:
                 self.stats.cancelled = True
+                self.stats.incomplete = "cancelled"
                 return
             msgs = consumer.consume(num_messages=self.batch_size, timeout=0.2)
             if any(map(_MESSAGE_ERROR, msgs)):
-                # The end of a partition's log: everything it still holds is read.  This
-                # ends ranges whose last offsets will never come (compaction gaps,
-                # transaction markers, records deleted by retention since planning).
-                for p in self._note_errors(msgs, progress, on_progress):
-                    self._done(consumer, todo, p)
-                msgs = [m for m in msgs if m.error() is None]
-            if self.key is not None:
-                key = self.key
-                msgs = [m for m in msgs if m.key() == key]
-            if self._client_errors:
-                self._report_client_errors(progress, on_progress)
+                msgs = self._take_errors(consumer, msgs, ends, watch)
+            statuses = watch.take_statuses()
+            if statuses:
+                progress.status = statuses[-1]
+                self.stats.errors.append(progress.status)
+                if on_progress:
+                    on_progress(progress)
             if not msgs:
-                self._finish_by_position(consumer, todo)
-                if time.monotonic() - last_data > self.stall_timeout and todo:
-                    progress.status = f"no data for {self.stall_timeout:.0f}s; still retrying"
-                    if on_progress:
-                        on_progress(progress)
-                    last_data = time.monotonic()
+                self._finish_by_position(consumer, ends)
+                if todo:
+                    self._stop_if(watch.verdict(consumer, todo))
                 continue
-            last_data = time.monotonic()
+            watch.progressed()
             if progress.status:
                 progress.status = ""
-            batch = self._within_ends(consumer, todo, ends, self.decoder.decode_messages(msgs))
+            batch = self._decode_within_ends(consumer, ends, msgs)
             for p, count in Counter(map(_PARTITION, batch)).items():
                 progress.read[p] += count
             self.stats.events += len(batch)
@@ -243,86 +221,93 @@ class TopicReader:
                 on_progress(progress)
             if batch:
                 yield batch
+                watch.progressed()  # the caller's time with a batch is not idle time
+            self._stop_if(watch.verdict(consumer, todo) if todo else None)
 
-    def _report_client_errors(
-        self, progress: ReadProgress, on_progress: ProgressCallback | None
-    ) -> None:
-        err = self._client_errors[-1]
-        self._client_errors.clear()
-        if err.fatal():
-            raise KafkaUnavailable(f"reading {self.topic} failed: {err.str()}")
-        progress.status = f"{err.str()} (retrying)"
-        self.stats.errors.append(progress.status)
-        if on_progress:
-            on_progress(progress)
+    def _stop_if(self, verdict: Verdict | None) -> None:
+        if verdict is None:
+            return
+        kind, reason = verdict
+        self.stats.incomplete = reason
+        raise kind(self.topic, reason, self.stats)
 
-    def _note_missing(self, progress: ReadProgress) -> None:
-        """Offsets of a range that hold no record: compaction, transaction markers, or
-        records deleted since the read was planned.  Said, not hidden."""
-        for p, total in sorted(progress.total.items()):
-            missing = total - progress.read.get(p, 0)
-            if missing > 0 and not self.stats.cancelled:
-                self.stats.gaps[p] = missing
+    def _take_errors(
+        self, consumer: Consumer, msgs: list[Message], ends: dict[int, int], watch: ReadWatch
+    ) -> list[Message]:
+        """Handle the error messages of a batch; return its records.
 
-    def _within_ends(
-        self,
-        consumer: Consumer,
-        todo: dict[int, PartitionRange],
-        ends: dict[int, int],
-        events: list[Event],
-    ) -> list[Event]:
-        """Drop events past their partition's end and retire partitions that reached it.
-
-        The per-event work is C-level (map/zip over the NamedTuples): offsets ascend
-        within a partition, so the last offset seen per partition is its maximum.
+        The end of a partition's log means everything it can give is read.  This ends
+        ranges whose last offsets will never come (compaction gaps, transaction
+        markers, records deleted by retention since planning) and, under
+        read_committed, ranges whose end lies in an open transaction: the read then
+        reached the last stable offset, not the planned end.
         """
-        last = dict(zip(map(_PARTITION, events), map(_OFFSET, events), strict=True))
-        reached = [p for p, off in last.items() if off + 1 >= ends.get(p, 0)]
-        if not reached:
-            return events
-        if any(last[p] >= ends.get(p, 0) for p in reached):
-            events = [ev for ev in events if ev.offset < ends.get(ev.partition, 0)]
-        for p in reached:
-            self._done(consumer, todo, p)
-        return events
-
-    def _done(self, consumer: Consumer, todo: dict[int, PartitionRange], p: int) -> None:
-        if todo.pop(p, None) is not None:
-            consumer.pause([TopicPartition(self.topic, p)])
-
-    def _finish_by_position(self, consumer: Consumer, todo: dict[int, PartitionRange]) -> None:
-        positions = consumer.position([TopicPartition(self.topic, p) for p in todo])
-        for tp in positions:
-            if tp.offset >= 0 and tp.offset >= todo[tp.partition].end:
-                self._done(consumer, todo, tp.partition)
-
-    def _note_errors(
-        self, msgs: list[Message], progress: ReadProgress, on_progress: ProgressCallback | None
-    ) -> list[int]:
-        """Report errors; return the partitions whose end of log was reached."""
-        ended: list[int] = []
+        reached = self.stats.reached
         for m in msgs:
             err = m.error()
             if err is None:
                 continue
-            if err.code() == KafkaError._PARTITION_EOF:
-                ended.append(int(m.partition() or 0))
-                continue
-            text = f"{err.str()} (retrying)" if err.retriable() or _is_transport(err) else err.str()
-            progress.status = text
-            self.stats.errors.append(text)
-            if err.fatal() or err.code() in (
-                KafkaError.UNKNOWN_TOPIC_OR_PART,
-                KafkaError.TOPIC_AUTHORIZATION_FAILED,
-            ):
-                raise KafkaUnavailable(f"reading {self.topic} failed: {err.str()}")
-        if on_progress:
-            on_progress(progress)
-        return ended
+            p = int(m.partition() or 0)
+            if err.code() == KafkaError._PARTITION_EOF and p in ends:
+                offset = m.offset()
+                if offset is not None and offset >= 0:
+                    reached[p] = max(reached[p], min(offset, ends[p]))
+                self._done(consumer, p)
+                watch.progressed()
+            elif err.code() != KafkaError._PARTITION_EOF:
+                watch.on_error(err)
+        return [m for m in msgs if m.error() is None]
 
+    def _decode_within_ends(
+        self, consumer: Consumer, ends: dict[int, int], msgs: list[Message]
+    ) -> list[Event]:
+        """Decode the records before their partition's end; advance ``reached`` and
+        retire the partitions that got to their end.
 
-def _is_transport(err: KafkaError) -> bool:
-    return err.code() in (KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN)
+        The per-record work is C-level (map/zip over the messages): offsets ascend
+        within a partition, so the last offset seen per partition is its maximum.
+        """
+        last = dict(zip(map(_MESSAGE_PARTITION, msgs), map(_MESSAGE_OFFSET, msgs), strict=True))
+        at_end = [p for p, off in last.items() if off + 1 >= ends.get(p, 0)]
+        if any(last[p] >= ends.get(p, 0) for p in at_end):
+            msgs = [m for m in msgs if _MESSAGE_OFFSET(m) < ends.get(_MESSAGE_PARTITION(m), 0)]
+        if self.key is not None:
+            self._consumed.update(map(_MESSAGE_PARTITION, msgs))
+            key = self.key
+            msgs = [m for m in msgs if m.key() == key]
+        reached = self.stats.reached
+        for p, off in last.items():
+            if p in ends:
+                reached[p] = max(reached[p], min(off + 1, ends[p]))
+        for p in at_end:
+            self._done(consumer, p)
+        return self.decoder.decode_messages(msgs)
+
+    def _done(self, consumer: Consumer, p: int) -> None:
+        if self._todo.pop(p, None) is not None:
+            consumer.pause([TopicPartition(self.topic, p)])
+
+    def _finish_by_position(self, consumer: Consumer, ends: dict[int, int]) -> None:
+        positions = consumer.position([TopicPartition(self.topic, p) for p in self._todo])
+        for tp in positions:
+            end = ends[tp.partition]
+            if tp.offset >= 0 and tp.offset >= end:
+                self.stats.reached[tp.partition] = end
+                self._done(consumer, tp.partition)
+
+    def _note_missing(self, ranges: list[PartitionRange], progress: ReadProgress) -> None:
+        """Offsets that hold no record (compaction, transaction markers, records deleted
+        since the read was planned) and offsets the log could not give yet (an open
+        transaction).  Said, not hidden."""
+        counted = self._consumed if self.key is not None else progress.read
+        for r in ranges:
+            p = r.partition
+            reached = self.stats.reached.get(p, r.start)
+            missing = (reached - r.start) - counted.get(p, 0)
+            if missing > 0:
+                self.stats.gaps[p] = missing
+            if p not in self._todo and reached < r.end:
+                self.stats.pending[p] = r.end - reached
 
 
 def read_topic(
@@ -348,6 +333,8 @@ def read_topic(
 __all__ = [
     "CancelToken",
     "PartitionRange",
+    "ProgressCallback",
+    "ReadIncomplete",
     "ReadProgress",
     "ReadStats",
     "TopicReader",
