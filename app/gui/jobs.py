@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from app.gui.worker import JobContext
 from app.index.topic_cache import CachedSource, TopicPlan, finish_topic, plan_topic, read_plan
-from app.sources import Listing, Progress, Read, Source
+from app.sources import Listing, Progress, Read, ReadReport, Source
 from kafka_io.cancel import CancelToken
 from kafka_io.event import Event
 
@@ -26,6 +26,7 @@ class ReadDone:
     cancelled: bool
     reused: int = 0  # events that came from the stored index instead
     incomplete: str | None = None  # why the read stopped before its end
+    report: ReadReport | None = None  # how far each partition got
 
 
 def listing_job(source: Source) -> Callable[[JobContext], Listing]:
@@ -40,7 +41,7 @@ def _drain(read: Read, sink: Sink, ctx: JobContext) -> ReadDone:
             break
     report = read.report
     cancelled = report.cancelled or ctx.cancelled
-    return ReadDone(report.events, cancelled, incomplete=report.incomplete)
+    return ReadDone(report.events, cancelled, incomplete=report.incomplete, report=report)
 
 
 def read_all_job(source: Source, sink: Sink) -> Callable[[JobContext], ReadDone]:
@@ -73,6 +74,6 @@ def read_plan_job(
     return job
 
 
-def save_topic_job(plan: TopicPlan) -> Callable[[JobContext], None]:
-    """Persist a completely read index (the GUI no longer appends to it)."""
-    return lambda ctx: finish_topic(plan)
+def save_topic_job(plan: TopicPlan, report: ReadReport | None) -> Callable[[JobContext], None]:
+    """Persist an index the GUI no longer appends to, up to where the read got."""
+    return lambda ctx: finish_topic(plan, report)

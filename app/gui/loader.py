@@ -159,9 +159,9 @@ class Loader(QObject):
                 topic,
                 lambda sink: read_plan_job(source, plan, sink),
                 reused=plan.reused,
-                after=lambda: self.workers.submit(
+                after=lambda done: self.workers.submit(
                     f"save index of {topic}",
-                    save_topic_job(plan),
+                    save_topic_job(plan, done.report),
                     on_failed=lambda msg: self.error.emit(f"Could not save the index: {msg}"),
                 ),
             )
@@ -206,9 +206,10 @@ class Loader(QObject):
         make_job: Callable[[Sink], Job],
         *,
         reused: int = 0,
-        after: Callable[[], object] | None = None,
+        after: Callable[[ReadDone], object] | None = None,
     ) -> None:
-        """Run a read job, indexing its batches here; ``after`` runs once it completed."""
+        """Run a read job, indexing its batches here; ``after`` runs once it ended (not
+        cancelled): a read cut short is saved up to where it got."""
         dataset = self.dataset
         assert dataset is not None
         preloads = dataset.source.preloads
@@ -238,8 +239,8 @@ class Loader(QObject):
                 dataset.incomplete[topic or ""] = done.incomplete
                 self.error.emit(f"{title}: {done.incomplete}")
             self.read_finished.emit(replace(done, reused=reused))
-            if after is not None and not done.cancelled and done.incomplete is None:
-                after()
+            if after is not None and not done.cancelled:
+                after(done)
             if preloads:
                 self.topics_changed.emit()
 

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         loader.read_finished.connect(self._read_finished)
         loader.error.connect(self.show_error)
         self.opener.failed.connect(self.show_failure_text)
+        self.banner.action_triggered.connect(self._banner_action)
         self.opener.opened.connect(self._source_opened)
         panes.progress.cancel_requested.connect(loader.cancel_read)
         tree.topic_activated.connect(self.activate_topic)
@@ -236,7 +237,9 @@ class MainWindow(QMainWindow):
             show_notes(self.cluster_tree, dataset)
         self.topic_view.refresh(force_completion=True)
         if done.incomplete is not None:
-            self.show_failure_text(f"{name}: {done.incomplete}", "warning")
+            text = f"{name}: {done.incomplete}"
+            self.statusBar().showMessage(text, 10000)
+            self.banner.show_message(text, "warning", action="Retry")
         else:
             what = "cancelled after" if done.cancelled else "read"
             stored = f" (+{done.reused:,} from the stored index)" if done.reused else ""
@@ -327,6 +330,11 @@ class MainWindow(QMainWindow):
             problem = self.topic_view.goto(dialog.chosen)
             if problem:
                 self.statusBar().showMessage(problem, 5000)
+
+    def _banner_action(self, action: str) -> None:
+        if action == "retry":
+            self.banner.dismiss()
+            self.reload_topic()
 
     def show_error(self, message: str) -> None:
         """A passing problem: the status bar."""

@@ -133,10 +133,25 @@ def read_plan(
     return source.read_ranges(plan.index.topic, plan.ranges, cancel=cancel, on_progress=on_progress)
 
 
-def finish_topic(plan: TopicPlan, cache_dir: Path | None = None) -> None:
-    """After a complete read: remember the watermarks reached and save the index."""
+def finish_topic(
+    plan: TopicPlan, report: ReadReport | None = None, cache_dir: Path | None = None
+) -> None:
+    """After a read: record how far each partition really got and save the index.
+
+    With the read's ``report``, a partition is marked done only up to where the read
+    reached (an open transaction stops it at its last stable offset; a read cut short
+    stops where it stopped), so nothing committed later is ever skipped.  Without one
+    (no read was needed), the planned ranges' ends.
+    """
+    planned = {r.partition: r.end for r in plan.ranges}
     for p, (low, high) in plan.watermarks.items():
-        plan.index.mark_position(p, high, low)
+        if report is not None and p in planned:
+            reached = report.reached.get(p)
+            if reached is None:
+                continue  # not read at all: the next open reads it
+            plan.index.mark_position(p, min(reached, planned[p]), low)
+        else:
+            plan.index.mark_position(p, high, low)
     save(plan.index, cache_dir, signature=plan.signature)
 
 
@@ -151,14 +166,14 @@ def open_topic(
 ) -> CachedRead:
     """The topic's index, brought up to the watermarks seen now, and saved again.
 
-    A read that did not complete (cancelled, or cut short) is not saved: the next open
-    reads the rest.
+    A cancelled read is not saved; a read cut short is saved up to where each partition
+    got, so the next open reads only the rest.
     """
     plan = plan_topic(source, topic, cache_dir)
     reused = plan.reused
     read = read_plan(source, plan, cancel=cancel, on_progress=on_progress)
     for batch in read:
         plan.index.append(batch)
-    if read.report.complete and persist:
-        finish_topic(plan, cache_dir)
+    if persist and not read.report.cancelled:
+        finish_topic(plan, read.report, cache_dir)
     return CachedRead(plan.index, read.report.events, reused, plan.note, read.report)

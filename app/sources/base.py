@@ -72,6 +72,11 @@ class ReadReport:
     errors: list[str] = field(default_factory=list)
     # The partitions a cluster read was assigned (a one-aggregate read assigns one).
     assigned: list[int] = field(default_factory=list)
+    # partition -> the next offset the read really got to (an open transaction stops a
+    # partition at its last stable offset): what an index may record as done.
+    reached: dict[int, int] = field(default_factory=dict)
+    # partition -> offsets an open transaction still holds back.
+    pending: dict[int, int] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:

@@ -16,6 +16,7 @@ from app.sources.base import (
 from app.sources.settings import SourceSettings
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
+from kafka_io.errors import ReadIncomplete
 from kafka_io.event import Event
 from kafka_io.key_sample import detect_topic_partitioner, sample_keys
 from kafka_io.metadata import Cluster, PartitionInfo, TopicInfo
@@ -168,12 +169,17 @@ class ClusterSource:
 
         try:
             yield from reader.read(ranges, cancel, progress)
+        except ReadIncomplete as exc:
+            # What was read stays with the caller; the report says the read is not whole.
+            report.incomplete = str(exc)
         finally:
             stats = reader.stats
             report.cancelled = stats.cancelled
             report.gaps = dict(stats.gaps)
             report.errors = list(stats.errors)
             report.assigned = list(stats.assigned)
+            report.reached = dict(stats.reached)
+            report.pending = dict(stats.pending)
 
     def detection(self, topic: str) -> Detection:
         """How the topic's producers partitioned it: given (``--partitioner``), or

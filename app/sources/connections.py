@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kafka_io.profile import ConnectionProfile, is_secret
+from kafka_io.profile import ConnectionProfile
+from kafka_io.sensitive import public_properties, strip_url_credentials
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class RecentConnection:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "properties", public_properties(self.properties))
+        if self.registry is not None:
+            object.__setattr__(self, "registry", strip_url_credentials(self.registry))
 
     @property
     def label(self) -> str:
@@ -78,11 +81,7 @@ class ConnectionRequest:
         """The part that may be remembered: everything but secrets."""
         props: dict[str, str] = {}
         for opt in self.x_options:
-            key, _, value = opt.partition("=")
-            props[key.strip()] = value
+            key, sep, value = opt.partition("=")
+            if sep:  # a malformed option is not remembered (nor shown)
+                props[key.strip()] = value
         return RecentConnection(self.bootstrap, props, self.config, self.registry)
-
-
-def public_properties(properties: Mapping[str, str]) -> dict[str, str]:
-    """The properties that may be shown and saved: secrets left out."""
-    return {k: v for k, v in properties.items() if not is_secret(k)}
