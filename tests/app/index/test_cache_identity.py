@@ -154,3 +154,25 @@ def test_an_edited_resume_position_is_not_trusted(
     assert again.note is not None and "positions were changed" in again.note
     offsets = [again.index.ref(r).offset for r in range(len(again.index))]
     assert offsets == list(range(13))  # every record once: none skipped, none twice
+
+
+def test_records_of_an_open_transaction_are_read_once_it_commits(
+    kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    topic = make_topic()
+    produce(kafka_bootstrap, topic, [Rec(b'{"eventType":"Before"}', b"k") for _ in range(10)])
+    tx = Producer({"bootstrap.servers": kafka_bootstrap, "transactional.id": f"tx-{topic}"})
+    tx.init_transactions(30)
+    tx.begin_transaction()
+    for _ in range(5):
+        tx.produce(topic, key=b"k", value=b'{"eventType":"InTransaction"}')
+    tx.flush(30)
+    source = ClusterSource(ConnectionProfile(kafka_bootstrap))
+    during = open_topic(source, topic, cache_dir=tmp_path)
+    assert len(during.index) == 10  # read_committed: the open transaction is not visible
+    tx.commit_transaction(30)
+    produce(kafka_bootstrap, topic, [Rec(b'{"eventType":"After"}', b"k") for _ in range(3)])
+    after = open_topic(source.clone(), topic, cache_dir=tmp_path)
+    types = [after.index.type_of(r) for r in range(len(after.index))]
+    assert after.reused == 10
+    assert types == ["Before"] * 10 + ["InTransaction"] * 5 + ["After"] * 3
