@@ -17,7 +17,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from kafka_io.cancel import CancelToken
 from kafka_io.clients import read_only_consumer
 from kafka_io.decode import Decoder
-from kafka_io.errors import KafkaUnavailable, ReadIncomplete
+from kafka_io.errors import KafkaUnavailable
 from kafka_io.event import Event
 from kafka_io.metadata import Cluster, TopicInfo
 from kafka_io.profile import ConnectionProfile
@@ -331,10 +331,8 @@ def read_topic(
 
 
 __all__ = [
-    "CancelToken",
     "PartitionRange",
     "ProgressCallback",
-    "ReadIncomplete",
     "ReadProgress",
     "ReadStats",
     "TopicReader",
