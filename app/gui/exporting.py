@@ -6,9 +6,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
-from app.gui.worker import JobContext
+from app.gui.loader import Loader
+from app.gui.topic_view import TopicView
+from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
 from app.output.export import export_events
 from app.sources import Source
@@ -37,6 +40,45 @@ def export_job(
     return job
 
 
-def choose_export_path(parent: QWidget) -> Path | None:
-    path, _ = QFileDialog.getSaveFileName(parent, "Export shown events", "", EXPORT_FILTER)
-    return Path(path) if path else None
+class Exporter(QObject):
+    """File > Export shown events…: the rows the table shows (the current filter)."""
+
+    def __init__(
+        self,
+        loader: Loader,
+        topic_view: TopicView,
+        workers: Workers,
+        status: QStatusBar,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.loader, self.topic_view, self.workers, self.status = (
+            loader,
+            topic_view,
+            workers,
+            status,
+        )
+        self._parent = parent
+
+    def dialog(self) -> None:
+        if self.topic_view.index is None:
+            self.status.showMessage("Open a topic first.", 5000)
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self._parent, "Export shown events", "", EXPORT_FILTER
+        )
+        if path:
+            self.export_shown(Path(path))
+
+    def export_shown(self, path: Path) -> Task | None:
+        dataset, index = self.loader.dataset, self.topic_view.index
+        if dataset is None or index is None:
+            return None
+        rows = self.topic_view.model.rows
+        status = self.status
+        return self.workers.submit(
+            f"export to {path.name}",
+            export_job(dataset.source, index, rows, path),
+            on_progress=lambda p: status.showMessage(f"Exporting {p[0]:,} of {p[1]:,}…"),
+            on_result=lambda n: status.showMessage(f"Exported {n:,} events to {path}", 10000),
+        )

@@ -24,6 +24,7 @@ from widgets.event_table import EventTable
 from widgets.filter_bar import FilterBar
 from widgets.message_banner import MessageBanner
 from widgets.progress_panel import ProgressPanel
+from widgets.search_panel import SearchPanel
 
 STATE_VERSION = 1
 EMPTY_HINT = (
@@ -48,10 +49,15 @@ class Panes:
     detail_dock: QDockWidget
     inspector_dock: QDockWidget
     monitor_docks: list[QDockWidget]
+    search: SearchPanel
+    search_dock: QDockWidget
 
     @property
     def docks(self) -> list[QDockWidget]:
-        return [self.cluster_dock, self.detail_dock, self.inspector_dock, *self.monitor_docks]
+        return [
+            self.cluster_dock, self.detail_dock, self.search_dock, self.inspector_dock,
+            *self.monitor_docks,
+        ]  # fmt: skip
 
     @property
     def lag_dock(self) -> QDockWidget:
@@ -99,13 +105,16 @@ def build_panes(window: QMainWindow, on_chart_ready: ChartReady) -> Panes:
     detail_dock = _dock(window, "Event", "detailDock", detail, right)
     inspector_dock = _dock(window, "Aggregate", "inspectorDock", inspector, bottom)
     monitor_docks = add_monitoring_docks(window, inspector_dock, on_chart_ready)
+    search = SearchPanel()
+    search_dock = _dock(window, "Find an id", "searchDock", search, bottom)
+    window.tabifyDockWidget(inspector_dock, search_dock)
     inspector_dock.raise_()
     window.resizeDocks([cluster_dock], [330], Qt.Orientation.Horizontal)
     window.resizeDocks([detail_dock], [400], Qt.Orientation.Horizontal)
     window.resizeDocks([inspector_dock], [330], Qt.Orientation.Vertical)
     return Panes(
         banner, filter_bar, progress, table, empty_hint, cluster_tree, detail, inspector,
-        cluster_dock, detail_dock, inspector_dock, monitor_docks,
+        cluster_dock, detail_dock, inspector_dock, monitor_docks, search, search_dock,
     )  # fmt: skip
 
 

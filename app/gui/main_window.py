@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.gui.actions import build_menus
 from app.gui.dataset import Dataset
-from app.gui.exporting import choose_export_path, export_job
+from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
@@ -22,6 +22,7 @@ from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
 from app.gui.monitoring import Monitoring
 from app.gui.opening import Opener
+from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
 from app.gui.tree_view import show_dataset, show_notes
@@ -62,6 +63,11 @@ class MainWindow(QMainWindow):
         menus = build_menus(self)
         for dock in panes.docks:
             menus["view"].addAction(dock.toggleViewAction())
+        self.search = SearchController(
+            panes.search, self.loader, self.workers, lambda: self.folds.registry,
+            self.activate_topic, self.topic_view, self,
+        )  # fmt: skip
+        self.exporter = Exporter(self.loader, self.topic_view, self.workers, self.statusBar(), self)
         self.fold_actions = FoldActions(
             folds, settings, self.inspector_ctl,
             lambda text: self.statusBar().showMessage(text, 5000), self.show_failure_text, self,
@@ -106,6 +112,7 @@ class MainWindow(QMainWindow):
             lambda n: self.statusBar().showMessage(f"Copied {n:,} event{'s' * (n != 1)}", 3000)
         )
         self.inspector_ctl.stepped.connect(self._stepped)
+
         self.detail.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 3000))
 
     # --- sources (menu actions; the Opener does the work) ----------------------------------
@@ -249,6 +256,7 @@ class MainWindow(QMainWindow):
         self.source_loaded.emit()
 
     def _refreshed(self, shown: int, total: int) -> None:
+        self.search.select_pending()
         if total and self.topic_view.selected_row_id() is None and not self.loader.reading:
             self.topic_view.select_model_row(0)
         self.inspector_ctl.index_grew()
@@ -260,29 +268,6 @@ class MainWindow(QMainWindow):
             self.topic_view.index, self.topic_view.model.rows,
             reading=self.loader.reading, force=force,
         )  # fmt: skip
-
-    def export_dialog(self) -> None:
-        if self.topic_view.index is None:
-            self.statusBar().showMessage("Open a topic first.", 5000)
-            return
-        path = choose_export_path(self)
-        if path is not None:
-            self.export_shown(path)
-
-    def export_shown(self, path: Path) -> None:
-        """Write the events the table shows (the current filter) to ``path``."""
-        dataset, index = self.loader.dataset, self.topic_view.index
-        if dataset is None or index is None:
-            return
-        rows = self.topic_view.model.rows
-        self.workers.submit(
-            f"export to {path.name}",
-            export_job(dataset.source, index, rows, path),
-            on_progress=lambda p: self.statusBar().showMessage(f"Exporting {p[0]:,} of {p[1]:,}…"),
-            on_result=lambda n: self.statusBar().showMessage(
-                f"Exported {n:,} events to {path}", 10000
-            ),
-        )
 
     def _show_time_range(self, start_ms: int, end_ms: int) -> None:
         self.filter_bar.set_time_range(start_ms, end_ms)
@@ -319,6 +304,11 @@ class MainWindow(QMainWindow):
 
     def focus_aggregate(self) -> None:
         self.filter_bar.aggregate.setFocus()
+
+    def focus_search(self) -> None:
+        self.panes.search_dock.show()
+        self.panes.search_dock.raise_()
+        self.panes.search.query.setFocus()
 
     # --- dialogs and messages ------------------------------------------------------------
 
