@@ -183,7 +183,17 @@ def start(timeout: float = 90) -> BrokerHandle:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    with open(workdir / "stdout.log", "wb") as out:  # the child keeps its own descriptor
+    return _launch(libs, workdir, port, timeout)
+
+
+def _launch(libs: Path, workdir: Path, port: int, timeout: float) -> BrokerHandle:
+    """Run the broker of ``workdir`` (already formatted) and wait until it answers."""
+    log, log4j, props = (
+        workdir / "server.log",
+        workdir / "log4j2.properties",
+        workdir / "server.properties",
+    )
+    with open(workdir / "stdout.log", "ab") as out:  # the child keeps its own descriptor
         proc = subprocess.Popen(
             _java(libs, log4j, "kafka.Kafka", str(props)),
             stdout=out,
@@ -199,11 +209,23 @@ def start(timeout: float = 90) -> BrokerHandle:
     return BrokerHandle(bootstrap=f"127.0.0.1:{port}", pid=proc.pid, workdir=str(workdir))
 
 
+def restart(handle: BrokerHandle, down_s: float = 0.0, timeout: float = 90) -> BrokerHandle:
+    """Stop the broker (SIGTERM, its data kept), wait ``down_s``, start it again on the
+    same ports: what clients see as a broker that went away and came back."""
+    _stop_pid(handle.pid)
+    time.sleep(down_s)
+    port = int(handle.bootstrap.rsplit(":", 1)[1])
+    return _launch(ensure_jars(), Path(handle.workdir), port, timeout)
+
+
 def _cluster_id() -> str:
     """A KRaft cluster id: a random UUID in Kafka's url-safe base64 form."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if text[0].isalnum():  # "-C_ul..." would be read by the storage tool as an option
+            return text
 
 
 def _kill(pid: int, grace: float = 15) -> None:
