@@ -70,7 +70,9 @@ class RecordTime:
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
+class CachedLookup:
+    """One offset's answer as the cache keeps it."""
+
     found: RecordTime | None
     why: str | None  # when nothing was found
     expires: float  # time.monotonic(); inf: never changes
@@ -95,12 +97,12 @@ class RecordTimeCache:
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[OffsetKey, _Entry] = OrderedDict()
+        self._entries: OrderedDict[OffsetKey, CachedLookup] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: OffsetKey, now: float) -> _Entry | None:
+    def get(self, key: OffsetKey, now: float) -> CachedLookup | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -110,7 +112,7 @@ class RecordTimeCache:
         self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: OffsetKey, entry: _Entry) -> None:
+    def put(self, key: OffsetKey, entry: CachedLookup) -> None:
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
@@ -174,7 +176,7 @@ class RecordTimes:
 
     # -- one read ------------------------------------------------------------------------
 
-    def _read(self, keys: list[OffsetKey], deadline: float) -> dict[OffsetKey, _Entry]:
+    def _read(self, keys: list[OffsetKey], deadline: float) -> dict[OffsetKey, CachedLookup]:
         """Read every partition from its lowest wanted offset; answers found in time.
 
         Offsets whose partition did not answer before ``deadline`` get an entry that
@@ -185,7 +187,7 @@ class RecordTimes:
             pending.setdefault((topic, partition), []).append(offset)
         for offsets in pending.values():
             offsets.sort(reverse=True)  # lowest last: pop() takes it
-        out: dict[OffsetKey, _Entry] = {}
+        out: dict[OffsetKey, CachedLookup] = {}
         consumer = self._consumer
         if consumer is None:
             consumer = self._consumer = read_only_consumer(self.profile, **_LOOKUP_CONFIG)
@@ -209,14 +211,14 @@ class RecordTimes:
         now = time.monotonic()
         for (topic, partition), offsets in pending.items():
             for offset in offsets:
-                out[(topic, partition, offset)] = _Entry(None, why, now)
+                out[(topic, partition, offset)] = CachedLookup(None, why, now)
         return out
 
     def _take(
         self,
         msg: Message,
         pending: dict[_Partition, list[int]],
-        out: dict[OffsetKey, _Entry],
+        out: dict[OffsetKey, CachedLookup],
         consumer: Consumer,
     ) -> _Partition | None:
         """Answer the offsets ``msg`` settles; its partition when that has none left."""
@@ -231,11 +233,14 @@ class RecordTimes:
         now = time.monotonic()
         if error is not None:
             if error.code() == KafkaError._PARTITION_EOF:
-                why = "no record to read between it and the end of the partition"
+                why = (
+                    "nothing readable from there to the end of the partition: transaction "
+                    "markers, aborted records or a transaction still open"
+                )
             else:
                 why = _reason(error)
             for offset in offsets:
-                out[(topic, partition, offset)] = _Entry(None, why, now + self.recheck_s)
+                out[(topic, partition, offset)] = CachedLookup(None, why, now + self.recheck_s)
             del pending[key]
             return key
         at = msg.offset()
@@ -247,10 +252,10 @@ class RecordTimes:
         while offsets and offsets[-1] <= at:
             offset = offsets.pop()
             if kind == TIMESTAMP_NOT_AVAILABLE:
-                entry = _Entry(None, "the record has no timestamp", now + self.recheck_s)
+                entry = CachedLookup(None, "the record has no timestamp", now + self.recheck_s)
             else:
                 expires = float("inf") if at == offset else now + self.recheck_s
-                entry = _Entry(RecordTime(stamp, at), None, expires)
+                entry = CachedLookup(RecordTime(stamp, at), None, expires)
             out[(topic, partition, offset)] = entry
         if not offsets:
             del pending[key]
