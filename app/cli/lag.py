@@ -69,6 +69,7 @@ def run_lag(args: argparse.Namespace) -> int:
     history = LagHistory(window_s=max(60.0, 10 * watch)) if watch else LagHistory(capacity=2)
     printer = _print_json if args.json else _print_table
     reached = False
+    warned: set[str] = set()
     next_round = time.monotonic()
     try:
         while True:
@@ -84,6 +85,11 @@ def run_lag(args: argparse.Namespace) -> int:
                 history.add(sample)
                 printer(sample, history.statuses(), bool(watch), sys.stdout)
                 sys.stdout.flush()
+                # Why an age is estimated (say, no read permission on a topic), once.
+                for warning in sample.warnings:
+                    if warning not in warned:
+                        warned.add(warning)
+                        print(f"{PROG}: warning: {warning}", file=sys.stderr)
             if not watch:
                 return 0
             next_round += watch

@@ -143,8 +143,8 @@ class LagHistory:
     """A bounded ring of lag samples with the questions the GUI and CLI ask of it.
 
     ``capacity`` samples are kept (720 at the default 5 s interval is one hour);
-    memory is one float per (group partition + watched partition) per slot, plus one
-    per group partition whose age was measured (the record's timestamp was read).
+    memory is two floats per group partition (committed offset, measured lag in
+    seconds) and one per watched partition per slot.
     ``window_s`` is the span the status rules and rates look back over.  Not
     thread-safe: feed it and read it from one thread (the GUI thread).
     """
@@ -159,9 +159,9 @@ class LagHistory:
         self._head = 0
         self._count = 0
         self._added = 0
-        self._committed = Rows(capacity)  # key: (group, topic, partition)
+        # key: (group, topic, partition); second plane: the measured lag in seconds.
+        self._committed = Rows(capacity, second_plane=True)
         self._ends = Rows(capacity)  # key: (topic, partition)
-        self._ages = Rows(capacity)  # key: (group, topic, partition); measured seconds
         self._groups: dict[str, _GroupTrack] = {}
         self._last_ok_round = 0
         self.last_error: str | None = None
@@ -175,7 +175,7 @@ class LagHistory:
         self._times[slot] = sample.time_ms / 1000.0
         self._committed.data[:, slot] = np.nan
         self._ends.data[:, slot] = np.nan
-        self._ages.data[:, slot] = np.nan
+        self._committed.second[:, slot] = np.nan
         self._head = (slot + 1) % self.capacity
         self._count = min(self._count + 1, self.capacity)
         self._added += 1
@@ -202,25 +202,18 @@ class LagHistory:
                 if p.end is not None and key not in sample.watermarks:
                     end_row = ends.row(key)
                     ends.data[end_row, slot] = p.end
-                self._add_age(sample.time_ms, group.group, track, p, slot)
+                if p.committed is not None and p.end is not None:
+                    age, source = measured_age(
+                        sample.time_ms, p.committed, p.end, p.oldest_ms, p.oldest_source
+                    )
+                    self._committed.second[crow, slot] = age
+                    track.sources[key] = source  # the latest sample with both offsets decides
         if self._added % self.capacity == 0:
             self._compact()
-
-    def _add_age(
-        self, time_ms: int, group: str, track: _GroupTrack, p: PartitionReading, slot: int
-    ) -> None:
-        age, source = measured_age(time_ms, p.committed, p.end, p.oldest_ms, p.oldest_source)
-        key = (p.topic, p.partition)
-        if p.committed is not None and p.end is not None:
-            track.sources[key] = source  # the latest sample with both offsets decides
-        if source is not None:
-            row = self._ages.row((group, *key))
-            self._ages.data[row, slot] = age
 
     def _compact(self) -> None:
         remap = self._committed.compact()
         self._ends.compact()
-        self._ages.compact()
         for name in list(self._groups):
             track = self._groups[name]
             track.keys = {k: remap[r] for k, r in track.keys.items() if r in remap}
@@ -261,9 +254,10 @@ class LagHistory:
 
     def measured_ages(self, group: str, topic: str, partition: int) -> FloatArray:
         """Lag in seconds from record timestamps (NaN where it was not measured)."""
-        row = self._ages.index.get((group, topic, partition))
+        row = self._committed.index.get((group, topic, partition))
         order = self._order()
-        return self._ages.data[row, order] if row is not None else np.full(order.size, np.nan)
+        plane = self._committed.second
+        return plane[row, order] if row is not None else np.full(order.size, np.nan)
 
     # -- lag series ------------------------------------------------------------------------
 
@@ -334,7 +328,7 @@ class LagHistory:
         committed_rows = np.array([self._groups[n].keys[k] for n, k in owners], dtype=np.int64)
         committed = self._committed.data[np.ix_(committed_rows, order)]
         ends = _gather(self._ends, [k for _, k in owners], order)
-        measured = _gather(self._ages, [(n, *k) for n, k in owners], order)
+        measured = self._committed.second[np.ix_(committed_rows, order)]
         ages, estimated = latest_seconds(times, committed, ends, measured)
         sources: list[AgeSource | None] = [
             "estimate" if guess else self._groups[n].sources.get(k) if known else None

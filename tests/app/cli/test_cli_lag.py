@@ -221,3 +221,34 @@ def test_deleted_committed_record_is_noted(
     assert run(["lag", "-b", kafka_bootstrap, "-g", group]) == 0
     table = capsys.readouterr().out
     assert "offset 2 holds no record any more; age of the next one, at offset 5" in table
+
+
+def test_an_age_that_cannot_be_read_is_null_and_the_reason_is_on_stderr(
+    kafka_bootstrap: str, make_topic: Callable[..., str]
+) -> None:
+    topic = make_topic(partitions=1)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "transactional.id": f"tx-{topic}"})
+    producer.init_transactions()
+    producer.begin_transaction()
+    producer.produce(topic, b"e", partition=0)
+    producer.commit_transaction()  # the record at 0, the commit marker at 1
+    group = f"cli-marker-{uuid.uuid4().hex[:8]}"
+    consumer = Consumer(
+        {"bootstrap.servers": kafka_bootstrap, "group.id": group, "enable.auto.commit": False}
+    )
+    offsets = [TopicPartition(topic, 0, 1)]
+    consumer.assign(offsets)
+    consumer.commit(offsets=offsets, asynchronous=False)
+    consumer.close()
+    try:
+        proc = spawn(["lag", "-b", kafka_bootstrap, "-g", group, "--json"])
+        out, err = proc.communicate(timeout=60)
+    finally:
+        admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+        admin.delete_consumer_groups([group], request_timeout=10)[group].exception(timeout=15)
+    assert proc.returncode == 0, err
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert (row["committed"], row["lag"]) == (1, 1)
+    assert (row["lag_seconds"], row["age_source"]) == (None, None)  # unknown, not 0
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"warning: {topic}[0]: no timestamp for the record at offset 1" in err
