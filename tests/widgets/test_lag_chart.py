@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from app.lag.history import GroupStatus, LagHistory, Status
-from kafka_io.lag import LagSample
+from kafka_io.lag import GroupOffsets, LagSample, PartitionOffsets
 from widgets.lag_chart import COLUMNS, LagChart
 
 SHOTS = Path("/tmp/ee-shots")
@@ -197,3 +197,28 @@ def test_screenshots_light_and_dark(qtbot: QtBot, chart: LagChart) -> None:
     dark_bg = chart.plot.backgroundBrush().color()
     assert dark_bg.lightness() < 60 < light_bg.lightness()
     assert chart.grab().save(str(SHOTS / "lag-dark.png"))
+
+
+def test_oldest_waiting_comes_from_the_record_from_the_first_sample(
+    qtbot: QtBot, chart: LagChart
+) -> None:
+    history = LagHistory()
+    record_ms = START_MS - 9 * 60_000  # the stopped group's oldest waiting record
+    for i in range(3):
+        stopped = PartitionOffsets("orders", 0, 100, 150 + i, None, record_ms, 100)
+        unread = PartitionOffsets("orders", 1, 40, 90 + 10 * i)  # its record could not be read
+        groups = (
+            GroupOffsets("stopped", "EMPTY", 0, (stopped,)),
+            GroupOffsets("unread", "EMPTY", 0, (unread,)),
+        )
+        history.add(LagSample(START_MS + i * STEP_S * 1000, groups, {}))
+    chart.set_history(history)
+    chart.refresh()
+    age = cell(chart, row_of(chart, "stopped"), "Oldest waiting")
+    assert age.text() == "9 min 10 s"  # 9 min before the first sample, two samples ago
+    assert "timestamp" in age.toolTip()
+    estimate = cell(chart, row_of(chart, "unread"), "Oldest waiting")
+    assert estimate.text().startswith("~") and "Estimated" in estimate.toolTip()
+    chart.seconds_button.click()
+    _, y = chart.curves["stopped"].getData()
+    np.testing.assert_allclose(y, [540.0, 545.0, 550.0])  # from 9 minutes, not from 0
