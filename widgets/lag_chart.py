@@ -32,15 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lag.history import (
-    GroupStatus,
-    LagHistory,
-    LagUnit,
-    Series,
-    Status,
-    format_age,
-    format_duration,
-)
+from app.lag.history import LagHistory, LagUnit, Series
+from app.lag.status import GroupStatus, Status, format_age, format_duration
 from widgets.chart_style import (
     STATUS_COLORS,
     apply_palette,

@@ -26,14 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lag.history import (
-    OTHER_TYPES,
-    EventCounts,
-    LagHistory,
-    Series,
-    count_events,
-    keep_top_types,
-)
+from app.lag.history import LagHistory, Series
+from app.lag.rates import OTHER_TYPES, EventCounts, count_events, keep_top_types
 from widgets.chart_style import (
     OTHER_COLOR,
     apply_palette,

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from app.cli.common import add_connection_options, profile_from, seconds_arg
-from app.lag.history import GroupStatus, LagHistory, PartitionStatus, format_age, format_duration
+from app.lag.history import LagHistory
+from app.lag.status import GroupStatus, PartitionStatus, format_age, format_duration
 from app.output.event_json import dumps
 from kafka_io.clients import LIBRDKAFKA_LOG
 from kafka_io.event import iso_utc

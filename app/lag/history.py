@@ -1,4 +1,4 @@
-"""Consumer lag over time: history, lag in seconds, catch-up time, status, event rates.
+"""Consumer lag over time: the history of samples, lag in records or seconds, statuses.
 
 No Qt and no Kafka here: samples come in from ``kafka_io.lag`` (any object with the
 same fields will do, see ``SampleReading``), answers go out as numpy arrays and frozen
@@ -21,49 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from app.lag.age import AgeSource, latest_seconds, measured_age, series_seconds
-from app.lag.rates import (
-    BUCKET_WIDTHS_MS,
-    OTHER_TYPES,
-    EventCounts,
-    count_events,
-    keep_top_types,
-)
 from app.lag.ring import Rows
-from app.lag.seconds import estimate_lag_seconds, held_seconds, latest_lag_seconds
-
-# The GUI and CLI need only this module: status and event-count types are re-exported.
+from app.lag.seconds import held_seconds
 from app.lag.status import (
     GroupStatus,
     PartitionBlock,
-    PartitionStatus,
-    Status,
-    catch_up_seconds,
     evaluate_group,
-    format_age,
-    format_duration,
 )
 
-__all__ = [
-    "BUCKET_WIDTHS_MS",
-    "OTHER_TYPES",
-    "AgeSource",
-    "EventCounts",
-    "GroupStatus",
-    "LagHistory",
-    "LagUnit",
-    "PartitionStatus",
-    "SampleReading",
-    "Series",
-    "Status",
-    "catch_up_seconds",
-    "count_events",
-    "estimate_lag_seconds",
-    "format_age",
-    "format_duration",
-    "held_seconds",
-    "keep_top_types",
-    "latest_lag_seconds",
-]
+__all__ = ["LagHistory", "LagUnit", "SampleReading", "Series"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -12,7 +12,8 @@ import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from app.lag.history import LagHistory, Status
+from app.lag.history import LagHistory
+from app.lag.status import Status
 from kafka_io.lag import LagSample, LagSampler
 from kafka_io.profile import ConnectionProfile
 

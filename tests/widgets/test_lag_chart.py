@@ -13,7 +13,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
-from app.lag.history import GroupStatus, LagHistory, Status
+from app.lag.history import LagHistory
+from app.lag.status import GroupStatus, Status
 from kafka_io.lag import GroupOffsets, LagSample, PartitionOffsets
 from widgets.lag_chart import COLUMNS, LagChart
 

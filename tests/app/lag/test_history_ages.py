@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from app.lag.age import measured_age
-from app.lag.history import LagHistory, format_age
+from app.lag.history import LagHistory
+from app.lag.status import format_age
 from kafka_io.lag import GroupOffsets, LagSample, PartitionOffsets
 
 T0_MS = 1_700_000_000_000
