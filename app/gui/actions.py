@@ -46,7 +46,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("&Go", "Previous event of aggregate", "step_previous", "Alt+Left"),
     ActionSpec("&Go", "Find aggregate", "focus_aggregate", Std.Find),
     ActionSpec("&Go", "Find an id in &every topic", "focus_search", "Ctrl+Shift+F"),
-    ActionSpec("&Topic", "&Rules…", "topic_rules_dialog"),
+    ActionSpec("&Topic", "&Rules…", "topics.rules_dialog"),
+    ActionSpec("&Topic", "&Follow live", "topics.toggle_follow", "Ctrl+T"),
     ActionSpec("&View", "", "menu:view"),
     ActionSpec("&Help", "&About", "about"),
 )

@@ -147,7 +147,10 @@ class InspectorController(QObject):
         if len(rows) == len(replayer):
             return
         step = self.widget.step
-        keep = replayer.ref(step) if 0 <= step < len(replayer) else None
+        # At the newest event (or none picked): follow the newest; stepped back in
+        # history: stay on the event picked.
+        at_newest = step < 0 or step == len(replayer) - 1
+        keep = None if at_newest else replayer.ref(step)
         at: int | None = None
         if keep is not None:
             parts, offs = index.partition_col[rows], index.offset_col[rows]

@@ -197,6 +197,11 @@ class Loader(QObject):
             on_failed=lambda msg: noted(f"unknown ({msg})"),
         )
 
+    def index_batch(self, dataset: Dataset, batch: list[Event]) -> None:
+        """Add events to the dataset's indexes (on the GUI thread) and say which grew."""
+        for grown in dataset.append(batch):
+            self.topic_grew.emit(grown)
+
     # --- the read ---------------------------------------------------------------------------
 
     def _start_read(

@@ -12,12 +12,10 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.gui.actions import build_menus
-from app.gui.dataset import Dataset
 from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
-from app.gui.jobs import ReadDone
 from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
 from app.gui.monitoring import Monitoring
@@ -25,16 +23,14 @@ from app.gui.opening import Opener
 from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
-from app.gui.tree_view import show_dataset, show_notes
+from app.gui.topics import TopicsController
 from app.gui.worker import Workers
-from app.sources import Progress, Source, TopicSettings
+from app.sources import Source, TopicSettings
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
 from widgets.goto_dialog import GotoDialog
-from widgets.topic_rules_dialog import TopicRulesDialog
 
 LISTING_REFRESH_MS = 60_000
-PICK_EVENT = "Select an event in the table to inspect its aggregate."
 
 
 class MainWindow(QMainWindow):
@@ -56,10 +52,12 @@ class MainWindow(QMainWindow):
         self.topic_view = TopicView(
             self.table, self.filter_bar, lambda: self.loader.reading, self.show_failure, self
         )
-        self.topic_view.incomplete_note = self._incomplete_note
         self.inspector_ctl = InspectorController(self.inspector, folds.registry, self)
-        self._wanted_topic: str | None = None
         self.monitoring = Monitoring(self.workers, panes.lag_dock, self._show_time_range, self)
+        self.topics = TopicsController(
+            self, panes, self.loader, self.workers, self.topic_view, self.inspector_ctl,
+            self.monitoring, settings, lambda force: self._draw_rates(force),
+        )  # fmt: skip
         menus = build_menus(self)
         for dock in panes.docks:
             menus["view"].addAction(dock.toggleViewAction())
@@ -87,13 +85,7 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         loader, tree, panes = self.loader, self.cluster_tree, self.panes
-        loader.dataset_changed.connect(self._dataset_changed)
-        loader.topics_changed.connect(self._topics_changed)
-        loader.topic_grew.connect(self._topic_grew)
-        loader.topic_noted.connect(lambda _topic: self._topics_changed())
-        loader.read_started.connect(panes.progress.start)
-        loader.read_progress.connect(self._read_progress)
-        loader.read_finished.connect(self._read_finished)
+        self.topics.loaded.connect(self.source_loaded.emit)
         loader.error.connect(self.show_error)
         self.opener.failed.connect(self.show_failure_text)
         self.banner.action_triggered.connect(self._banner_action)
@@ -103,7 +95,7 @@ class MainWindow(QMainWindow):
         tree.partition_activated.connect(lambda t, _p: self.activate_topic(t))
         tree.group_activated.connect(self.show_group_lag)
         tree.reload_requested.connect(self.reload_topic)
-        tree.rules_requested.connect(self.topic_rules_dialog)
+        tree.rules_requested.connect(self.topics.rules_dialog)
         tree.refresh_requested.connect(self.refresh_listing)
         self.topic_view.event_selected.connect(self._event_selected)
         self.topic_view.refreshed.connect(self._refreshed)
@@ -138,122 +130,16 @@ class MainWindow(QMainWindow):
     def refresh_listing(self) -> None:
         self.loader.refresh_listing()
 
-    # --- topics --------------------------------------------------------------------------
+    # --- topics (the TopicsController does the work) ------------------------------------
 
     def activate_topic(self, topic: str) -> None:
-        dataset = self.loader.dataset
-        if dataset is None or (self.topic_view.topic == topic and dataset.indexes.get(topic)):
-            return
-        self.panes.empty_hint.setVisible(False)
-        if not dataset.source.preloads and not len(dataset.indexes.get(topic) or ()):
-            self.loader.read_topic(topic)
-        self.topic_view.set_topic(topic, dataset.index(topic))
-        self.cluster_tree.select_topic(topic, emit=False)
-        self.inspector_ctl.clear(PICK_EVENT)
-        self.setWindowTitle(f"{topic} — {dataset.name} — Event Explorer")
-        self._draw_rates(force=True)
+        self.topics.activate(topic)
 
     def reload_topic(self, topic: str | None = None) -> None:
-        topic = topic or self.topic_view.topic
-        dataset = self.loader.dataset
-        if topic is None or dataset is None:
-            return
-        self.loader.read_topic(topic)
-        if not dataset.source.preloads:
-            self.topic_view.set_topic(topic, dataset.index(topic))
-
-    def topic_rules_dialog(self, topic: str | None = None) -> None:
-        topic = topic or self.topic_view.topic
-        dataset = self.loader.dataset
-        if topic is None or dataset is None:
-            self.statusBar().showMessage("Pick a topic first.", 5000)
-            return
-        dialog = TopicRulesDialog(topic, dataset.topic_settings(topic), parent=self)
-        if dialog.exec() and dialog.chosen is not None:
-            self.apply_topic_settings(topic, dialog.chosen)
+        self.topics.reload(topic)
 
     def apply_topic_settings(self, topic: str, settings: TopicSettings) -> None:
-        """Read ``topic`` with ``settings`` from now on, remembered for its cluster/file."""
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        self.settings.set_topic_settings(dataset.source.location, topic, settings)
-        dataset.set_topic_settings(topic, settings)
-        self.topic_view.clear()
-        if dataset.source.preloads:
-            self._wanted_topic = topic  # shown again once the new read reaches it
-            self.loader.read_topic(topic)
-        else:
-            self.activate_topic(topic)
-
-    # --- loader events -------------------------------------------------------------------
-
-    def _dataset_changed(self, dataset: Dataset) -> None:
-        self.inspector_ctl.make_decoder = dataset.source.make_decoder
-        self.monitoring.clear_rates()
-        self.topic_view.clear()
-        self.detail.show_event(None)
-        self.inspector_ctl.clear(PICK_EVENT)
-        show_dataset(self.cluster_tree, dataset, None)
-        self.setWindowTitle(f"{dataset.name} — Event Explorer")
-
-    def _topics_changed(self) -> None:
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        show_dataset(self.cluster_tree, dataset, self.topic_view.topic)
-        if self.topic_view.topic is None and not dataset.source.preloads:
-            self.panes.empty_hint.setText(f"Connected to {dataset.name}: pick a topic on the left.")
-            self.panes.empty_hint.setVisible(True)
-
-    def _incomplete_note(self, topic: str | None) -> str | None:
-        dataset = self.loader.dataset
-        return dataset.incomplete_note(topic) if dataset is not None else None
-
-    def _topic_grew(self, topic: str) -> None:
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        if self.topic_view.topic is None and dataset.source.preloads:
-            # The first topic of a file shows as soon as its first batch is in, with its
-            # first event selected: every panel has something to show from the start.
-            if self._wanted_topic not in (None, topic):
-                return
-            self._wanted_topic = None
-            self.topic_view.set_topic(topic, dataset.index(topic))
-            self.cluster_tree.set_topics(dataset.topic_infos())
-            self.cluster_tree.select_topic(topic, emit=False)
-            self.topic_view.select_model_row(0)
-        elif topic == self.topic_view.topic:
-            if dataset.indexes.get(topic) is not self.topic_view.index:
-                # The stored index of a cluster topic took the place of the empty one.
-                self.topic_view.set_topic(topic, dataset.index(topic))
-            else:
-                self.topic_view.grew()
-
-    def _read_progress(self, progress: Progress) -> None:
-        self.panes.progress.update_counts(
-            progress.read, progress.total, progress.status, progress.per_partition
-        )
-
-    def _read_finished(self, done: ReadDone) -> None:
-        self.panes.progress.finish()
-        dataset = self.loader.dataset
-        name = dataset.name if dataset else ""
-        if dataset is not None:
-            show_notes(self.cluster_tree, dataset)
-        self.topic_view.refresh(force_completion=True)
-        if done.incomplete is not None:
-            text = f"{name}: {done.incomplete}"
-            self.statusBar().showMessage(text, 10000)
-            self.banner.show_message(text, "warning", action="Retry")
-        else:
-            what = "cancelled after" if done.cancelled else "read"
-            stored = f" (+{done.reused:,} from the stored index)" if done.reused else ""
-            self.statusBar().showMessage(f"{name}: {what} {done.events:,} events{stored}", 5000)
-        if self.topic_view.model.rowCount() and self.topic_view.selected_row_id() is None:
-            self.topic_view.select_model_row(0)
-        self.source_loaded.emit()
+        self.topics.apply_settings(topic, settings)
 
     def _refreshed(self, shown: int, total: int) -> None:
         self.search.select_pending()

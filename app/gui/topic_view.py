@@ -76,6 +76,7 @@ class TopicView(QObject):
         filter_bar.changed.connect(self.apply_filter)
         self.topic: str | None = None
         self.index: TopicIndex | None = None
+        self.live = False  # the open topic is being followed: the table follows its end
         # Why a topic's rows are not everything there is (the window knows).
         self.incomplete_note: Callable[[str | None], str | None] = lambda _topic: None
         self.filter = FilterState()
@@ -160,7 +161,10 @@ class TopicView(QObject):
         old = self.model.rows
         same_query = query == self.query and self.model.store is index
         if same_query and 0 < len(old) <= len(rows) and np.array_equal(rows[: len(old)], old):
+            was_at_end = self.table.at_end()
             self.model.append_rows(rows[len(old) :])  # the log grew at its end
+            if self.live and len(rows) > len(old):
+                self.table.rows_added(len(rows) - len(old), was_at_end)
         elif not (same_query and np.array_equal(rows, old)):
             self._reset_keeping_selection(rows)
         self.query = query

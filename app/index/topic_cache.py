@@ -10,7 +10,7 @@ worker) so that its table can show the stored rows while the new ones arrive.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -177,3 +177,16 @@ def open_topic(
     if persist and not read.report.cancelled:
         finish_topic(plan, read.report, cache_dir)
     return CachedRead(plan.index, read.report.events, reused, plan.note, read.report)
+
+
+def save_followed(
+    source: CachedSource,
+    index: TopicIndex,
+    positions: Mapping[int, int],
+    cache_dir: Path | None = None,
+) -> None:
+    """Save an index that following has been appending to, up to where it got: the
+    next open reads only what arrived after."""
+    for p, next_offset in positions.items():
+        index.mark_position(p, next_offset)
+    save(index, cache_dir, signature=signature_of(source, index.topic))
