@@ -230,10 +230,7 @@ def test_a_load_error_is_one_readable_line_naming_the_file_and_line(tmp_path: Pa
 def test_an_error_raised_at_import_names_the_line_in_the_fold_file(tmp_path: Path) -> None:
     # The failure happens inside a helper called from line 5: the fold file's line is
     # what the user can act on; a multi-line message is folded into the one line.
-    body = (
-        "import json\n\n\ndef helper():\n    return json.loads('{')\n\n"
-        "value = helper()\n"
-    )
+    body = "import json\n\n\ndef helper():\n    return json.loads('{')\n\nvalue = helper()\n"
     raises = write(tmp_path / "raises.py", body)
     multiline = write(tmp_path / "multi.py", "raise ValueError('first\\nsecond')\n")
     lib = library(tmp_path, raises, multiline)
