@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 
-from app.sources import ClusterSource, FileSource, Source, SourceSettings, TopicSettings
+from app.sources import (
+    ClusterSource,
+    FileSource,
+    ReadReport,
+    Source,
+    SourceSettings,
+    TopicSettings,
+)
 from kafka_io.decode import ValueFormat
 from kafka_io.profile import ConnectionProfile
 
@@ -58,7 +65,10 @@ def add_connection_options(parser: argparse.ArgumentParser, required: bool = Fal
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     add_connection_options(parser)
     parser.add_argument("--topic", "-t", help="topic to read (with --bootstrap)")
-    parser.add_argument("--file", "-f", type=Path, help="event file: Avro container or kcat -J")
+    parser.add_argument(
+        "--file", "-f", type=Path,
+        help="event file: an export (Avro), kcat -J lines, or events --json lines",
+    )  # fmt: skip
     parser.add_argument(
         "--format",
         choices=[f.value for f in ValueFormat],
@@ -167,3 +177,16 @@ def time_range(since: str | None, until: str | None) -> tuple[int | None, int | 
 
 def out(line: str) -> None:
     sys.stdout.write(line + "\n")
+
+
+def say(command: str, message: str) -> None:
+    """One line on stderr, in the form every command uses."""
+    print(f"event-explorer {command}: {message}", file=sys.stderr)
+
+
+def incomplete_exit(report: ReadReport, command: str) -> ExitCode:
+    """After what was read was printed: exit 2, saying why, if the read ended early."""
+    if report.incomplete is None:
+        return ExitCode.OK
+    say(command, f"incomplete read: {report.incomplete}")
+    return ExitCode.ERROR
