@@ -141,3 +141,18 @@ def test_folds_says_where_the_user_folder_is(
     code, _, err = run(capsys, "folds", "--json")
     assert code == 0
     assert err.splitlines()[0] == f"user folds folder: {user_config}"
+
+
+def test_state_warns_of_a_broken_file_in_the_user_folder_and_goes_on(
+    user_config: Path, bank_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user_config.mkdir(parents=True)
+    (user_config / "half_typed.py").write_text(BROKEN)
+    code, out, err = run(
+        capsys, "state", "--file", str(bank_file), "-a", "acc-1", "--fold", "merge", "--json"
+    )
+    assert code == 0 and json.loads(out)["fold"] == "merge"
+    assert err == (
+        "event-explorer state: warning: could not load half_typed.py, line 5: "
+        "SyntaxError: expected ':'\n"
+    )
