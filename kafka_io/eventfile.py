@@ -29,6 +29,7 @@ import fastavro
 
 from kafka_io.decode import Decoder, gc_paused
 from kafka_io.event import Event
+from kafka_io.jsonl import is_event_json_record, iter_event_jsonl_batches
 from kafka_io.kcat import iter_kcat_batches, read_kcat_jsonl
 from kafka_io.registry import Registry, record_name_of
 from kafka_io.rules import EventRules, RuleBook
@@ -44,7 +45,7 @@ __all__ = [
     "write_event_file",
 ]
 
-FileKind = Literal["avro", "kcat-jsonl"]
+FileKind = Literal["avro", "kcat-jsonl", "events-jsonl"]
 
 META_VERSION = "event_explorer.version"
 META_SCHEMAS = "event_explorer.schemas"  # JSON object: schema id -> Avro schema JSON
@@ -359,6 +360,8 @@ def detect_file_kind(path: str | Path) -> FileKind:
         rec = json.loads(first.decode("utf-8", "surrogateescape"))
     except ValueError:
         rec = None
+    if is_event_json_record(rec):  # the app's own ``events --json`` (kafka_io.jsonl)
+        return "events-jsonl"
     if isinstance(rec, dict) and "topic" in rec and "partition" in rec:
         return "kcat-jsonl"
     raise EventFileError(
@@ -370,6 +373,9 @@ def iter_file_batches(
     path: str | Path, batch_size: int = BATCH, decoder: Decoder | None = None
 ) -> Iterator[list[Event]]:
     """Batches of events from either kind of file."""
-    if detect_file_kind(path) == "avro":
+    kind = detect_file_kind(path)
+    if kind == "avro":
         return open_event_file(path).iter_batches(batch_size, decoder)
+    if kind == "events-jsonl":
+        return iter_event_jsonl_batches(path, batch_size, decoder)
     return iter_kcat_batches(path, batch_size, decoder)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from app.cli.common import add_connection_options, profile_from, seconds_arg
+from app.cli.common import ExitCode, add_connection_options, profile_from, seconds_arg
 from app.lag.history import LagHistory
 from app.lag.status import GroupStatus, PartitionStatus, format_age, format_duration
 from app.output.event_json import dumps
@@ -54,12 +54,13 @@ def add_lag_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def run_lag(args: argparse.Namespace) -> int:
-    """0 when every round was read; 2 when the cluster could not be reached."""
+    """0 when every round was read; 1 when there is no such group (or none at all);
+    2 when the cluster could not be reached; 130 on Ctrl-C (which ends ``--watch``)."""
     try:
         profile = profile_from(args)
     except ProfileError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.ERROR
     if LIBRDKAFKA_LOG.level == logging.NOTSET:
         # librdkafka repeats every failed connect; the one line below says it once.
         # (``main`` sets the level itself, and --verbose lifts it.)
@@ -80,7 +81,7 @@ def run_lag(args: argparse.Namespace) -> int:
                 # Once the cluster has answered, a watch rides out outages; before, or
                 # without --watch, there is nothing to show.
                 if not (watch and reached):
-                    return 2
+                    return ExitCode.ERROR
             else:
                 reached = True
                 history.add(sample)
@@ -92,11 +93,15 @@ def run_lag(args: argparse.Namespace) -> int:
                         warned.add(warning)
                         print(f"{PROG}: warning: {warning}", file=sys.stderr)
             if not watch:
-                return 0
+                # DEAD with no offsets is how Kafka describes a group it does not know.
+                if any(g.state != "DEAD" or g.partitions for g in sample.groups):
+                    return ExitCode.OK
+                print(f"{PROG}: no such consumer group", file=sys.stderr)
+                return ExitCode.NO_MATCH
             next_round += watch
             time.sleep(max(0.0, next_round - time.monotonic()))
     except KeyboardInterrupt:
-        return 0
+        return ExitCode.INTERRUPTED
     finally:
         sampler.close()
 
