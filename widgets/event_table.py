@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -324,14 +325,19 @@ class EventTable(QTableView):
         return rows
 
     def at_end(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 2
+        """Whether the last row is in view (or there is room below the rows)."""
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return True
+        last = self.rowAt(self.viewport().height() - 1)
+        return last < 0 or last >= model.rowCount() - 1
 
     def rows_added(self, count: int, was_at_end: bool) -> None:
         """Rows arrived at the end of a live topic: follow them like ``tail -f`` if the
         view was at the end, else count them on a button that brings the view there."""
         if was_at_end:
             self.scrollToBottom()
+            QTimer.singleShot(0, self.scrollToBottom)  # again once the new rows are laid out
             return
         self.unseen += count
         self.new_rows.setText(f"{self.unseen:,} new event{'s' * (self.unseen != 1)} ↓")

@@ -17,6 +17,7 @@ from app.sources import (
     TopicSettings,
 )
 from kafka_io.decode import ValueFormat
+from kafka_io.partitioners import partitioner as named_partitioner
 from kafka_io.profile import ConnectionProfile
 
 
@@ -81,6 +82,11 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aggregate-rule", help="where the aggregate id is: key | header:NAME | field:PATH"
     )
+    parser.add_argument(
+        "--partitioner",
+        help="how producers placed keys: murmur2 (Java), crc32 (librdkafka's default), "
+        "fnv1a (Sarama), or librdkafka's names (default: detected from a sample of keys)",
+    )
 
 
 def profile_from(args: argparse.Namespace) -> ConnectionProfile:
@@ -104,7 +110,12 @@ def seconds_arg(text: str) -> float:
 def source_from(args: argparse.Namespace) -> tuple[Source, str]:
     """The source and topic the user named; a file may hold several topics."""
     try:
-        given = TopicSettings(args.type_rule, args.aggregate_rule, ValueFormat(args.format))
+        partitioner = getattr(args, "partitioner", None)
+        if partitioner is not None:
+            partitioner = named_partitioner(partitioner).name
+        given = TopicSettings(
+            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)

@@ -77,7 +77,7 @@ class Selection:
         parts = self.source.partitions_for_aggregate(self.topic, aggregate) if aggregate else None
         seen = yield from self._matching(parts)
         if parts and not seen and self.report.complete:
-            say_not_in_its_partition("export", aggregate or "", parts)
+            say_not_in_its_partition("export", self.source, self.topic, aggregate or "", parts)
             yield from self._matching(None)
 
     def _matching(self, partitions: list[int] | None) -> Generator[Event, None, bool]:

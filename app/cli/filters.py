@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.cli.common import say, time_range
 from app.index.query import Query
+from app.sources import Source
 
 TIME_HELP = "ISO 8601 (no zone: UTC) or epoch milliseconds"
 
@@ -69,10 +70,20 @@ def filters_from(args: argparse.Namespace) -> Filters:
     )
 
 
-def say_not_in_its_partition(command: str, aggregate: str, partitions: list[int]) -> None:
-    # Not where the Java partitioner puts it: the producer used another partitioner.
+def say_not_in_its_partition(
+    command: str, source: Source, topic: str, aggregate: str, partitions: list[int]
+) -> None:
+    """Not where the topic's partitioner puts the key (another producer wrote it)."""
+    where = ", ".join(str(p) for p in partitions)
     say(
         command,
-        f"{aggregate!r} is not in partition {partitions[0]} (where murmur2 puts its key); "
-        "reading every partition",
+        f"{aggregate!r} is not in partition {where}, where its key is placed "
+        f"({source.pruning_note(topic)}); reading every partition",
     )
+
+
+def say_reading_everything(command: str, source: Source, topic: str) -> None:
+    """An aggregate asked for, but its partition cannot be told: say why, once."""
+    why = source.pruning_note(topic)
+    if why is not None:
+        say(command, f"reading every partition: {why}")

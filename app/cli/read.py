@@ -16,7 +16,13 @@ from app.cli.common import (
     profile_from,
     source_from,
 )
-from app.cli.filters import Filters, add_filter_options, filters_from, say_not_in_its_partition
+from app.cli.filters import (
+    Filters,
+    add_filter_options,
+    filters_from,
+    say_not_in_its_partition,
+    say_reading_everything,
+)
 from app.index.query import run_query
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
@@ -103,9 +109,11 @@ def _aggregate_or_window(
 ) -> tuple[TopicIndex, ReadReport]:
     aggregate = filters.aggregate
     partitions = source.partitions_for_aggregate(topic, aggregate) if aggregate else None
+    if aggregate and partitions is None:
+        say_reading_everything("events", source, topic)
     index, report = _read_index(source, topic, partitions, filters)
     if partitions and report.complete and index.aggregate_id(aggregate or "") is None:
-        say_not_in_its_partition("events", aggregate or "", partitions)
+        say_not_in_its_partition("events", source, topic, aggregate or "", partitions)
         index, report = _read_index(source, topic, None, filters)
     return index, report
 

@@ -137,6 +137,8 @@ def run_state(args: argparse.Namespace) -> int:
     source, topic = source_from(args)
     spec = _load_folds(args, topic)
     got = read_aggregate(source, topic, args.aggregate, at_ms, args.offset)
+    if got.note is not None:
+        say("state", got.note)
     if not got.events and got.report.complete:
         bounded = at_ms is not None or args.offset is not None
         _check_aggregate_exists(source, topic, args.aggregate, bounded)

@@ -20,6 +20,7 @@ from app.gui.topic_view import TopicView
 from app.gui.tree_view import show_dataset, show_notes
 from app.gui.worker import Workers
 from app.sources import Progress, TopicSettings
+from kafka_io.partitioners import PARTITIONERS
 from widgets.topic_rules_dialog import TopicRulesDialog
 
 PICK_EVENT = "Select an event in the table to inspect its aggregate."
@@ -89,7 +90,9 @@ class TopicsController(QObject):
         if topic is None or dataset is None:
             self.status("Pick a topic first.", 5000)
             return
-        dialog = TopicRulesDialog(topic, dataset.topic_settings(topic), parent=self.window)
+        dialog = TopicRulesDialog(
+            topic, dataset.topic_settings(topic), list(PARTITIONERS), parent=self.window
+        )
         if dialog.exec() and dialog.chosen is not None:
             self.apply_settings(topic, dialog.chosen)
 

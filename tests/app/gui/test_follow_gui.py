@@ -58,7 +58,8 @@ def test_follow_a_topic_live(
         window.activate_topic(topic)
         assert window.topics.toggle_follow()  # starts once the topic is read
         pump_until(lambda: window.topics.follows.is_live(topic), 60)
-        assert window.cluster_tree.topic_item(topic).text(0) == f"● {topic}"  # type: ignore[union-attr]
+        item = window.cluster_tree.topic_item(topic)
+        assert item is not None and item.text(0) == f"● {topic}"
         assert len(shown(window)) == 21
 
         # The inspector on ACC-1's newest event: its balance follows new deposits.
@@ -67,17 +68,20 @@ def test_follow_a_topic_live(
         rows = window.topic_view.model.rowCount()
         window.topic_view.select_model_row(rows - 1)
         balance = window.inspector.state_tree
-        pump_until(lambda: balance.item_at_path("balance") is not None, 30)
-        before = float(balance.item_at_path("balance").text(1))  # type: ignore[union-attr]
+
+        def balance_now() -> float:
+            item = balance.item_at_path("balance")
+            return float(item.text(1)) if item is not None else float("nan")
+
+        before = 5 * 10.0  # ACC-1's five deposits so far
+        pump_until(lambda: balance_now() == before, 30)
         deposit(producer, topic, "ACC-1", 25)
         deposit(producer, topic, "ACC-2", 99)  # not shown: the filter applies to new events
         assert producer.flush(30) == 0
         pump_until(lambda: window.topic_view.model.rowCount() == rows + 1, 30)
         assert {e.aggregate for e in shown(window)} == {"ACC-1"}  # type: ignore[attr-defined]
-        pump_until(
-            lambda: float(balance.item_at_path("balance").text(1)) == before + 25,
-            30,  # type: ignore[union-attr]
-        )
+
+        pump_until(lambda: balance_now() == before + 25, 30)
 
         # Unfiltered, the table follows its end like tail -f.
         window.filter_bar.clear()
@@ -95,7 +99,9 @@ def test_follow_a_topic_live(
         assert window.table.new_rows.text() == "1 new event ↓"
     finally:
         window.topics.toggle_follow(topic)  # stop: the followed events are saved
-        pump_until(lambda: not window.workers.running, 30)
+        saving = [t for t in window.workers.running if t.name.startswith("save index")]
+        assert saving  # following stopped: its events are being saved
+        pump_until(lambda: all(t.done for t in saving), 30)
         window.close()
 
     # Reopened, the followed events come from the stored index: nothing is read again.
