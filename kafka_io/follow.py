@@ -26,7 +26,7 @@ from confluent_kafka import (
 from kafka_io.cancel import CancelToken
 from kafka_io.clients import read_only_consumer
 from kafka_io.decode import Decoder
-from kafka_io.errors import TopicNotFound
+from kafka_io.errors import KafkaUnavailable, TopicNotFound
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
 from kafka_io.sensitive import scrub, secret_values
@@ -124,9 +124,11 @@ class TopicFollower:
     def _partitions(self, consumer: Consumer, wait: bool = False) -> set[int] | None:
         """The topic's partitions now; set() if it does not exist; None if no answer."""
         deadline = time.monotonic() + (self.profile.timeout_s if wait else 0.5)
+        answered = False
         while True:
             try:
                 md = consumer.list_topics(self.topic, timeout=max(0.1, deadline - time.monotonic()))
+                answered = True
             except KafkaException:
                 md = None
             if md is not None:
@@ -140,6 +142,11 @@ class TopicFollower:
                 if found or not wait:
                     return found
             if time.monotonic() >= deadline:
+                if wait and not answered:
+                    raise KafkaUnavailable(
+                        f"cannot reach Kafka at {self.profile.bootstrap} "
+                        f"within {self.profile.timeout_s:g} s"
+                    )
                 if wait:
                     raise FollowEnded(f"no topic {self.topic} to follow")
                 return None

@@ -23,6 +23,7 @@ from app.cli.filters import (
     say_not_in_its_partition,
     say_reading_everything,
 )
+from app.cli.follow import follow_events
 from app.index.query import run_query
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
@@ -46,6 +47,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument(
         "--no-cache", action="store_true", help="do not use or update the persisted index"
+    )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="print the events produced from now on (or from --from on) until Ctrl-C",
     )
     p.set_defaults(func=run_events)
 
@@ -82,6 +88,8 @@ def run_events(args: argparse.Namespace) -> int:
         raise UsageError(f"--limit {args.limit}: give 1 or more")
     source, topic = source_from(args)
     filters = filters_from(args)
+    if args.follow:
+        return follow_events(args, source, topic, filters)
     if isinstance(source, CachedSource) and not filters.narrows_read and not args.no_cache:
         # The whole topic: through the persisted index, so a rerun reads only what is new.
         cached = open_topic(source, topic)

@@ -19,6 +19,7 @@ from app.cli.common import (
     source_from,
 )
 from app.cli.filters import TIME_HELP
+from app.cli.follow import follow_state
 from app.output.event_json import dumps
 from app.replay.cold_read import read_aggregate
 from app.replay.discovery import FoldLibrary, discover_folds, user_folds_dir
@@ -47,6 +48,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--history", action="store_true", help="print the state after each event")
     p.add_argument("--blame", action="store_true", help="add which event last set each field")
     p.add_argument("--json", action="store_true", help="compact JSON (default: indented)")
+    p.add_argument(
+        "--follow", action="store_true",
+        help="print the state now, then after each new event (as --history rows) until Ctrl-C",
+    )  # fmt: skip
     p.set_defaults(func=run_state)
 
     p = sub.add_parser("folds", help="list the folds found and where each comes from")
@@ -136,6 +141,10 @@ def run_state(args: argparse.Namespace) -> int:
     at_ms = parse_time(args.at)
     source, topic = source_from(args)
     spec = _load_folds(args, topic)
+    if args.follow:
+        if at_ms is not None or args.offset is not None or args.n is not None:
+            raise UsageError("--follow goes on from now: it takes no --at, --offset or --n")
+        return follow_state(args, source, topic, spec)
     got = read_aggregate(source, topic, args.aggregate, at_ms, args.offset)
     if got.note is not None:
         say("state", got.note)
