@@ -111,6 +111,9 @@ def write_report(
     if not parent.is_dir():
         raise AuditError(f"no such folder: {parent}")
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    work.chmod(0o777 & ~umask)  # mkdtemp makes it private; a report is for handing out
     try:
         _write_files(evidence, work, pdf_writer, sign_key)
         if out_dir.exists():

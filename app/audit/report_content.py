@@ -79,9 +79,7 @@ def _where(ref: EventRef) -> str:
 
 
 def _data_text(event: Event) -> str:
-    text = (
-        dumps(event.data, pretty=True) if event.error is None else f"(undecodable: {event.error})"
-    )
+    text = dumps(event.data) if event.error is None else f"(undecodable: {event.error})"
     if len(text) > DATA_CHARS:
         rest = len(text) - DATA_CHARS
         text = (

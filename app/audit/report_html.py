@@ -26,6 +26,8 @@ td.mono, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font
 pre { white-space: pre-wrap; margin: 2px 0; }
 pre.state { background-color: #f4f7fb; border: 1px solid #c9d6e8; padding: 6px; }
 pre.code { background-color: #f7f7f7; border: 1px solid #d0d0d0; padding: 6px; }
+span.hash { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 7.5pt;
+            color: #555555; }
 p.warn { color: #8a1c12; font-weight: bold; }
 p.ok { color: #1d5e20; font-weight: bold; }
 @media print { body { margin: 0; } h2 { page-break-after: avoid; }
@@ -35,7 +37,7 @@ p.ok { color: #1d5e20; font-weight: bold; }
 
 def _table(headers: list[str], rows: list[list[str]], mono: set[int] | None = None) -> str:
     mono = mono or set()
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    head = f"<tr>{''.join(f'<th>{escape(h)}</th>' for h in headers)}</tr>" if headers else ""
     body = "".join(
         "<tr>"
         + "".join(
@@ -45,12 +47,30 @@ def _table(headers: list[str], rows: list[list[str]], mono: set[int] | None = No
         + "</tr>"
         for row in rows
     )
-    return f'<table border="1" cellspacing="0" cellpadding="3"><tr>{head}</tr>{body}</table>'
+    return f'<table border="1" cellspacing="0" cellpadding="3">{head}{body}</table>'
 
 
 def _pre(text: str, cls: str = "") -> str:
     attr = f' class="{cls}"' if cls else ""
     return f"<pre{attr}>{escape(text)}</pre>"
+
+
+def _timeline(content: ReportContent) -> str:
+    """Two rows per event: where and what, then its data and hash across the table."""
+    e = escape
+    head = "".join(f"<th>{h}</th>" for h in ("#", "Partition:offset", "Timestamp", "Type", "Sets"))
+    rows = [f"<tr>{head}</tr>"]
+    for r in content.timeline:
+        sets = e(", ".join(r.sets)) or "&#8212;"
+        rows.append(
+            f"<tr><td><b>{r.n}</b></td><td>{r.partition}:{r.offset}</td>"
+            f"<td>{e(r.timestamp)}</td><td>{e(r.type)}</td><td>{sets}</td></tr>"
+        )
+        rows.append(
+            f'<tr><td></td><td colspan="4">{_pre(r.data)}'
+            f'<span class="hash">SHA-256 {e(r.sha256)}</span></td></tr>'
+        )
+    return f'<table border="1" cellspacing="0" cellpadding="3" width="100%">{"".join(rows)}</table>'
 
 
 def render_html(content: ReportContent) -> str:
@@ -62,7 +82,7 @@ def render_html(content: ReportContent) -> str:
         f"<title>{e(content.title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{e(content.title)}</h1>",
         f'<p class="question">{e(content.question)}</p>',
-        _table(["", ""], [[f"<b>{e(k)}</b>", e(v)] for k, v in content.facts]),
+        _table([], [[f"<b>{e(k)}</b>", e(v)] for k, v in content.facts]),
         "<h2>Answer</h2>",
         f'<p class="answer">{e(content.answer_line)}</p>',
         _pre(content.state_text, "state"),
@@ -82,24 +102,7 @@ def render_html(content: ReportContent) -> str:
         else "<p>(no field: the state is empty)</p>"
     )
     parts.append(f"<h2>Timeline: the {len(content.timeline)} events the state depends on</h2>")
-    parts.append(
-        _table(
-            ["#", "Partition:offset", "Timestamp", "Type", "Data", "Sets", "SHA-256"],
-            [
-                [
-                    str(r.n),
-                    f"{r.partition}:{r.offset}",
-                    e(r.timestamp),
-                    e(r.type),
-                    _pre(r.data),
-                    e(", ".join(r.sets)),
-                    e(r.sha256),
-                ]
-                for r in content.timeline
-            ],
-            mono={6},
-        )
-    )
+    parts.append(_timeline(content))
     parts.append("<h2>Completeness</h2>")
     cls = "ok" if content.provable else "warn"
     parts += [

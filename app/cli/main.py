@@ -11,9 +11,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli import audit as cli_audit
 from app.cli import lag as cli_lag
 from app.cli import read as cli_read
 from app.cli import state as cli_state
+from app.cli import states as cli_states
+from app.cli import verify as cli_verify
 from app.cli.common import UsageError, add_connection_options
 from kafka_io.errors import KafkaIOError
 from kafka_io.profile import ProfileError
@@ -40,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_read.add_parsers(sub)
     cli_state.add_parsers(sub)
+    cli_states.add_parsers(sub)
+    cli_audit.add_parsers(sub)
+    cli_verify.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
     return parser
 

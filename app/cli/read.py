@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.audit.as_of import filter_rows
+from app.cli.as_of import add_as_of_options, as_of_from
 from app.cli.common import (
     UsageError,
     add_connection_options,
@@ -41,6 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", help="text in key or value")
     p.add_argument("--limit", type=int, help="print at most N events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_as_of_options(p)
     p.add_argument(
         "--no-cache", action="store_true", help="do not use or update the persisted index"
     )
@@ -98,7 +101,7 @@ def run_events(args: argparse.Namespace) -> int:
         until_ms=until,
         text=args.text,
     )
-    rows = run_query(index, query)
+    rows = filter_rows(index, run_query(index, query), as_of_from(args))
     if args.limit is not None:
         rows = rows[: args.limit]
     for row in rows:

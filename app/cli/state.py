@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.as_of import warn_history_gone
 from app.cli.common import UsageError, add_source_options, out, parse_time, source_from
 from app.output.event_json import dumps
 from app.replay.cold_read import aggregate_events
@@ -83,6 +84,7 @@ def run_state(args: argparse.Namespace) -> int:
     source, topic = source_from(args)
     library = library_from(args)
     spec = pick_fold(library, args.fold, topic)
+    warn_history_gone(source, topic, args.aggregate)
     at_ms = parse_time(args.at)
     events = aggregate_events(source, topic, args.aggregate, at_ms, args.offset)
     replayer = Replayer.from_events(events, spec, aggregate=args.aggregate)
