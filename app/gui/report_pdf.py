@@ -14,27 +14,29 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
     QFont,
-    QGuiApplication,
     QPageLayout,
     QPageSize,
     QPainter,
     QPdfWriter,
     QTextDocument,
 )
+from PySide6.QtWidgets import QApplication
 
 from app.audit.report_content import ReportContent
 from app.audit.report_html import render_html
 
 RESOLUTION = 300  # dots per inch of the PDF's coordinate system
-_app: QGuiApplication | None = None
+_app: QApplication | None = None
 
 
 def _ensure_app() -> None:
     global _app
     if QCoreApplication.instance() is None:
-        # A command-line run: text layout needs a GUI application, not a screen.
+        # A command-line run: text layout needs an application object, not a screen.  A
+        # QApplication (not a QGuiApplication), so that widgets can still be made later
+        # in the same process.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _app = QGuiApplication([])
+        _app = QApplication([])
 
 
 def write_pdf(content: ReportContent, path: Path) -> None:
