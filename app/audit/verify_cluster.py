@@ -111,26 +111,28 @@ def _compare(
     gone: list[str],
     compacted: bool,
 ) -> None:
-    for offset, event in sorted(on_cluster.items()):
-        entry = listed.get((p, offset))
-        if entry is None:
-            raise Mismatch(
-                f"partition {p} offset {offset} holds a record of the aggregate that the "
-                "report does not list (left out, or the topic was recreated)"
-            )
-        if event_sha256(event) != entry["sha256"]:
+    # The report's records first: a recreated topic shows there before anywhere else.
+    for lp, offset in sorted(listed):
+        if lp != p:
+            continue
+        event = on_cluster.get(offset)
+        if event is None:
+            if offset >= low and not compacted:
+                # Retention deletes from the front only; nothing compacts this topic.
+                raise Mismatch(
+                    f"the record at partition {p} offset {offset} is no longer on the cluster "
+                    f"although the partition still starts at offset {low}: the topic was "
+                    "deleted and recreated"
+                )
+            gone.append(f"partition {p} offset {offset}")
+        elif event_sha256(event) != listed[(lp, offset)]["sha256"]:
             raise Mismatch(
                 f"the record at partition {p} offset {offset} on the cluster is not the one "
                 "in the report (the topic was deleted and recreated, or the record rewritten)"
             )
-    for lp, offset in sorted(listed):
-        if lp != p or offset in on_cluster:
-            continue
-        if offset >= low and not compacted:
-            # Retention deletes from the front only; nothing compacts this topic.
+    for offset in sorted(on_cluster):
+        if (p, offset) not in listed:
             raise Mismatch(
-                f"the record at partition {p} offset {offset} is no longer on the cluster "
-                f"although the partition still starts at offset {low}: the topic was deleted "
-                "and recreated"
+                f"partition {p} offset {offset} holds a record of the aggregate that the "
+                "report does not list (left out, or the topic was recreated)"
             )
-        gone.append(f"partition {p} offset {offset}")

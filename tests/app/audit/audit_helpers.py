@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka_helpers import Rec, produce
 
@@ -101,7 +100,9 @@ def bank_records(n: int, start: int = 0) -> list[Produced]:
             {"eventType": kind, "aggregateId": account, "payload": {"amount": amount}}
         ).encode()
         headers: list[tuple[str, bytes | None]] = [("trace", f"t{i}".encode())] if i % 3 else []
-        out.append(Produced(account, kind, amount, T0 + i * 60_000, account.encode(), value, headers))
+        out.append(
+            Produced(account, kind, amount, T0 + i * 60_000, account.encode(), value, headers)
+        )
     return out
 
 

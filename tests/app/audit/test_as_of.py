@@ -43,7 +43,9 @@ def test_a_moment_keeps_what_each_partition_had_written_by_then(step_back: bool)
     for at in (stamps[0] - 1, stamps[10], stamps[1500], stamps[-1]):
         mask = rows_as_of(index, AsOf.moment(at))
         assert mask is not None
-        got = {(int(index.partition_col[r]), int(index.offset_col[r])) for r in np.flatnonzero(mask)}
+        got = {
+            (int(index.partition_col[r]), int(index.offset_col[r])) for r in np.flatnonzero(mask)
+        }
         assert got == _written_by(events, at)
     # Moving T forward never takes a record away.
     earlier = rows_as_of(index, AsOf.moment(stamps[1000]))
@@ -58,8 +60,12 @@ def test_offsets_keep_named_partitions_up_to_their_offset_inclusive() -> None:
     as_of = AsOf.parse_offsets("0:10, 2:0")
     mask = rows_as_of(index, as_of)
     assert mask is not None
-    got = sorted((int(index.partition_col[r]), int(index.offset_col[r])) for r in np.flatnonzero(mask))
-    want = sorted(ev.position for ev in events if (ev.partition, ev.offset) <= (0, 10) and ev.partition == 0)
+    got = sorted(
+        (int(index.partition_col[r]), int(index.offset_col[r])) for r in np.flatnonzero(mask)
+    )
+    want = sorted(
+        ev.position for ev in events if (ev.partition, ev.offset) <= (0, 10) and ev.partition == 0
+    )
     want += [(2, 0)]
     assert got == sorted(want)
 

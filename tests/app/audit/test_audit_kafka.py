@@ -29,7 +29,9 @@ def bank(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 def report(bank: Bank, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("reports") / "acc-2"
-    assert main(["audit", *bank.args(), "-a", "acc-2", "--at", iso_utc(AT), "--out", str(folder)]) == 0
+    assert (
+        main(["audit", *bank.args(), "-a", "acc-2", "--at", iso_utc(AT), "--out", str(folder)]) == 0
+    )
     return folder
 
 
@@ -40,7 +42,9 @@ def test_the_report_holds_exactly_what_the_state_depends_on(bank: Bank, report: 
     doc = manifest_of(report)
     mine = bank.of("acc-2", AT)
     assert doc["aggregate"] == "acc-2" and doc["source"]["topic"] == bank.topic
-    assert [(e["partition"], e["offset"]) for e in doc["events"]] == [(r.partition, r.offset) for r in mine]
+    assert [(e["partition"], e["offset"]) for e in doc["events"]] == [
+        (r.partition, r.offset) for r in mine
+    ]
     assert [e["sha256"] for e in doc["events"]] == [r.sha256() for r in mine]
     assert doc["state"] == bank.balance("acc-2", AT)
     assert doc["as_of"]["timestamp_ms"] == AT and doc["events_applied"] == len(mine)
@@ -69,15 +73,27 @@ def test_it_verifies_offline_and_on_the_cluster(
     assert "every record of the report is still there" in out and "verified" in out
 
 
-def test_the_state_equals_state_at(bank: Bank, report: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_state_equals_state_at(
+    bank: Bank, report: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "state", *bank.args(), "-a", "acc-2", "--at", iso_utc(AT), "--json")
     assert code == 0
     assert json.loads(out)["state"] == manifest_of(report)["state"]
 
 
-def test_a_time_before_the_first_event(bank: Bank, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_time_before_the_first_event(
+    bank: Bank, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(
-        capsys, "audit", *bank.args(), "-a", "acc-4", "--at", iso_utc(T0 - 1), "--out", str(tmp_path / "r")
+        capsys,
+        "audit",
+        *bank.args(),
+        "-a",
+        "acc-4",
+        "--at",
+        iso_utc(T0 - 1),
+        "--out",
+        str(tmp_path / "r"),
     )
     assert code == 1
     assert "acc-4 has no event" in err and "Traceback" not in err
@@ -89,6 +105,8 @@ def test_an_existing_folder_is_never_overwritten(
 ) -> None:
     target = copy_report(report, tmp_path / "kept")
     before = (target / "manifest.json").read_bytes()
-    code, _, err = run(capsys, "audit", *bank.args(), "-a", "acc-1", "--at", iso_utc(AT), "--out", str(target))
+    code, _, err = run(
+        capsys, "audit", *bank.args(), "-a", "acc-1", "--at", iso_utc(AT), "--out", str(target)
+    )
     assert code == 2 and "not an empty folder" in err
     assert (target / "manifest.json").read_bytes() == before

@@ -66,6 +66,9 @@ def test_the_chain_catches_removal_addition_and_reordering() -> None:
 
 def test_canonical_json_is_sorted_and_compact() -> None:
     state = {"b": [1, 2.5, None], "a": {"z": True, "y": b"\x00"}, 3: "three"}
-    assert canonical_json(state) == b'{"3":"three","a":{"y":{"base64":"AA=="},"z":true},"b":[1,2.5,null]}'
+    assert (
+        canonical_json(state)
+        == b'{"3":"three","a":{"y":{"base64":"AA=="},"z":true},"b":[1,2.5,null]}'
+    )
     assert state_sha256(state) == hashlib.sha256(canonical_json(state)).hexdigest()
     assert state_sha256({"a": 1, "b": 2}) == state_sha256({"b": 2, "a": 1})

@@ -70,7 +70,9 @@ def expected_at(events: list[Event], at_ms: int) -> dict[str, tuple[Any, int, tu
     return out
 
 
-def test_every_aggregate_at_t_matches_a_fold_by_hand(events: list[Event], index: TopicIndex) -> None:
+def test_every_aggregate_at_t_matches_a_fold_by_hand(
+    events: list[Event], index: TopicIndex
+) -> None:
     stamps = sorted(ev.timestamp_ms for ev in events)
     at = stamps[len(stamps) // 2]
     result = states_at(index, TALLY, AsOf.moment(at))
@@ -95,7 +97,9 @@ def test_rows_are_what_state_at_gives_for_each_aggregate(index: TopicIndex) -> N
         assert row.to_json() == one.to_json()
 
 
-def test_two_processes_give_the_same_rows(index: TopicIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_processes_give_the_same_rows(
+    index: TopicIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(states_module, "BATCH_EVENTS", 300)  # several chunks for each side
     one = states_at(index, TALLY, None, workers=1)
     two = states_at(index, TALLY, None, workers=2)

@@ -141,7 +141,9 @@ def test_an_edited_event_is_named_by_partition_and_offset(
     assert f"partition {fourth['partition']} offset {fourth['offset']}" in err
 
 
-def test_a_swapped_events_file(reports: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_swapped_events_file(
+    reports: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     report = copy_report(reports["acc-1"], tmp_path / "r")
     (report / "events.avro").write_bytes((reports["acc-3"] / "events.avro").read_bytes())
     code, _, err = run(capsys, "verify", str(report))
@@ -188,7 +190,9 @@ def test_not_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 2 and "not readable JSON" in err
 
 
-def test_the_untouched_copies_still_verify(reports: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_untouched_copies_still_verify(
+    reports: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     for report in reports.values():
         code, out, _ = run(capsys, "verify", str(report))
         assert code == 0 and "verified" in out
