@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -60,7 +61,11 @@ def run_chunks(
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(theirs, fold_chunk, send), daemon=True)
-    child.start()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on any fork of a process with threads (librdkafka's, the
+        # fold watchdog's): the child here uses none of them, nor any lock they hold.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child.start()
     send.close()
     pending = set(theirs)
     try:

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from app.audit.as_of import AsOf, AsOfError
+from app.audit.history import history_notes
 from app.cli.common import UsageError, parse_time
 from app.sources import ClusterSource, Source
 
@@ -75,14 +76,8 @@ def history_gone(source: Source, topic: str, partitions: list[int] | None) -> li
     gone: its low watermark is above 0.  Only a cluster knows its watermarks."""
     if not isinstance(source, ClusterSource):
         return []
-    marks = source.partitions(topic)
-    return [
-        f"partition {p.partition} of {topic} starts at offset {p.low}: offsets "
-        f"0..{p.low - 1} were deleted (retention or compaction), so a state built from "
-        "it may come from a truncated history"
-        for p in marks
-        if p.low > 0 and (partitions is None or p.partition in partitions)
-    ]
+    marks = {p.partition: (p.low, p.high) for p in source.partitions(topic)}
+    return history_notes(topic, marks, partitions)
 
 
 def warn_history_gone(
