@@ -39,7 +39,7 @@ DOES_NOT_PROVE = [
 class BlameRow:
     path: str
     value: str
-    event: str  # "partition 0, offset 17"
+    event: str  # "0:17" (partition:offset)
     timestamp: str
     type: str
 
@@ -75,7 +75,7 @@ class ReportContent:
 
 
 def _where(ref: EventRef) -> str:
-    return f"partition {ref.partition}, offset {ref.offset}"
+    return f"{ref.partition}:{ref.offset}"
 
 
 def _data_text(event: Event) -> str:

@@ -47,7 +47,7 @@ def _table(headers: list[str], rows: list[list[str]], mono: set[int] | None = No
         + "</tr>"
         for row in rows
     )
-    return f'<table border="1" cellspacing="0" cellpadding="3">{head}{body}</table>'
+    return f'<table border="1" cellspacing="0" cellpadding="3" width="100%">{head}{body}</table>'
 
 
 def _pre(text: str, cls: str = "") -> str:
@@ -94,7 +94,7 @@ def render_html(content: ReportContent) -> str:
     parts.append("<h2>Which event set each field</h2>")
     parts.append(
         _table(
-            ["Field", "Value", "Set by", "At", "Type"],
+            ["Field", "Value", "Set by (partition:offset)", "At", "Type"],
             [[e(b.path), e(b.value), e(b.event), e(b.timestamp), e(b.type)] for b in content.blame],
             mono={0, 1},
         )

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from app.audit.evidence import NothingToAudit, PdfWriter, build_evidence, write_report
-from app.audit.signing import generate_keys, key_id, load_public_key
+from app.audit.signing import generate_keys, key_id, load_private_key, load_public_key
 from app.cli.as_of import at_or_offset, history_gone
 from app.cli.common import add_source_options, out, source_from
 from app.cli.state import library_from, pick_fold
@@ -47,8 +47,8 @@ def run_audit(args: argparse.Namespace) -> int:
     home = source.partitions_for_aggregate(topic, args.aggregate)
     as_of = at_or_offset(args.at, args.offset, home[0] if home else None, required=True)
     assert as_of is not None
-    if args.sign is not None and not args.sign.is_file():
-        raise ValueError(f"no such key file: {args.sign}")
+    if args.sign is not None:
+        load_private_key(args.sign)  # a bad key fails now, before anything is read
     try:
         evidence = build_evidence(source, topic, args.aggregate, spec, as_of)
     except NothingToAudit as exc:

@@ -140,3 +140,27 @@ def test_progress_and_cancel(index: TopicIndex, monkeypatch: pytest.MonkeyPatch)
 
     cut = states_at(index, TALLY, progress=cancel_after_first, cancel=token)
     assert cut.cancelled and 0 < len(cut.rows) < len(full.rows)
+
+
+def test_states_the_child_cannot_send_are_folded_here(
+    index: TopicIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(states_module, "BATCH_EVENTS", 300)
+
+    def odd(state: Any, event: Event) -> Any:
+        state = tally(state, event)
+        state["callback"] = lambda: None  # does not pickle
+        return state
+
+    rows = states_at(index, FoldSpec("odd", ("*",), odd), workers=2).rows
+    want = states_at(index, TALLY, workers=1).rows
+    assert [(r.aggregate, r.state["n"], r.state["sum"]) for r in rows] == [
+        (r.aggregate, r.state["n"], r.state["sum"]) for r in want
+    ]
+
+
+def test_cancel_with_two_processes(index: TopicIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(states_module, "BATCH_EVENTS", 100)
+    token = CancelToken()
+    cut = states_at(index, TALLY, progress=lambda d, t: token.cancel(), cancel=token, workers=2)
+    assert cut.cancelled and len(cut.rows) < len(states_at(index, TALLY).rows)
