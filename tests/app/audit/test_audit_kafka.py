@@ -110,3 +110,31 @@ def test_an_existing_folder_is_never_overwritten(
     )
     assert code == 2 and "not an empty folder" in err
     assert (target / "manifest.json").read_bytes() == before
+
+
+def test_audit_at_an_offset(bank: Bank, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifth = bank.of("acc-3")[4]
+    folder = tmp_path / "at-offset"
+    code, _, err = run(
+        capsys,
+        "audit",
+        *bank.args(),
+        "-a",
+        "acc-3",
+        "--offset",
+        str(fifth.offset),
+        "--out",
+        str(folder),
+    )
+    assert code == 0, err
+    doc = manifest_of(folder)
+    assert doc["as_of"]["offsets"] == {str(fifth.partition): fifth.offset}
+    assert [e["sha256"] for e in doc["events"]] == [r.sha256() for r in bank.of("acc-3")[:5]]
+    assert doc["completeness"]["partitions"][0]["scanned_to"] == fifth.offset + 1
+    code, out, _ = run(capsys, "verify", str(folder), "-b", bank.bootstrap)
+    assert code == 0 and "verified" in out
+    code, _, err = run(
+        capsys, "audit", "--file", str(folder / "events.avro"), "-a", "acc-3", "--offset", "3",
+        "--folds", str(bank.fold_file), "--out", str(tmp_path / "x"),
+    )  # fmt: skip
+    assert code == 2 and "PARTITION:OFFSET" in err
