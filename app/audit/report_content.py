@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.audit.as_of import format_moment
 from app.audit.fold_source import FoldSource
 from app.output.event_json import dumps
 from app.replay.diff import leaf_paths
@@ -99,7 +100,11 @@ def report_content(
     values = leaf_paths(manifest["state"])
     blame_rows = [
         BlameRow(
-            path or "(the state)", dumps(values.get(path)), _where(ref), ref.timestamp, ref.type
+            path or "(the state)",
+            dumps(values.get(path)),
+            _where(ref),
+            format_moment(ref.timestamp_ms),
+            ref.type,
         )
         for path, ref in blame.items()
     ]

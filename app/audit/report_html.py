@@ -94,7 +94,7 @@ def render_html(content: ReportContent) -> str:
     parts.append("<h2>Which event set each field</h2>")
     parts.append(
         _table(
-            ["Field", "Value", "Set by (partition:offset)", "At", "Type"],
+            ["Field", "Value", "Set by", "At", "Type"],
             [[e(b.path), e(b.value), e(b.event), e(b.timestamp), e(b.type)] for b in content.blame],
             mono={0, 1},
         )
