@@ -16,10 +16,13 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli import audit as cli_audit
 from app.cli import export as cli_export
 from app.cli import lag as cli_lag
 from app.cli import read as cli_read
 from app.cli import state as cli_state
+from app.cli import states as cli_states
+from app.cli import verify as cli_verify
 from app.cli.common import ExitCode, NothingMatched, UsageError, add_connection_options, say
 from kafka_io.errors import KafkaIOError
 from kafka_io.profile import ProfileError
@@ -48,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_read.add_parsers(sub)
     cli_export.add_parser(sub)
     cli_state.add_parsers(sub)
+    cli_states.add_parsers(sub)
+    cli_audit.add_parsers(sub)
+    cli_verify.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
     return parser
 

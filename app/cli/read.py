@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from app.audit.as_of import filter_rows
+from app.cli.as_of import add_as_of_options, as_of_from
 from app.cli.common import (
     ExitCode,
     NothingMatched,
@@ -45,6 +47,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_filter_options(p)
     p.add_argument("--limit", type=int, help="print at most N events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_as_of_options(p)
     p.add_argument(
         "--no-cache", action="store_true", help="do not use or update the persisted index"
     )
@@ -96,7 +99,7 @@ def run_events(args: argparse.Namespace) -> int:
         index, report = cached.index, cached.report
     else:
         index, report = _aggregate_or_window(source, topic, filters)
-    rows = run_query(index, filters.query())
+    rows = filter_rows(index, run_query(index, filters.query()), as_of_from(args))
     for row in rows[: args.limit]:
         ev = index.event(int(row))
         if args.json:

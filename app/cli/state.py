@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.as_of import warn_history_gone
 from app.cli.common import (
     ExitCode,
     NothingMatched,
@@ -145,6 +146,7 @@ def run_state(args: argparse.Namespace) -> int:
         if at_ms is not None or args.offset is not None or args.n is not None:
             raise UsageError("--follow goes on from now: it takes no --at, --offset or --n")
         return follow_state(args, source, topic, spec)
+    warn_history_gone(source, topic, args.aggregate)
     got = read_aggregate(source, topic, args.aggregate, at_ms, args.offset)
     if got.note is not None:
         say("state", got.note)
