@@ -24,7 +24,13 @@ from app.cli.common import (
     incomplete_exit,
     source_from,
 )
-from app.cli.filters import Filters, add_filter_options, filters_from, say_not_in_its_partition
+from app.cli.filters import (
+    Filters,
+    add_filter_options,
+    filters_from,
+    say_not_in_its_partition,
+    say_reading_everything,
+)
 from app.index.query import query_mask
 from app.index.topic_index import TopicIndex
 from app.sources import FileSource, ReadReport, Source
@@ -75,6 +81,8 @@ class Selection:
     def __iter__(self) -> Iterator[Event]:
         aggregate = self.filters.aggregate
         parts = self.source.partitions_for_aggregate(self.topic, aggregate) if aggregate else None
+        if aggregate and parts is None:
+            say_reading_everything("export", self.source, self.topic)
         seen = yield from self._matching(parts)
         if parts and not seen and self.report.complete:
             say_not_in_its_partition("export", self.source, self.topic, aggregate or "", parts)
