@@ -151,6 +151,7 @@ class Loader(QObject):
                 return  # superseded while planning
             plan.index.decoder = source.make_decoder()  # display decodes on this thread
             dataset.indexes[topic] = plan.index
+            dataset.watermarks[topic] = dict(plan.watermarks)
             self.topic_grew.emit(topic)
             if plan.note:
                 self.error.emit(f"{topic}: {plan.note}; reading it again")

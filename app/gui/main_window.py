@@ -5,13 +5,17 @@ TopicView queries, InspectorController replays, Opener opens sources, LagMonitor
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
+from app.audit.as_of import AsOf
 from app.gui.actions import build_menus
+from app.gui.as_of_mode import AsOfMode
+from app.gui.auditing import Auditing
 from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
@@ -73,6 +77,11 @@ class MainWindow(QMainWindow):
         self.opener = Opener(
             self.loader, settings, menus["recent_files"], menus["recent_connections"], self
         )
+        self.as_of_mode = AsOfMode(panes.as_of_bar, self.setWindowTitle, self._moment_shown, self)
+        self.auditing = Auditing(
+            self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
+            self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
+        )  # fmt: skip
         self._wire()
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)
@@ -104,6 +113,10 @@ class MainWindow(QMainWindow):
             lambda n: self.statusBar().showMessage(f"Copied {n:,} event{'s' * (n != 1)}", 3000)
         )
         self.inspector_ctl.stepped.connect(self._stepped)
+        self.inspector_ctl.history_notes = self._history_notes
+        self.inspector.audit_requested.connect(self.audit_report_dialog)
+        self.as_of_mode.changed.connect(self._as_of_changed)
+        panes.states.aggregate_activated.connect(self._show_aggregate)
 
         self.detail.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 3000))
 
@@ -161,6 +174,36 @@ class MainWindow(QMainWindow):
 
     def show_group_lag(self, group: str) -> None:
         self.monitoring.show_group(group)
+
+    # --- audit: as-of mode, states, reports ----------------------------------------------
+
+    def _as_of_changed(self, as_of: AsOf | None) -> None:
+        self.topic_view.set_as_of(as_of)
+        self.inspector_ctl.set_as_of(as_of)
+        self.monitoring.set_as_of(as_of.at_ms if as_of is not None else None)
+
+    def _moment_shown(self) -> int:
+        """Where as-of mode starts: the selected event's time, else the newest shown."""
+        index, row = self.topic_view.index, self.topic_view.selected_row_id()
+        if index is not None and row is not None:
+            return int(index.timestamp_col[row])
+        if index is not None and len(index):
+            return int(index.timestamp_col.max())
+        return int(time.time() * 1000)
+
+    def _history_notes(self, topic: str, partitions: list[int]) -> list[str]:
+        dataset = self.loader.dataset
+        return dataset.history_notes(topic, partitions) if dataset is not None else []
+
+    def _show_aggregate(self, aggregate: str) -> None:
+        """From the States table: the aggregate in the filter and the inspector."""
+        self.filter_bar.aggregate.setText(aggregate)
+        self.filter_bar.flush()
+        self.panes.inspector_dock.show()
+        self.panes.inspector_dock.raise_()
+
+    def audit_report_dialog(self) -> None:
+        self.auditing.report_dialog(self)
 
     # --- selection and stepping ----------------------------------------------------------
 

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
+from app.audit.as_of import AsOf, filter_rows, rows_as_of
 from app.gui.worker import FailureHandler, JobContext, Workers
 from app.index.query import Query, count_by_type, run_query
 from app.index.topic_index import TopicIndex
@@ -81,6 +82,8 @@ class TopicView(QObject):
         self.incomplete_note: Callable[[str | None], str | None] = lambda _topic: None
         self.filter = FilterState()
         self.query: Query = Query()
+        self._shown_query: tuple[Query, AsOf | None] = (Query(), None)
+        self.as_of: AsOf | None = None  # as-of mode: only what had been written by then
         self._shown_len = 0
         self._generation = -1
         self._completion_at = 0.0
@@ -115,6 +118,15 @@ class TopicView(QObject):
         self.filter = state
         self.refresh()
 
+    def set_as_of(self, as_of: AsOf | None) -> None:
+        """Freeze the table (and its counts and type lists) at ``as_of``; None: thaw."""
+        if as_of != self.as_of:
+            self.as_of = as_of
+            self.refresh(force_completion=True)
+
+    def _rows(self, index: TopicIndex, query: Query) -> np.ndarray:
+        return filter_rows(index, run_query(index, query), self.as_of)
+
     # --- refresh -------------------------------------------------------------------------
 
     def refresh(self, force_completion: bool = False) -> None:
@@ -127,7 +139,7 @@ class TopicView(QObject):
         if query.text and len(index) >= ASYNC_QUERY_ROWS and not self.is_reading():
             self._refresh_in_worker(index, query, force_completion)
             return
-        self._show(index, query, run_query(index, query), force_completion)
+        self._show(index, query, self._rows(index, query), force_completion)
 
     def _refresh_in_worker(self, index: TopicIndex, query: Query, force: bool) -> None:
         """A text search over a large index scans its values: off the GUI thread.
@@ -139,7 +151,7 @@ class TopicView(QObject):
         self.filter_bar.summary.setText("Searching…")
 
         def job(ctx: JobContext) -> np.ndarray | None:
-            return None if seq != self._query_seq else run_query(index, query)
+            return None if seq != self._query_seq else self._rows(index, query)
 
         def done(rows: np.ndarray | None) -> None:
             fresh = seq == self._query_seq and index is self.index
@@ -159,7 +171,7 @@ class TopicView(QObject):
 
     def _show(self, index: TopicIndex, query: Query, rows: np.ndarray, force: bool) -> None:
         old = self.model.rows
-        same_query = query == self.query and self.model.store is index
+        same_query = (query, self.as_of) == self._shown_query and self.model.store is index
         if same_query and 0 < len(old) <= len(rows) and np.array_equal(rows[: len(old)], old):
             was_at_end = self.table.at_end()
             self.model.append_rows(rows[len(old) :])  # the log grew at its end
@@ -168,8 +180,11 @@ class TopicView(QObject):
         elif not (same_query and np.array_equal(rows, old)):
             self._reset_keeping_selection(rows)
         self.query = query
+        self._shown_query = (query, self.as_of)
         self._generation = index.generation
-        self.filter_bar.set_summary(len(rows), len(index), self.incomplete_note(self.topic))
+        mask = rows_as_of(index, self.as_of)
+        total = len(index) if mask is None else int(np.count_nonzero(mask))
+        self.filter_bar.set_summary(len(rows), total, self.incomplete_note(self.topic))
         self.table.set_empty_text(
             "No events match the filter." if len(index) and not len(rows) else ""
         )
@@ -184,7 +199,9 @@ class TopicView(QObject):
             return
         self._completion_at = now
         self._completion_size = index.generation
-        self.filter_bar.set_type_counts(count_by_type(index, index.log_order()))
+        order = index.log_order()
+        shown = order if self.as_of is None else filter_rows(index, order, self.as_of)
+        self.filter_bar.set_type_counts(count_by_type(index, shown))
         self.filter_bar.set_aggregates(index.sorted_aggregates())
 
     def _reset_keeping_selection(self, rows: np.ndarray) -> None:
