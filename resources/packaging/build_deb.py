@@ -57,7 +57,7 @@ def inputs_digest() -> str:
         files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
         for path in files:
             rel = path.relative_to(ROOT)
-            if NOT_INPUTS.intersection(rel.parts) or path.suffix == ".pyc":
+            if NOT_INPUTS.intersection(rel.parts) or path.suffix in (".pyc", ".md"):
                 continue
             digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
