@@ -23,7 +23,8 @@ INTERNAL = APP_DIR / "_internal"
 BUILD_TIMEOUT_S = 1800
 APT_TIMEOUT_S = 600
 # Other work on the machine may hold the dpkg lock for a while: wait rather than fail.
-APT_LOCK = ["-o", "DPkg::Lock::Timeout=300"]
+LOCK_WAIT_S = 300
+APT_LOCK = ["-o", f"DPkg::Lock::Timeout={LOCK_WAIT_S}"]
 
 
 class PackagingError(Exception):
@@ -78,9 +79,16 @@ def install(deb: Path) -> float:
 
 
 def remove() -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["dpkg", "-r", PACKAGE], capture_output=True, text=True, timeout=APT_TIMEOUT_S
-    )
+    """``dpkg -r``, waiting while other work on the machine holds the dpkg lock (dpkg
+    itself gives up at once)."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        done = subprocess.run(
+            ["dpkg", "-r", PACKAGE], capture_output=True, text=True, timeout=APT_TIMEOUT_S
+        )
+        if done.returncode == 0 or "lock" not in done.stderr or time.monotonic() > deadline:
+            return done
+        time.sleep(2)
 
 
 def installed_files() -> list[Path]:
