@@ -74,11 +74,12 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def unpacked(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The package's files, unpacked without installing."""
+def unpacked(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The package's files, unpacked without installing (200 MB: deleted after)."""
     root = tmp_path_factory.mktemp("unpacked")
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True, timeout=300)
-    return root
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +233,7 @@ def test_dpkg_without_the_qt_libraries_refuses_and_names_them(
     for package in ("libegl1", "libxcb-cursor0", "libfontconfig1"):
         assert f"event-explorer depends on {package}" in done.stderr
     status = (admin / "status").read_text()
+    shutil.rmtree(tmp_path / "opt", ignore_errors=True)  # 200 MB
     assert "Status: install ok unpacked" in status
 
 
