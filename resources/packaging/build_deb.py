@@ -1,7 +1,7 @@
 """Build dist/event-explorer_<version>_<arch>.deb: freeze the app with PyInstaller (one
 folder) in a build venv, lay it out under /opt, and wrap it with dpkg-deb.
 
-    resources/packaging/build-deb [--venv PATH] [--force] [--compression xz|gzip]
+    resources/packaging/build-deb [--venv PATH] [--force] [--compression xz|gzip] [--level N]
 
 The build is skipped when a package built from the same inputs (the app's sources,
 resources, pyproject.toml, these packaging files, the Python version) is already in
@@ -118,7 +118,7 @@ def maintainer() -> str:
     return f"{name} <{email}>"
 
 
-def package(frozen: Path, out: Path, compression: str) -> None:
+def package(frozen: Path, out: Path, compression: str, level: int) -> None:
     root = BUILD / "root"
     deb_tree.lay_out(frozen, root)
     depends = deb_depends.depends(root / deb_tree.INSTALL_DIR)
@@ -131,13 +131,14 @@ def package(frozen: Path, out: Path, compression: str) -> None:
         maintainer=maintainer(),
     )
     deb_tree.write_control(root, control)
-    log(f"compressing ({compression})")
+    log(f"compressing ({compression} -{level})")
     started = time.monotonic()
     partial = out.with_suffix(".partial")
     run(
-        ["dpkg-deb", "--build", "--root-owner-group", f"-Z{compression}", str(root), str(partial)],
+        ["dpkg-deb", "--build", "--root-owner-group", f"-Z{compression}", f"-z{level}",
+         str(root), str(partial)],
         "dpkg-deb",
-    )
+    )  # fmt: skip
     partial.replace(out)
     log(f"compressed in {time.monotonic() - started:.0f} s")
 
@@ -147,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, help="use this virtual environment to build")
     parser.add_argument("--force", action="store_true", help="build even if up to date")
     parser.add_argument("--compression", choices=["xz", "gzip"], default="xz")
+    # xz -1 makes a package 13% larger than xz's default -6 in a third of the CPU time
+    # (65 vs 57 MB, 40 vs 115 s): the build is part of every clean test run.
+    parser.add_argument(
+        "--level", type=int, choices=range(10), default=1, metavar="0-9",
+        help="compression level (default 1; 6 for the smallest package)",
+    )  # fmt: skip
     parser.add_argument("--out-dir", type=Path, default=ROOT / "dist")
     args = parser.parse_args(argv)
     for tool in ("dpkg-deb", "readelf", "strip"):
@@ -168,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         frozen = freeze(python)
         out_dir.mkdir(parents=True, exist_ok=True)
         stamp.unlink(missing_ok=True)
-        package(frozen, out, args.compression)
+        package(frozen, out, args.compression, args.level)
     except (BuildError, deb_depends.DependsError) as exc:
         print(f"build-deb: {exc}", file=sys.stderr)
         return 1
