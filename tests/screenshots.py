@@ -8,6 +8,7 @@ Writes:
   errors.png        the orders topic (Avro) filtered to undecodable records, one selected
   rates.png         the event-rate dock: the demo's orders per minute, stacked by type
   lag.png           the consumer-lag panel on a simulated ten minutes of five groups
+  as-of.png         as-of mode at an account's sixth event, with every account's state then
                     (a file has no consumer groups; the sampler feeds it on a cluster)
 """
 
@@ -111,6 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: window.monitoring.charts.rate is not None)
         settle(0.8)
         rate_dock.grab().save(str(args.out / "rates.png"))
+
+        window.activate_topic("bank-accounts")
+        wait(lambda: loaded(window))
+        select_aggregate(window, AGGREGATE, step=5)
+        window.as_of_mode.toggle()  # at the selected event's time
+        window.auditing.states()
+        wait(lambda: window.panes.states.model.rowCount() > 0)
+        settle(0.8)
+        window.grab().save(str(args.out / "as-of.png"))
+        window.as_of_mode.leave()
         window.close()
 
         chart = LagChart()
