@@ -199,3 +199,11 @@ def _no_user_keyring_or_config(tmp_path_factory: pytest.TempPathFactory) -> Iter
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture
+def private_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config folder of the test's own: profiles saved by one test are not another's."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("EVENT_EXPLORER_CONFIG_DIR", str(config))
+    return config

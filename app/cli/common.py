@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.cli import profile_option
 from app.sources import ClusterSource, FileSource, Source, SourceSettings, TopicSettings
 from kafka_io.decode import ValueFormat
 from kafka_io.profile import ConnectionProfile
@@ -18,6 +19,7 @@ class UsageError(Exception):
 
 def add_connection_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
     group = parser.add_argument_group("connection")
+    profile_option.add_profile_option(group)
     group.add_argument("--bootstrap", "-b", required=required, help="HOST:PORT[,HOST:PORT]")
     group.add_argument(
         "-X",
@@ -60,6 +62,8 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def profile_from(args: argparse.Namespace) -> ConnectionProfile:
+    if profile_option.uses_profile(args):
+        return profile_option.profile_connection(args)
     return ConnectionProfile.from_args(
         args.bootstrap, args.x_options, args.config, args.registry, args.registry_auth,
         timeout_s=args.timeout,
@@ -84,6 +88,8 @@ def source_from(args: argparse.Namespace) -> tuple[Source, str]:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)
+    if profile_option.uses_profile(args):
+        return profile_option.profile_source(args, given)
     if args.file is not None:
         if not args.file.exists():
             raise UsageError(f"no such file: {args.file}")

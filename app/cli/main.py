@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.cli import lag as cli_lag
+from app.cli import profile as cli_profile
 from app.cli import read as cli_read
 from app.cli import state as cli_state
 from app.cli.common import UsageError, add_connection_options
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_read.add_parsers(sub)
     cli_state.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
+    cli_profile.add_parsers(sub, parser)
     return parser
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.cli import profile_option
 from app.cli.common import (
     UsageError,
     add_connection_options,
@@ -56,7 +57,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run_topics(args: argparse.Namespace) -> int:
     cluster = Cluster(profile_from(args))
-    topics = cluster.topics(include_internal=args.internal)
+    topics = profile_option.visible_topics(args, cluster.topics(include_internal=args.internal))
     for t in topics:
         if args.json:
             out(
