@@ -115,15 +115,15 @@ def terminal_asker() -> PasswordProvider:
     """Asks on the terminal (without echo); with no terminal, says how to give it."""
 
     def ask(request: SecretRequest) -> str | None:
-        where = f"profile {request.profile}: {request.label}"
+        where = f"{request.label} of profile {request.profile}"
         if not sys.stdin.isatty():
             raise SecretMissing(
-                f"{where} is needed ({request.reason}) and there is no terminal to ask on: "
+                f"the {where} is needed ({request.reason}) and there is no terminal to ask on: "
                 f"store it with 'event-explorer profile set-password {request.profile} "
                 f"{request.name}'"
             )
         kept = "; it will be kept in the keyring" if request.remembered else ""
         print(f"event-explorer: {where}: {request.reason}{kept}", file=sys.stderr)
-        return getpass.getpass(f"{request.label}: ")
+        return getpass.getpass(f"{request.label} for profile {request.profile}: ")
 
     return ask
