@@ -134,6 +134,16 @@ class ProfileActions(QObject):
         self._open_source(source)
         return True
 
+    def forget_secrets(self, name: str) -> None:
+        """Drop a profile's secrets from the keyring (a password the broker refuses):
+        the next connect asks for them again."""
+        try:
+            profile = self.store.load(name)
+            for secret in profile.secret_names:
+                self.credentials.delete(name, secret)
+        except ProfileError as exc:
+            self.failed.emit(f"Cannot forget the secrets of {name}: {exc}")
+
     def ask(self, request: SecretRequest) -> str | None:
         """The password provider of the GUI: a prompt, answered or cancelled."""
         prompt = PasswordPrompt(

@@ -10,14 +10,13 @@ and keep it in memory only.
 
 from __future__ import annotations
 
-from typing import Any
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING, Any
 
 from kafka_io.properties import ProfileError
 from kafka_io.sensitive import scrub
+
+if TYPE_CHECKING:  # keyring itself is imported on first use: it costs every command ~70 ms
+    from keyring.backend import KeyringBackend
 
 SERVICE = "event-explorer"
 # Backends that refuse every call, and backends that keep secrets in files of their own.
@@ -44,6 +43,8 @@ class Credentials:
 
     def backend(self) -> KeyringBackend:
         if self._backend is None:
+            import keyring
+
             self._backend = usable_backend(self._given or keyring.get_keyring())
         return self._backend
 
@@ -69,6 +70,8 @@ class Credentials:
         return True
 
     def _call(self, method: str, *args: str, secret: str = "") -> Any:
+        import keyring.errors
+
         backend = self.backend()
         try:
             return getattr(backend, method)(*args)

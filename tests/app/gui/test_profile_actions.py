@@ -83,6 +83,12 @@ def test_import_shows_the_profile_then_asks_each_secret_once_into_the_keyring(
         ("event-explorer", "team/sasl.password"): SECRET,
     }
     assert SECRET not in ProfileStore().path("team").read_text()
+    # A password the broker refuses is forgotten; the next connect asks again.
+    actions.forget_secrets("team")
+    assert memory_keyring.values == {}
+    assert actions.connect_profile("team")
+    assert len(answers.prompts()) == 4 and len(opened) == 1
+    assert all("not in the keyring yet" in p.reason.text().lower() for p in answers.prompts()[2:])
 
 
 def test_a_file_with_a_secret_is_refused_before_anything_is_shown(
