@@ -119,6 +119,10 @@ def test_x_options_read_and_a_wrong_password_is_refused_in_one_line(
     assert main(["events", "--profile", "wrong", "-t", topic, "--timeout", "5"]) == 2
     line = _one_line(capsys.readouterr().err)
     assert "Authentication failed" in line and WRONG not in line
+    # -X wins over the profile, here over the keyring's wrong password.
+    fixed = ["-X", f"sasl.password={secure_kafka.password}", "--json"]
+    assert main(["events", "--profile", "wrong", "-t", topic, "--timeout", "5", *fixed]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 10
 
 
 def test_a_locked_profile_shows_and_reads_only_its_topics(
