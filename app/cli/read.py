@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from app.audit.as_of import filter_rows
+from app.cli import profile_option
 from app.cli.as_of import add_as_of_options, as_of_from
 from app.cli.common import (
     ExitCode,
@@ -61,7 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run_topics(args: argparse.Namespace) -> int:
     cluster = Cluster(profile_from(args))
-    topics = cluster.topics(include_internal=args.internal)
+    topics = profile_option.visible_topics(args, cluster.topics(include_internal=args.internal))
     for t in topics:
         if args.json:
             out(
