@@ -34,6 +34,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("&File", "-", ""),
     ActionSpec("&File", "&Connect…", "opener.connect_dialog", "Ctrl+K"),
     ActionSpec("&File", "Recent co&nnections", "submenu:recent_connections"),
+    ActionSpec("&File", "&Import profile…", "profile_actions.import_dialog"),
     ActionSpec("&File", "-", ""),
     ActionSpec("&File", "&Export shown events…", "exporter.dialog", "Ctrl+E"),
     ActionSpec("&File", "Load &folds…", "fold_actions.load_dialog", "Ctrl+L"),

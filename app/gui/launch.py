@@ -49,7 +49,15 @@ def build_window(
     bootstrap = _arg(args, "bootstrap")
     config = _arg(args, "config")
     file = _arg(args, "file")
-    if bootstrap or config:
+    import_file, profile_name = _arg(args, "import_profile"), _arg(args, "profile")
+    if import_file:
+        # A double-clicked .evx-profile: show it, keep its secrets, then connect with it.
+        actions = window.profile_actions
+        actions.imported.connect(actions.connect_profile)
+        QTimer.singleShot(0, lambda: actions.import_file(Path(str(import_file))))
+    elif profile_name:
+        window.profile_actions.connect_profile(str(profile_name))
+    elif bootstrap or config:
         try:
             profile = ConnectionProfile.from_args(
                 bootstrap,  # type: ignore[arg-type]

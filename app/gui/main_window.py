@@ -24,6 +24,7 @@ from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
 from app.gui.monitoring import Monitoring
 from app.gui.opening import Opener
+from app.gui.profile_actions import ProfileActions
 from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
@@ -35,6 +36,7 @@ from kafka_io.profile import ConnectionProfile
 from widgets.goto_dialog import GotoDialog
 
 LISTING_REFRESH_MS = 60_000
+FORGET = "Forget saved password"
 
 
 class MainWindow(QMainWindow):
@@ -77,6 +79,10 @@ class MainWindow(QMainWindow):
         self.opener = Opener(
             self.loader, settings, menus["recent_files"], menus["recent_connections"], self
         )
+        self.profile_actions = ProfileActions(
+            self, self.opener.open_source, remembered=settings.topic_settings
+        )
+        self.opener.profiles = self.profile_actions
         self.as_of_mode = AsOfMode(panes.as_of_bar, self.setWindowTitle, self._moment_shown, self)
         self.auditing = Auditing(
             self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
@@ -96,7 +102,9 @@ class MainWindow(QMainWindow):
         loader, tree, panes = self.loader, self.cluster_tree, self.panes
         self.topics.loaded.connect(self.source_loaded.emit)
         loader.error.connect(self.show_error)
-        self.opener.failed.connect(self.show_failure_text)
+        self.opener.failed.connect(self._open_failed)
+        self.profile_actions.failed.connect(self.show_failure_text)
+        self.profile_actions.note.connect(lambda t: self.statusBar().showMessage(t, 10000))
         self.banner.action_triggered.connect(self._banner_action)
         self.opener.opened.connect(self._source_opened)
         panes.progress.cancel_requested.connect(loader.cancel_read)
@@ -136,6 +144,7 @@ class MainWindow(QMainWindow):
 
     def _source_opened(self, source: Source) -> None:
         self.banner.dismiss()
+        self.profile_actions.opened(source)
         self.monitoring.source_opened(source)
         if not source.preloads:
             self.source_loaded.emit()
@@ -254,6 +263,19 @@ class MainWindow(QMainWindow):
         if action == "retry":
             self.banner.dismiss()
             self.reload_topic()
+        elif action == FORGET.lower() and self.profile_actions.connecting is not None:
+            name = self.profile_actions.connecting
+            self.banner.dismiss()
+            self.profile_actions.forget_secrets(name)
+            self.profile_actions.connect_profile(name)  # asks for them again
+
+    def _open_failed(self, text: str) -> None:
+        """A connect that failed; through a saved profile, its secrets may be stale."""
+        if self.profile_actions.connecting is None:
+            self.show_failure_text(text)
+            return
+        self.statusBar().showMessage(text, 10000)
+        self.banner.show_message(text, "error", action=FORGET)
 
     def show_error(self, message: str) -> None:
         """A passing problem: the status bar."""

@@ -14,6 +14,7 @@ from app.gui.lag_monitor import LagMonitor
 from app.gui.panels import Charts, LagView, RateView
 from app.gui.worker import Workers
 from app.index.topic_index import TopicIndex
+from app.profiles.lock import LockedClusterSource
 from app.sources import ClusterSource, Source
 
 RATES_EVERY_S = 2.0
@@ -40,7 +41,8 @@ class Monitoring(QObject):
     def source_opened(self, source: Source) -> None:
         self.source = source
         if source.has_groups and isinstance(source, ClusterSource):
-            self.lag_monitor.start(source.profile)
+            lock = source.lock.lag if isinstance(source, LockedClusterSource) else None
+            self.lag_monitor.start(source.profile, lock)
         else:
             self.lag_monitor.stop()
         self._lag_notice()

@@ -56,6 +56,9 @@ class ProfileActions(QObject):
         self.store = store or ProfileStore()
         self.credentials = credentials or Credentials()
         self._remembered = remembered
+        # The profile of the connect in progress (until a source opens): a failure then
+        # offers to forget its stored secrets.
+        self.connecting: str | None = None
         # How a dialog is shown and answered: exec() here, replaced by tests.
         self.confirm: Callable[[QDialog], bool] = lambda dialog: bool(dialog.exec())
 
@@ -131,8 +134,13 @@ class ProfileActions(QObject):
             own = self._remembered(source.location)
             topics = {**profile.topics, **{t: s for t, s in own.items() if not s.is_default}}
             source = source.clone(SourceSettings(profile.defaults, topics))
+        self.connecting = name
         self._open_source(source)
         return True
+
+    def opened(self, _source: Source) -> None:
+        """A source opened (this profile's, or another): no connect is in progress."""
+        self.connecting = None
 
     def forget_secrets(self, name: str) -> None:
         """Drop a profile's secrets from the keyring (a password the broker refuses):
