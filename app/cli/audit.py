@@ -13,7 +13,8 @@ from pathlib import Path
 from app.audit.evidence import NothingToAudit, PdfWriter, build_evidence, write_report
 from app.audit.signing import generate_keys, key_id, load_private_key, load_public_key
 from app.cli.as_of import at_or_offset, history_gone
-from app.cli.common import add_source_options, out, source_from
+from app.cli.common import UsageError, add_source_options, out, source_from
+from app.cli.masking import masker_from
 from app.cli.state import library_from, pick_fold
 from app.cli.states import add_folds_option
 
@@ -43,6 +44,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run_audit(args: argparse.Namespace) -> int:
     source, topic = source_from(args)
+    masker = masker_from(args, "audit")
+    if masker.active and not masker.rules.allow_unmask:
+        raise UsageError(
+            "masking is on and may not be lifted: an audit report holds the real values "
+            "(it must be verifiable), so it cannot be made with this profile"
+        )
     spec = pick_fold(library_from(args), args.fold, topic)
     home = source.partitions_for_aggregate(topic, args.aggregate)
     as_of = at_or_offset(args.at, args.offset, home[0] if home else None, required=True)

@@ -84,11 +84,20 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aggregate-rule", help="where the aggregate id is: key | header:NAME | field:PATH"
     )
+    add_mask_option(parser)
     parser.add_argument(
         "--partitioner",
         help="how producers placed keys: murmur2 (Java), crc32 (librdkafka's default), "
         "fnv1a (Sarama), or librdkafka's names (default: detected from a sample of keys)",
     )
+
+
+def add_mask_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mask", metavar="GLOB", action="append", default=[],
+        help="hide this field in what is shown, printed or written (repeatable): a glob "
+        "over the value's dotted field path (payload.cardNumber, *.email) or header:NAME",
+    )  # fmt: skip
 
 
 def profile_from(args: argparse.Namespace) -> ConnectionProfile:

@@ -31,12 +31,13 @@ from app.cli.filters import (
     say_not_in_its_partition,
     say_reading_everything,
 )
+from app.cli.masking import masker_from
 from app.index.query import query_mask
 from app.index.topic_index import TopicIndex
+from app.output.export import FORMATS, export_events
 from app.sources import FileSource, ReadReport, Source
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
-from kafka_io.eventfile import write_event_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -58,15 +59,22 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {target}: no folder {target.parent}")
     if isinstance(source, FileSource) and target.resolve() == source.path.resolve():
         raise UsageError(f"{target} is the file being read; export to another file")
+    if target.suffix.lower() not in FORMATS:
+        raise UsageError(f"cannot export to {target.name}: use one of {', '.join(FORMATS)}")
     decoder = source.make_decoder()
+    masker = masker_from(args, "export")
     selection = Selection(source, topic, filters, decoder)
-    events = iter(selection)
+    events: Iterator[Event] = iter(selection)
+    if masker.active:  # the masked values, as JSON: the raw bytes never leave
+        events = map(masker.event, events)
     first = next(events, None)  # nothing matched: leave the target as it was
     if first is None:
         if selection.report.incomplete is None:
             raise NothingMatched(f"{filters.nothing_matched(topic)}; {target} not written")
         return incomplete_exit(selection.report, "export")
-    count = write_event_file(target, chain([first], events), decoder=decoder)
+    # Masked values are JSON now: the file must not claim the raw bytes' schemas.
+    kept = None if masker.active else decoder
+    count = export_events(target, chain([first], events), kept)
     print(f"exported {count} events of {topic} to {target}", file=sys.stderr)
     return incomplete_exit(selection.report, "export")
 

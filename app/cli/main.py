@@ -24,7 +24,14 @@ from app.cli import read as cli_read
 from app.cli import state as cli_state
 from app.cli import states as cli_states
 from app.cli import verify as cli_verify
-from app.cli.common import ExitCode, NothingMatched, UsageError, add_connection_options, say
+from app.cli.common import (
+    ExitCode,
+    NothingMatched,
+    UsageError,
+    add_connection_options,
+    add_mask_option,
+    say,
+)
 from kafka_io.errors import KafkaIOError
 from kafka_io.profile import ProfileError
 
@@ -39,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", "-v", action="store_true", help="log librdkafka messages")
     add_connection_options(parser)
     parser.add_argument("--open", dest="file", type=Path, help="event file to open in the app")
+    add_mask_option(parser)
     parser.add_argument(
         "--folds",
         action="append",

@@ -27,6 +27,7 @@ from app.cli.filters import (
     say_reading_everything,
 )
 from app.cli.follow import follow_events
+from app.cli.masking import masker_from, may_use_cache
 from app.index.query import run_query
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
@@ -94,7 +95,9 @@ def run_events(args: argparse.Namespace) -> int:
     filters = filters_from(args)
     if args.follow:
         return follow_events(args, source, topic, filters)
-    if isinstance(source, CachedSource) and not filters.narrows_read and not args.no_cache:
+    masker = masker_from(args, "events")
+    cache = not args.no_cache and may_use_cache(args, "events")
+    if isinstance(source, CachedSource) and not filters.narrows_read and cache:
         # The whole topic: through the persisted index, so a rerun reads only what is new.
         cached = open_topic(source, topic)
         index, report = cached.index, cached.report
@@ -102,7 +105,7 @@ def run_events(args: argparse.Namespace) -> int:
         index, report = _aggregate_or_window(source, topic, filters)
     rows = filter_rows(index, run_query(index, filters.query()), as_of_from(args))
     for row in rows[: args.limit]:
-        ev = index.event(int(row))
+        ev = masker.event(index.event(int(row)))
         if args.json:
             out(dumps(event_record(ev)))
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +19,7 @@ from app.audit.states import StatesResult, states_at
 from app.audit.states_output import json_lines, write_csv
 from app.cli.as_of import at_or_offset, warn_history_gone
 from app.cli.common import add_source_options, incomplete_exit, source_from
+from app.cli.masking import masker_from, may_use_cache
 from app.cli.state import library_from, pick_fold
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
@@ -61,7 +63,8 @@ def run_states(args: argparse.Namespace) -> int:
     source, topic = source_from(args)
     spec = pick_fold(library_from(args), args.fold, topic)
     as_of = at_or_offset(args.at, args.offset, None)
-    index, report = _index(source, topic, args.no_cache)
+    masker = masker_from(args, "states")
+    index, report = _index(source, topic, args.no_cache or not may_use_cache(args, "states"))
     warn_history_gone(source, topic, command="states")
     for p, state in sorted(index.partitions.items()):
         if not isinstance(source, CachedSource) and state.first_offset > 0:
@@ -71,6 +74,10 @@ def run_states(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     result = states_at(index, spec, as_of, workers=usable_workers(args.workers))
+    if masker.active:  # folded on the real values; shown masked
+        result = replace(
+            result, rows=[replace(r, state=masker.state(r.state)) for r in result.rows]
+        )
     with (
         args.out.open("w", encoding="utf-8", newline="") if args.out else nullcontext(sys.stdout)
     ) as out:

@@ -52,6 +52,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("&Audit", "&As of a moment or offsets", "as_of_mode.toggle", "Ctrl+Shift+A"),
     ActionSpec("&Audit", "&States of every aggregate", "auditing.states", "Ctrl+Shift+S"),
     ActionSpec("&Audit", "Export audit &report…", "audit_report_dialog", "Ctrl+Shift+E"),
+    ActionSpec("&View", "Show &masked values", "toggle_unmask"),
+    ActionSpec("&View", "-", ""),
     ActionSpec("&View", "", "menu:view"),
     ActionSpec("&Help", "&About", "about"),
 )

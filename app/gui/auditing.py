@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -67,6 +68,10 @@ class Auditing(QObject):
             self.table.title.setText(f"{when}: {done:,} of {total:,} aggregates folded…")
 
         def shown(result: StatesResult) -> None:
+            masker = self.topic_view.masker  # folded on the real values; shown masked
+            if masker.active:
+                rows = [replace(r, state=masker.state(r.state)) for r in result.rows]
+                result = replace(result, rows=rows)
             self.table.set_rows(result.rows, _title(topic, result))
             self.states_shown.emit(result)
 
@@ -97,6 +102,13 @@ class Auditing(QObject):
         target = self._target()
         dataset = self.loader.dataset
         if target is None or dataset is None:
+            return None
+        if self.topic_view.masker.active:
+            self.say(
+                "Masking is on: an audit report holds the real values (it must be "
+                "verifiable), so it cannot be made while they are masked.",
+                "error",
+            )
             return None
         aggregate, as_of = target
         topic = self.inspector.topic or ""

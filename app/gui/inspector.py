@@ -8,7 +8,7 @@ A newer request cancels an older one, so dragging the slider never queues up wor
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from app.audit.as_of import AsOf, filter_rows
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.replay.diff import StateDiff, changed_leaves
 from app.replay.folds import FoldRegistry, FoldSpec
 from app.replay.replayer import Replayer
@@ -68,6 +69,8 @@ class InspectorController(QObject):
         # A Decoder caches per thread: each replay (run on this controller's worker)
         # decodes with its own, not the index's display decoder of the GUI thread.
         self.make_decoder: Callable[[], Decoder] | None = None
+        # What the state may show (folds run on the real values; results are masked).
+        self.masker = Masker()
         # As-of mode: the timeline keeps what had been written by then.
         self.as_of: AsOf | None = None
         # Sentences about history that is gone, for a topic and the aggregate's partitions.
@@ -88,6 +91,12 @@ class InspectorController(QObject):
         if self.index is not None and self.aggregate is not None and self.topic is not None:
             step = self.widget.step
             self.show_aggregate(self.index, self.topic, self.aggregate, step if step >= 0 else None)
+
+    def set_masker(self, masker: Masker) -> None:
+        """Show states through ``masker``; the step shown is shown again."""
+        self.masker = masker
+        if self._replayer is not None and self.widget.step >= 0:
+            self.request_step(self.widget.step)
 
     @property
     def replayer(self) -> Replayer | None:
@@ -237,8 +246,11 @@ class InspectorController(QObject):
         failure = result.failure
         if failure is not None:
             self.widget.show_failure(failure.describe(), failure.step, failure.traceback)
-        self.widget.show_state(result.view)
-        self.state_shown.emit(result.view)
+        view = result.view
+        if self.masker.active:
+            view = replace(view, state=self.masker.state(view.state))
+        self.widget.show_state(view)
+        self.state_shown.emit(view)
 
     def request_diff(self, a: int, b: int) -> None:
         replayer = self._replayer
@@ -251,7 +263,12 @@ class InspectorController(QObject):
 
         def done(result: DiffResult) -> None:
             if generation == self._generation:
-                self.widget.show_diff(result.a, result.b, result.diff.changes)
+                mask = self.masker.changes
+                changes = [
+                    replace(c, old=mask(c.path, c.old), new=mask(c.path, c.new))
+                    for c in result.diff.changes
+                ]
+                self.widget.show_diff(result.a, result.b, changes)
 
         self._submit(f"diff {a}..{b}", job, done, cancel_previous=False)
 

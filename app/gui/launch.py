@@ -46,6 +46,9 @@ def build_window(
     remembered = [p for p in settings.fold_files() if Path(p).exists()]
     folds = FoldFiles(given, remembered=remembered, use_user_dir=use_user_folds)
     window = MainWindow(settings, folds)
+    window.masking.given = tuple(_arg(args, "mask", []) or [])  # type: ignore[arg-type]
+    if window.masking.given:
+        window.masking.set(window.masking.masker)
     bootstrap = _arg(args, "bootstrap")
     config = _arg(args, "config")
     file = _arg(args, "file")

@@ -52,6 +52,8 @@ class Loader(QObject):
         self.dataset: Dataset | None = None
         self.read_task: Task | None = None
         self.reading_topic: str | None = None
+        # The persisted index holds values unmasked: a profile's masking may forbid it.
+        self.keep_index = True
         self._opening: Task | None = None
         self._reading = False
         self._tree_timer = QTimer(self)
@@ -176,7 +178,10 @@ class Loader(QObject):
         dataset.reset_topic(topic)
         self.topic_grew.emit(topic)
         task = self.workers.submit(
-            f"open {topic}", plan_topic_job(source, topic), on_result=planned, on_failed=failed
+            f"open {topic}",
+            plan_topic_job(source, topic, self.keep_index),
+            on_result=planned,
+            on_failed=failed,
         )
         planning.append(task)
         self.read_task = task

@@ -22,6 +22,7 @@ from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
 from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
+from app.gui.masking_view import Masking
 from app.gui.monitoring import Monitoring
 from app.gui.opening import Opener
 from app.gui.profile_actions import ProfileActions
@@ -30,6 +31,9 @@ from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
 from app.gui.topics import TopicsController
 from app.gui.worker import Workers
+from app.masking.masker import Masker
+from app.profiles import Profile
+from app.profiles.masking_key import masker_for
 from app.sources import Source, TopicSettings
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
@@ -83,6 +87,10 @@ class MainWindow(QMainWindow):
             self, self.opener.open_source, remembered=settings.topic_settings
         )
         self.opener.profiles = self.profile_actions
+        self.masking = Masking(
+            self.statusBar(), self.topic_view, self.inspector_ctl, self.detail, self
+        )
+        self._profile_masker = Masker()
         self.as_of_mode = AsOfMode(panes.as_of_bar, self.setWindowTitle, self._moment_shown, self)
         self.auditing = Auditing(
             self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
@@ -105,6 +113,7 @@ class MainWindow(QMainWindow):
         self.opener.failed.connect(self._open_failed)
         self.profile_actions.failed.connect(self.show_failure_text)
         self.profile_actions.note.connect(lambda t: self.statusBar().showMessage(t, 10000))
+        self.profile_actions.opening.connect(self._profile_opening)
         self.banner.action_triggered.connect(self._banner_action)
         self.opener.opened.connect(self._source_opened)
         panes.progress.cancel_requested.connect(loader.cancel_read)
@@ -144,6 +153,11 @@ class MainWindow(QMainWindow):
 
     def _source_opened(self, source: Source) -> None:
         self.banner.dismiss()
+        # A profile's masking holds for its source only; --mask for every source.
+        by_profile = self.profile_actions.connecting is not None
+        masker, self._profile_masker = self._profile_masker if by_profile else Masker(), Masker()
+        self.loader.keep_index = masker.rules.use_index_cache
+        self.masking.set(masker)
         self.profile_actions.opened(source)
         self.monitoring.source_opened(source)
         if not source.preloads:
@@ -268,6 +282,18 @@ class MainWindow(QMainWindow):
             self.banner.dismiss()
             self.profile_actions.forget_secrets(name)
             self.profile_actions.connect_profile(name)  # asks for them again
+
+    def _profile_opening(self, profile: Profile) -> None:
+        masker, note = masker_for(profile, credentials=self.profile_actions.credentials)
+        self._profile_masker = masker
+        if note is not None:
+            self.statusBar().showMessage(note, 10000)
+
+    def toggle_unmask(self) -> None:
+        """View > Show masked values (when the profile allows it)."""
+        refused = self.masking.toggle_unmask()
+        if refused is not None:
+            self.statusBar().showMessage(refused, 5000)
 
     def _open_failed(self, text: str) -> None:
         """A connect that failed; through a saved profile, its secrets may be stale."""

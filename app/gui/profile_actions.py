@@ -38,6 +38,7 @@ class ProfileActions(QObject):
     failed = Signal(str)  # one line, for the banner
     imported = Signal(str)  # the name a profile was saved under
     note = Signal(str)  # something to tell that is not a failure (secrets not kept)
+    opening = Signal(object)  # the Profile being connected with (its masking, its cache)
 
     def __init__(
         self,
@@ -135,6 +136,7 @@ class ProfileActions(QObject):
             topics = {**profile.topics, **{t: s for t, s in own.items() if not s.is_default}}
             source = source.clone(SourceSettings(profile.defaults, topics))
         self.connecting = name
+        self.opening.emit(profile)
         self._open_source(source)
         return True
 

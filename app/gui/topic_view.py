@@ -16,9 +16,11 @@ from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.audit.as_of import AsOf, filter_rows, rows_as_of
+from app.gui.masking_view import MaskedEvents
 from app.gui.worker import FailureHandler, JobContext, Workers
 from app.index.query import Query, count_by_type, run_query
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.output.table_text import as_json_lines, as_tsv
 from kafka_io.event import Event
 from widgets.event_table import EventTable, EventTableModel
@@ -84,6 +86,8 @@ class TopicView(QObject):
         self.query: Query = Query()
         self._shown_query: tuple[Query, AsOf | None] = (Query(), None)
         self.as_of: AsOf | None = None  # as-of mode: only what had been written by then
+        self.masker = Masker()  # what the table, copies and the detail may show
+        self._masked: MaskedEvents | None = None
         self._shown_len = 0
         self._generation = -1
         self._completion_at = 0.0
@@ -99,7 +103,7 @@ class TopicView(QObject):
         self.topic, self.index = topic, index
         self._generation = -1
         self._completion_size = -1
-        self.model.set_rows(index, np.empty(0, np.int64))
+        self.model.set_rows(self._store(index), np.empty(0, np.int64))
         self.refresh(force_completion=True)
 
     def clear(self) -> None:
@@ -123,6 +127,25 @@ class TopicView(QObject):
         if as_of != self.as_of:
             self.as_of = as_of
             self.refresh(force_completion=True)
+
+    def set_masker(self, masker: Masker) -> None:
+        """Show the rows through ``masker`` (the selected row stays selected)."""
+        self.masker = masker
+        index = self.index
+        if index is not None:
+            selected = self.selected_row_id()
+            self.model.set_rows(self._store(index), self.model.rows)
+            if selected is not None:
+                self.select_row_id(selected, scroll=False)
+
+    def _store(self, index: TopicIndex) -> TopicIndex | MaskedEvents:
+        """What the table reads events from: the index, or the index masked."""
+        if not self.masker.active:
+            return index
+        masked = self._masked
+        if masked is None or masked.index is not index or masked.masker is not self.masker:
+            masked = self._masked = MaskedEvents(index, self.masker)
+        return masked
 
     def _rows(self, index: TopicIndex, query: Query) -> np.ndarray:
         return filter_rows(index, run_query(index, query), self.as_of)
@@ -171,7 +194,9 @@ class TopicView(QObject):
 
     def _show(self, index: TopicIndex, query: Query, rows: np.ndarray, force: bool) -> None:
         old = self.model.rows
-        same_query = (query, self.as_of) == self._shown_query and self.model.store is index
+        same_query = (query, self.as_of) == self._shown_query and self.model.store is self._store(
+            index
+        )
         if same_query and 0 < len(old) <= len(rows) and np.array_equal(rows[: len(old)], old):
             was_at_end = self.table.at_end()
             self.model.append_rows(rows[len(old) :])  # the log grew at its end
@@ -206,7 +231,7 @@ class TopicView(QObject):
 
     def _reset_keeping_selection(self, rows: np.ndarray) -> None:
         selected = self.selected_row_id()
-        self.model.set_rows(self.index, rows)
+        self.model.set_rows(self._store(self.index) if self.index is not None else None, rows)
         if selected is not None and not self.select_row_id(selected, scroll=True):
             self.selection_lost.emit()  # the filter hides it: the detail must not linger
 
@@ -247,11 +272,12 @@ class TopicView(QObject):
     # --- copy ----------------------------------------------------------------------------
 
     def selected_events(self) -> list[Event]:
-        """The selected events, in display order, freshly decoded."""
+        """The selected events, in display order, freshly decoded (and masked)."""
         index = self.index
         if index is None:
             return []
-        return [index.event(self.model.row_id(r)) for r in self.table.selected_model_rows()]
+        rows = [self.model.row_id(r) for r in self.table.selected_model_rows()]
+        return [self.masker.event(index.event(row)) for row in rows]
 
     def copy_selected(self, fmt: str = "jsonl") -> int:
         """Put the selected events on the clipboard as JSON lines or TSV; how many."""

@@ -6,6 +6,7 @@ saved without secrets (those live in the OS keyring) and handed between people a
 No Qt here: the CLI and the GUI use the same profiles.
 """
 
+from app.masking.rules import MaskHow, MaskingRules
 from app.profiles.connect import (
     PasswordProvider,
     SecretMissing,
@@ -18,7 +19,6 @@ from app.profiles.connect import (
 from app.profiles.credentials import SERVICE, Credentials, KeyringUnavailable
 from app.profiles.fileformat import FORMAT_VERSION, ProfileFormatError, dumps, loads
 from app.profiles.lock import LockedClusterSource, TopicLock, TopicLocked
-from app.profiles.masking import MaskHow, MaskingRules
 from app.profiles.model import EXTENSION, REGISTRY_SECRET, Profile, SecretInProfile
 from app.profiles.store import ProfileNotFound, ProfileStore
 from app.profiles.transfer import (

@@ -16,7 +16,7 @@ from typing import Any
 
 import tomli_w
 
-from app.profiles.masking import MaskingRules
+from app.masking.rules import MaskingRules
 from app.profiles.model import Profile, SecretInProfile
 from app.sources.settings import TopicSettings
 from kafka_io.partitioners import UnknownPartitioner, partitioner

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from types import MappingProxyType
 
-from app.profiles.masking import MaskingRules
+from app.masking.rules import MaskingRules
 from app.sources.settings import SourceSettings, TopicSettings
 from kafka_io.properties import ProfileError
 from kafka_io.sensitive import is_secret, strip_url_credentials
