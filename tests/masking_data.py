@@ -64,7 +64,7 @@ def customer_events(n: int = 12) -> list[Event]:
             None,
             None,
             value,
-        )  # fmt: skip
+        )
         for i, (key, value, headers, ts) in enumerate(customer_records(n))
     ]
 
