@@ -9,6 +9,7 @@ Writes:
   rates.png         the event-rate dock: the demo's orders per minute, stacked by type
   lag.png           the consumer-lag panel on a simulated ten minutes of five groups
   as-of.png         as-of mode at an account's sixth event, with every account's state then
+  support.png       the search box on one account id, its owner and memos masked
                     (a file has no consumer groups; the sampler feeds it on a cluster)
 """
 
@@ -122,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
         settle(0.8)
         window.grab().save(str(args.out / "as-of.png"))
         window.as_of_mode.leave()
+
+        # What support staff see: one id looked up in every topic, personal data masked.
+        window.masking.given = ("payload.owner", "*.memo")
+        window.masking.set(window.masking.masker)
+        window.filter_bar.clear()
+        window.filter_bar.flush()
+        window.focus_search()
+        window.panes.search.query.setText(AGGREGATE)
+        window.search.search(AGGREGATE)
+        wait(lambda: window.panes.search.state.topLevelItemCount() > 0)
+        window.search.open_position("bank-accounts", 0, 14381)  # its first event
+        settle(0.8)
+        window.grab().save(str(args.out / "support.png"))
         window.close()
 
         chart = LagChart()

@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # the views import MaskedEvents from here
     from app.gui.topic_view import TopicView
 
 
+NO_TEXT_SEARCH = "Text search is off while values are masked"
+
+
 class MaskedEvents:
     """An index as the table may read it: each event masked (``EventStore``)."""
 
@@ -69,7 +72,7 @@ class Masking(QObject):
             fields = tuple(dict.fromkeys((*masker.rules.fields, *self.given)))
             masker = replace(masker, rules=replace(masker.rules, fields=fields))
         self.masker = masker
-        self.label.setText(f"🔒 {masker.describe()}" if masker.rules.active else "")
+        self.label.setText(masker.describe().capitalize() if masker.rules.active else "")
         self.label.setToolTip(
             "Masked values never reach the table, the detail, copies, exports or states; "
             "folds still see the real values."
@@ -81,6 +84,8 @@ class Masking(QObject):
     def _apply(self, masker: Masker) -> None:
         """Every view shows through ``masker`` from now on, starting with what is shown."""
         view = self.topic_view
+        # A text search would tell which events hold a masked value: off while masking.
+        view.filter_bar.set_text_search(not masker.active, NO_TEXT_SEARCH)
         view.set_masker(masker)
         self.detail.set_raw_visible(not masker.active)
         selected = view.table.currentIndex()

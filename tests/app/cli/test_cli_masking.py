@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 from keyring_fixtures import MemoryKeyring
-from masking_data import EMAILS, MASKS, customer_events, customer_records, leaks, write_fold
+from masking_data import CARDS, EMAILS, MASKS, customer_events, customer_records, leaks, write_fold
 from test_cli_follow import Running
 
 from app.cli.main import main
@@ -143,3 +143,6 @@ def test_mask_masks_one_command_without_a_profile(
     assert code == 0 and leaks(out) == [] and out.count("[masked]") == 3 * 12
     code, out, _ = run(capsys, "events", "--file", str(path), "--json")
     assert code == 0 and EMAILS[0] in out  # without it, the values are there
+    # A text search would be an oracle for masked values: refused under masking.
+    code, out, err = run(capsys, "events", "--file", str(path), "--text", CARDS[0], *masks)
+    assert (code, out) == (2, "") and "masking" in err
