@@ -288,6 +288,9 @@ class MainWindow(QMainWindow):
         self._profile_masker = masker
         if note is not None:
             self.statusBar().showMessage(note, 10000)
+        folder = Path(profile.fold_folder).expanduser() if profile.fold_folder else None
+        if folder is not None and folder.is_dir():
+            self.folds.add(folder, remember=False)  # the profile's, not the user's choice
 
     def toggle_unmask(self) -> None:
         """View > Show masked values (when the profile allows it)."""

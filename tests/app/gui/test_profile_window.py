@@ -12,6 +12,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from gui_helpers import pump_until
 from keyring_fixtures import MemoryKeyring
+from masking_data import write_fold
 from PySide6.QtWidgets import QApplication, QDialog
 from secure_broker_fixtures import SecureKafka
 
@@ -40,10 +41,11 @@ class Answers:
         return True
 
 
-def profile_file(folder: Path, kafka: SecureKafka, lock: str) -> Path:
+def profile_file(folder: Path, kafka: SecureKafka, lock: str, folds: Path | None = None) -> Path:
     path = folder / "support.evx-profile"
+    fold_folder = f'fold_folder = "{folds}"\n' if folds is not None else ""
     path.write_text(
-        f'format_version = 1\nname = "support"\nlocked_topics = ["{lock}"]\n'
+        f'format_version = 1\nname = "support"\nlocked_topics = ["{lock}"]\n{fold_folder}'
         f'[kafka]\nbootstrap = "{kafka.bootstrap}"\n'
         'secrets = ["sasl.username", "sasl.password"]\n'
         f'[kafka.properties]\n"security.protocol" = "SASL_SSL"\n'
@@ -88,8 +90,11 @@ def test_a_double_clicked_profile_is_imported_and_connected_within_its_lock(
     tmp_path: Path,
 ) -> None:
     mine, other, group = topics
+    folds = tmp_path / "team-folds"
+    folds.mkdir()
+    write_fold(folds)
     window = window_with(
-        tmp_path, import_profile=str(profile_file(tmp_path, secure_kafka, "payments-*"))
+        tmp_path, import_profile=str(profile_file(tmp_path, secure_kafka, "payments-*", folds))
     )
     answers = Answers({"sasl.username": secure_kafka.user, "sasl.password": secure_kafka.password})
     window.profile_actions.confirm = answers  # before the queued import runs
@@ -99,6 +104,9 @@ def test_a_double_clicked_profile_is_imported_and_connected_within_its_lock(
         pump_until(lambda: mine in tree.topic_names(), 90)
         assert other not in tree.topic_names()
         assert answers.prompts == 2 and ProfileStore().names() == ["support"]
+        # The profile's fold folder is loaded for this session, not remembered.
+        assert "customer" in window.folds.registry.names()
+        assert str(folds) not in window.settings.fold_files()
         assert isinstance(window.loader.dataset.source, LockedClusterSource)  # type: ignore[union-attr]
         window.activate_topic(mine)
         pump_until(lambda: window.topic_view.model.rowCount() == 5, 60)
