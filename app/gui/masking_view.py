@@ -2,10 +2,11 @@
 it applies to, and the status bar saying so.
 
 Every view that shows values asks this for its masker: the table reads its events
-through ``MaskedEvents``, the detail pane hides its Raw tab, copies and exports write
-masked events, the inspector, the search box and the States dock mask states.  Folds
-still run on the real values.  A profile that allows it lets the viewer reveal the
-values (View > Show masked values), and the status bar says that too.
+through ``MaskedEvents`` (``app.gui.masked_events``), the detail pane hides its Raw
+tab, copies and exports write masked events, the inspector, the search box and the
+States dock mask states.  Folds still run on the real values.  A profile that allows
+it lets the viewer reveal the values (View > Show masked values), and the status bar
+says that too.
 """
 
 from __future__ import annotations
@@ -16,31 +17,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
-from kafka_io.event import Event
 from widgets.event_detail import EventDetail
 
-if TYPE_CHECKING:  # the views import MaskedEvents from here
+if TYPE_CHECKING:
     from app.gui.inspector import InspectorController
     from app.gui.topic_view import TopicView
 
 
 NO_TEXT_SEARCH = "Text search is off while values are masked"
-
-
-class MaskedEvents:
-    """An index as the table may read it: each event masked (``EventStore``)."""
-
-    def __init__(self, index: TopicIndex, masker: Masker) -> None:
-        self.index = index
-        self.masker = masker
-
-    def event(self, row: int) -> Event:
-        return self.masker.event(self.index.event(row))
-
-    def __len__(self) -> int:
-        return len(self.index)
 
 
 class Masking(QObject):

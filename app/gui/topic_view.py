@@ -16,7 +16,7 @@ from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.audit.as_of import AsOf, filter_rows, rows_as_of
-from app.gui.masking_view import MaskedEvents
+from app.gui.masked_events import MaskedEvents
 from app.gui.worker import FailureHandler, JobContext, Workers
 from app.index.query import Query, count_by_type, run_query
 from app.index.topic_index import TopicIndex

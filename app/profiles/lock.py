@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
-from app.sources import ClusterSource, Listing, Read, SourceSettings
+from app.sources import ClusterSource, Following, Listing, Read, SourceSettings
+from kafka_io.cancel import CancelToken
 from kafka_io.lag import LagSample
 from kafka_io.metadata import PartitionInfo
 from kafka_io.partition_detect import Detection
@@ -90,6 +91,10 @@ class LockedClusterSource(ClusterSource):
     def read_ranges(self, topic: str, ranges: list[PartitionRange], **kwargs: Any) -> Read:
         self.lock.check(topic)
         return super().read_ranges(topic, ranges, **kwargs)
+
+    def follow(self, topic: str, cancel: CancelToken, **kwargs: Any) -> Following:
+        self.lock.check(topic)
+        return super().follow(topic, cancel, **kwargs)
 
     def detection(self, topic: str) -> Detection:
         self.lock.check(topic)

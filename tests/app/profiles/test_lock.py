@@ -10,6 +10,7 @@ import pytest
 
 from app.profiles import LockedClusterSource, TopicLock, TopicLocked
 from app.sources import ClusterSource
+from kafka_io.cancel import CancelToken
 from kafka_io.lag import GroupOffsets, LagSample, PartitionOffsets
 from kafka_io.profile import ConnectionProfile
 
@@ -70,6 +71,7 @@ def test_a_locked_source_refuses_other_topics_before_any_connection() -> None:
         lambda: source.detection("users"),
         lambda: source.partitions_for_aggregate("users", "u1"),
         lambda: source.pruning_note("users"),
+        lambda: source.follow("users", CancelToken()),
         lambda: source.clone().read("users"),
     ):
         with pytest.raises(TopicLocked):
