@@ -104,7 +104,7 @@ class EventFile:
 
     def _listed(self, batch: list[Event]) -> tuple[list[Event], str | None]:
         """The events up to the first whose topic the metadata does not list, and why."""
-        if not self.native or self.count is None:
+        if not self.native or not self.topics:
             return batch, None
         listed = set(self.topics)
         for i, ev in enumerate(batch):
