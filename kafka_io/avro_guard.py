@@ -250,6 +250,11 @@ def guard_for(parsed: Any, named: Mapping[str, Any] | None = None) -> ValueGuard
     return analyse(parsed, named).guard
 
 
+def walker_for(parsed: Any, named: Mapping[str, Any] | None = None) -> ValueGuard:
+    """A guard for any schema, needed or not (to compare its walk with fastavro's)."""
+    return ValueGuard(*_compile(parsed, named or {}))
+
+
 _FIXED_WIDTH = {_NULL: 0, _BOOL: 1, _LONG: 1, _FLOAT: 4, _DOUBLE: 8, _BYTES: 1, _ENUM: 1}
 _CONTAINERS = (_RECORD, _ARRAY, _MAP)
 

@@ -106,7 +106,7 @@ def parse_metadata(meta: Mapping[str, bytes]) -> FileMeta:
         raise ValueError(f"{META_FORMATS} is {_shape(formats_json)}, not an object")
     known = {str(f) for f in ValueFormat}
     for topic, fmt in formats_json.items():
-        if fmt not in known:
+        if not isinstance(fmt, str) or fmt not in known:
             raise ValueError(
                 f"{META_FORMATS} gives topic {topic[:80]!r} the unknown format {fmt!r}"
             )

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from app.output.json_text import dumps_deep
+from app.output.json_text import dumps_deep, nests_within
 from kafka_io.event import Event, timestamp_error, timestamp_json
 
 
@@ -26,10 +26,12 @@ def _default(obj: Any) -> Any:
 def dumps(obj: Any, pretty: bool = False) -> str:
     """JSON text for any value the app holds, however deep (see ``json_text``)."""
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
-    try:
-        return orjson.dumps(obj, default=_default, option=option).decode()
-    except TypeError:  # deeper than 254 levels, or an integer past 64 bits
-        return dumps_deep(obj, _default, option)
+    if nests_within(obj):  # orjson itself is only safe on shallow values
+        try:
+            return orjson.dumps(obj, default=_default, option=option).decode()
+        except TypeError:  # an integer past 64 bits, or ``default`` nesting too deep
+            pass
+    return dumps_deep(obj, _default, option)
 
 
 def text_or_base64(value: bytes | None) -> Any:
@@ -49,8 +51,10 @@ def event_record(ev: Event) -> dict[str, Any]:
     A timestamp outside the years 1 to 9999 is given as its raw milliseconds, and
     ``error`` says so (after the event's own error, if it has one).
     """
+    error = ev.error
     stamp_error = timestamp_error(ev.timestamp_ms)
-    error = "; ".join(e for e in (ev.error, stamp_error) if e) or None
+    if stamp_error is not None:
+        error = f"{error}; {stamp_error}" if error else stamp_error
     return {
         "topic": ev.topic,
         "partition": ev.partition,

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
+from hostile import run_limited
 
 from app.cli.main import main
 from app.output.event_json import _default, dumps, event_record
@@ -161,3 +162,17 @@ def test_state_history_goes_past_an_out_of_range_timestamp(
     stamps = {r["event"]["offset"]: r["event"]["timestamp"] for r in rows}
     assert stamps[2] == YEAR_10000 and stamps[4] == BEFORE_YEAR_1
     assert [r["event"].get("error") is None for r in rows].count(False) == 2
+
+
+def test_deep_tuples_never_reach_orjson() -> None:
+    """orjson does not count tuples against its depth limit: 5,000 of them crashed it."""
+    script = (
+        "from app.output.event_json import dumps\n"
+        "value = None\n"
+        "for level in range(5000):\n"
+        "    value = (value,)\n"
+        "print(len(dumps({'state': value})))\n"
+    )
+    done = run_limited([sys.executable, "-c", script])
+    assert done.returncode == 0, done.describe()
+    assert done.stdout.strip() == str(len('{"state":}') + 5000 * 2 + len("null"))

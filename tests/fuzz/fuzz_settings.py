@@ -1,0 +1,47 @@
+"""Hypothesis profiles for the fuzz tests: a bounded CI run, and a long one on demand.
+
+    tests/run                                    # the "ci" profile: about a minute in all
+    EVENT_EXPLORER_FUZZ=long .venv/bin/python -m pytest tests/fuzz --timeout=0 \
+        --hypothesis-show-statistics             # "long": 100 times the examples
+
+Each test asks for ``examples(n)``: n examples under "ci", 100 n under "long".  The long
+profile keeps failing examples in ~/.cache/event-explorer-tests/hypothesis so a rerun
+replays them first; the CI profile keeps none (nothing is written into the checkout).
+No deadlines: speed is measured by the benchmarks, not by the fuzz tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+PROFILE = os.environ.get("EVENT_EXPLORER_FUZZ", "ci")
+_SCALE = {"ci": 1, "long": 100}
+if PROFILE not in _SCALE:
+    raise ValueError(f"EVENT_EXPLORER_FUZZ={PROFILE!r}: use one of {', '.join(_SCALE)}")
+
+_CACHE = Path.home() / ".cache" / "event-explorer-tests" / "hypothesis"
+settings.register_profile(
+    "ci",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    # The test machine may be shared and slow; a slow example is not a failure here.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "long",
+    deadline=None,
+    database=DirectoryBasedExampleDatabase(_CACHE),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(PROFILE)
+
+
+def examples(n: int) -> settings:
+    """Settings for a test that runs ``n`` examples in CI (100 n in the long run)."""
+    return settings(max_examples=n * _SCALE[PROFILE])
