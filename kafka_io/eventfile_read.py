@@ -54,7 +54,6 @@ class EventFile:
         records than its metadata promises.
         """
         dec = decoder or self.decoder()
-        convert = self._native_batch if self.native else self._foreign_batch
         try:
             fo = self.path.open("rb")
         except OSError as exc:
@@ -62,9 +61,16 @@ class EventFile:
         with fo:
             size = os.fstat(fo.fileno()).st_size
             try:
-                blocks = ContainerReader(fo, size, read_header(fo, size)).blocks()
+                header = read_header(fo, size)
             except ContainerError as exc:
                 raise EventFileError(f"{self.path}: not a readable Avro file: {exc}") from exc
+            blocks = ContainerReader(fo, size, header).blocks()
+            if not self.native:
+                convert = self._foreign_batch
+            elif header.facts.guard is None:  # no record can be Undecodable
+                convert = self._native_batch
+            else:
+                convert = self._with_undecodable
             done = 0
             failure: str | None = None
             pending: list[tuple[int, Any]] = []
@@ -107,6 +113,8 @@ class EventFile:
         if not self.native or not self.topics:
             return batch, None
         listed = set(self.topics)
+        if {ev.topic for ev in batch} <= listed:
+            return batch, None
         for i, ev in enumerate(batch):
             if ev.topic not in listed:
                 names = ", ".join(repr(t) for t in self.topics[:5]) or "none"
@@ -114,9 +122,8 @@ class EventFile:
                 return batch[:i], f"{why} (it lists {names})"
         return batch, None
 
-    def _native_batch(self, dec: Decoder, rows: list[tuple[int, Any]]) -> list[Event]:
-        if any(r.__class__ is Undecodable for _, r in rows):
-            return self._with_undecodable(dec, rows)
+    @staticmethod
+    def _native_batch(dec: Decoder, rows: list[tuple[int, Any]]) -> list[Event]:
         return dec.decode_rows(
             (
                 r["topic"],
@@ -131,13 +138,17 @@ class EventFile:
         )
 
     def _with_undecodable(self, dec: Decoder, rows: list[tuple[int, Any]]) -> list[Event]:
+        """Records of a guarded schema: some may be Undecodable (kept in file order)."""
         out: list[Event] = []
+        run: list[tuple[int, Any]] = []
         for index, row in rows:
             if isinstance(row, Undecodable):
+                out += self._native_batch(dec, run)
+                run = []
                 out.append(self._undecodable(index, row, -1))
             else:
-                out += self._native_batch(dec, [(index, row)])
-        return out
+                run.append((index, row))
+        return out + self._native_batch(dec, run)
 
     def _undecodable(self, index: int, row: Undecodable, partition: int) -> Event:
         topic = self.topics[0] if self.topics else self.path.stem
