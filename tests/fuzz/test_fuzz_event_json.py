@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.output.event_json import _default, dumps, event_record
+from app.output.json_text import nests_within
 from kafka_io.event import Event
 
 pytestmark = pytest.mark.fuzz
@@ -99,11 +100,13 @@ def test_any_value_prints_and_parses_back(value: Any, pretty: bool) -> None:
     text = dumps(value, pretty=pretty)
     with deep_parsing():
         assert json.loads(text) == expected(value)
+    if not nests_within(value):
+        return  # orjson itself may crash on it (deep tuples): nothing to compare with
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
     try:
         direct = orjson.dumps(value, default=_default, option=option).decode()
     except TypeError:
-        return  # too deep or too big for orjson: only the fallback can write it
+        return  # too big for orjson: only the fallback can write it
     assert text == direct
 
 
