@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 PROFILE = os.environ.get("EVENT_EXPLORER_FUZZ", "ci")
@@ -24,11 +24,15 @@ if PROFILE not in _SCALE:
     raise ValueError(f"EVENT_EXPLORER_FUZZ={PROFILE!r}: use one of {', '.join(_SCALE)}")
 
 _CACHE = Path.home() / ".cache" / "event-explorer-tests" / "hypothesis"
+# No "explain" phase: it traces every line of a failing test to say which branches
+# mattered, which took a failing example through fastavro past the run's timeout.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 settings.register_profile(
     "ci",
     deadline=None,
     database=None,
     print_blob=True,
+    phases=_PHASES,
     # The test machine may be shared and slow; a slow example is not a failure here.
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -37,6 +41,7 @@ settings.register_profile(
     deadline=None,
     database=DirectoryBasedExampleDatabase(_CACHE),
     print_blob=True,
+    phases=_PHASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(PROFILE)
