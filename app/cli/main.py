@@ -11,9 +11,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli import health as cli_health
 from app.cli import lag as cli_lag
 from app.cli import read as cli_read
 from app.cli import state as cli_state
+from app.cli import trace as cli_trace
 from app.cli.common import UsageError, add_connection_options
 from kafka_io.errors import KafkaIOError
 from kafka_io.profile import ProfileError
@@ -41,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_read.add_parsers(sub)
     cli_state.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
+    cli_trace.add_trace_parser(sub)
+    cli_health.add_health_parser(sub)
     return parser
 
 

@@ -26,7 +26,9 @@ def duplicate_findings(td: TopicData) -> list[Finding]:
     if not td.ids.has(Role.EVENT_ID):
         return []
     ids = td.ids.column(Role.EVENT_ID)
-    rows = np.flatnonzero(ids != 0)
+    # A record that did not decode is reported as such, even when its headers carry
+    # the id of the event it was meant to be.
+    rows = np.flatnonzero((ids != 0) & _readable(td))
     rows = rows[np.lexsort((td.rank[rows], ids[rows]))]
     sorted_ids = ids[rows]
     again = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1]) + 1

@@ -17,7 +17,7 @@ import orjson
 from app.trace.details import NodeText, TraceTexts
 from app.trace.tree import Trace
 
-Write = Callable[[str], None]
+Write = Callable[[str], object]
 CHUNK = 2048
 # Deeper than this the text tree stops indenting (and says the depth instead).
 MAX_INDENT = 24

@@ -227,9 +227,9 @@ class ResolvedRules:
 
 
 def looked_for(role: Role) -> str:
-    fields = ", ".join(f"field:{n}" for n in FIELD_NAMES[role])
-    headers = ", ".join(f"header:{n}" for n in HEADER_NAMES[role])
-    return f"{fields}, the same under metadata/meta, {headers}"
+    fields = ", ".join(FIELD_NAMES[role])
+    headers = ", ".join(HEADER_NAMES[role])
+    return f"fields {fields} (also under metadata/meta); headers {headers}"
 
 
 Sample = tuple[Any, HeaderList, "str | bytes | None"]  # (data, headers, key)
