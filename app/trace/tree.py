@@ -63,6 +63,11 @@ class Trace:
         ]
         return result
 
+    def child_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every node's children back to back (grouped by parent, in time order), and
+        where each node's run starts (``children(i)`` is one slice of it)."""
+        return self._child_nodes, self._child_start
+
     def child_count(self, node: int) -> int:
         return int(self._child_start[node + 1] - self._child_start[node])
 
