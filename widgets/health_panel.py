@@ -224,8 +224,14 @@ class HealthPanel(QWidget):
     # ------------------------------------------------------------------ events
 
     def _filter(self) -> None:
-        self.proxy.minimum = int(self.level.currentData())
-        self.proxy.invalidateFilter()
+        proxy, minimum = self.proxy, int(self.level.currentData())
+        if hasattr(proxy, "beginFilterChange"):  # Qt 6.9 on: invalidateFilter is deprecated
+            proxy.beginFilterChange()
+            proxy.minimum = minimum
+            proxy.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            proxy.minimum = minimum
+            proxy.invalidateFilter()
 
     def finding_at(self, view_row: int) -> Finding | None:
         source = self.proxy.mapToSource(self.proxy.index(view_row, 0))

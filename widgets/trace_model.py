@@ -40,9 +40,10 @@ class NodeTexts(Protocol):
 class _Shape:
     """The tree as the view shows it: sections on top, then nodes under their causes.
 
-    Section 0 "started here" holds the roots, then "broken or caused elsewhere" the
-    orphans, then one section per cycle with its members; a cycle member's children
-    leave out the next member (it is shown beside it, in the cycle's section).
+    "Started here" holds the roots, then the orphans: those whose cause is no indexed
+    event (broken links), those caused from another correlation; then one section per
+    cycle with its members.  A cycle member's children leave out the next member (it is
+    shown beside it, in the cycle's section).
     """
 
     def __init__(self, trace: Trace) -> None:
@@ -50,8 +51,13 @@ class _Shape:
         self.sections: list[tuple[str, np.ndarray]] = []
         if len(trace.roots):
             self.sections.append(("Started here", trace.roots))
-        if len(trace.orphans):
-            self.sections.append(("Broken link or caused elsewhere", trace.orphans))
+        broken = trace.broken[trace.orphans]
+        if broken.any():
+            self.sections.append(("Broken link: the cause is no indexed event",
+                                  trace.orphans[broken]))  # fmt: skip
+        if (~broken).any():
+            self.sections.append(("Caused by an event of another correlation",
+                                  trace.orphans[~broken]))  # fmt: skip
         for k, members in enumerate(trace.cycles, 1):
             self.sections.append((f"Causation cycle {k} (each caused by the one before)",
                                   members))  # fmt: skip
@@ -230,6 +236,8 @@ class TraceTreeModel(QAbstractItemModel):
             return font
         if role == Qt.ItemDataRole.DisplayRole and column == 0:
             return f"{title} ({len(members):,})"
+        if role == Qt.ItemDataRole.ForegroundRole and not title.startswith("Started"):
+            return QBrush(BROKEN_FG if title.startswith("Broken") else OUTSIDE_FG)
         return None
 
     def _tooltip(self, node: int) -> str:

@@ -88,12 +88,15 @@ class TraceView(QWidget):
         self.timeline.setModel(self.timeline_model)
         line = summary(trace)
         self.header.setText(f"{line}\n{trace.note}" if trace.note and len(trace) else line)
+        for section in range(self.tree_model.rowCount()):
+            self.tree.setFirstColumnSpanned(section, QModelIndex(), True)  # titles in full
         self._expand()
         for view_header in (self.tree.header(), self.timeline.horizontalHeader()):
             view_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
             view_header.setStretchLastSection(True)
-        self.tree.setColumnWidth(0, 260)
-        for column, width in enumerate((150, 160, 120, 110, 110, 160)):
+        for column, width in enumerate((280, 120, 90, 180, 100, 120, 150)):
+            self.tree.setColumnWidth(column, width)
+        for column, width in enumerate((180, 110, 120, 90, 220, 120, 150)):
             self.timeline.setColumnWidth(column, width)
         if focus is not None:
             self.focus_node(focus)

@@ -164,14 +164,34 @@ def build(space: TraceSpace, rows: dict[str, np.ndarray], correlation: str | Non
         cols["e"], cols["c"], parent, np.zeros(n, bool),
     )  # fmt: skip
     _resolve_outside(space, trace, ~found & (cols["c"] != 0))
+    shape(trace)
+    if correlation is not None and n == 0:
+        trace.note = f"no indexed event has the correlation id {correlation!r}" + _where(space)
+    return trace
+
+
+def shape(trace: Trace) -> Trace:
+    """Roots, orphans, cycles and children from ``parent``, ``broken`` and ``external``."""
+    parent = trace.parent
     trace.cycles = _cycles(parent)
     top = np.flatnonzero(parent < 0)
     outside = trace.broken[top] | np.isin(top, np.fromiter(trace.external, np.int64))
     trace.roots, trace.orphans = top[~outside], top[outside]
     trace._child_nodes, trace._child_start = _children(parent)
-    if correlation is not None and n == 0:
-        trace.note = f"no indexed event has the correlation id {correlation!r}" + _where(space)
     return trace
+
+
+def of_parents(parent: np.ndarray, broken: np.ndarray | None = None, topic: str = "t") -> Trace:
+    """A trace of one topic given by its parent array (node i at offset i, time i s): for
+    views and tests that need a trace of a given shape without an index behind it."""
+    n = len(parent)
+    at = np.arange(n, dtype=np.int64)
+    trace = Trace(
+        None, [topic], np.zeros(n, np.int64), at, np.zeros(n, np.int64), at, 1000 * at,
+        at + 1, np.zeros(n, np.int64), np.asarray(parent, np.int64),
+        np.zeros(n, bool) if broken is None else np.asarray(broken, bool),
+    )  # fmt: skip
+    return shape(trace)
 
 
 def _where(space: TraceSpace) -> str:
