@@ -1,6 +1,6 @@
 """Render the README screenshots of the Trace view and the Health panel (offscreen).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/screenshots_trace.py [--out resources/screenshots]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/screenshots_trace.py [--out DIR]
 
 Writes:
   health.png  the Health panel after checking the demo's five topics, with the demo's
