@@ -181,7 +181,8 @@ def build_columns(
         if previous is None or resolved != previous.rules:
             previous = IdColumns(index.topic, resolved)
     columns = previous
-    for chunk in reader.chunks(columns.size):
+    fields = [r.path for r in columns.rules.rules.values() if r is not None and r.kind == "field"]
+    for chunk in reader.chunks(columns.size, fields=fields):
         if cancelled is not None and cancelled():
             break
         columns.extend(chunk)
@@ -208,6 +209,12 @@ class IdCache:
         self._entries: weakref.WeakKeyDictionary[TopicIndex, tuple[IdRules, IdColumns]] = (
             weakref.WeakKeyDictionary()
         )
+
+    def clear(self) -> None:
+        """Forget every index's columns (a benchmark's cold start; memory pressure)."""
+        with self._lock:
+            self._entries.clear()
+            self._locks.clear()
 
     def get(
         self,

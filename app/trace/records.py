@@ -22,6 +22,7 @@ import orjson
 from app.index.columns import key_bytes
 from app.index.state import snapshot
 from app.index.topic_index import TopicIndex
+from app.trace.fields import FieldReader, Path
 from app.trace.rules import IdRule
 from kafka_io.decode import ValueFormat
 from kafka_io.event import Event, Headers
@@ -34,31 +35,37 @@ Record = tuple[Any, Headers, "str | bytes | None"]
 
 @dataclass
 class Batch:
-    """Records ``start..start+len(datas)`` of an index: decoded values, the headers of
-    those rows that have any (by position in the batch), keys when asked for."""
+    """Records ``start..start+size`` of an index: their decoded values (``datas``), or
+    only the values of some fields (``fields``, path -> one value per record), the
+    headers of those rows that have any (by position in the batch), keys when asked for."""
 
     start: int
-    datas: list[Any]
+    size: int
     headers: dict[int, Headers]
+    datas: list[Any] | None = None
+    fields: dict[Path, list[Any]] | None = None
     keys: list[str | bytes | None] | None = None
     _dicts: list[dict[str, Any]] | None = None
 
     def __len__(self) -> int:
-        return len(self.datas)
+        return self.size
 
     def dicts(self) -> list[dict[str, Any]]:
         """The values with every non-object replaced by {} (so dict.get maps over them)."""
         if self._dicts is None:
-            self._dicts = [d if d.__class__ is dict else _EMPTY for d in self.datas]
+            datas = self.datas or [None] * self.size
+            self._dicts = [d if d.__class__ is dict else _EMPTY for d in datas]
         return self._dicts
 
     def values(self, rule: IdRule) -> list[Any]:
         """What ``rule`` finds in each record, None where nothing."""
-        n = len(self.datas)
+        n = self.size
+        if rule.kind == "field" and self.fields is not None and rule.path in self.fields:
+            return self.fields[rule.path]
         if rule.kind == "field" and len(rule.path) == 1:
             return list(map(dict.get, self.dicts(), repeat(rule.path[0], n)))
         if rule.kind == "field":
-            return [field_at(d, rule.path) for d in self.datas]
+            return [field_at(d, rule.path) for d in self.datas or [None] * n]
         if rule.kind == "key":
             return [key_text(k) for k in self.keys or repeat(None, n)]
         found: list[Any] = [None] * n
@@ -132,19 +139,28 @@ class RecordReader:
             self._json = fmt is ValueFormat.JSON
         return self._json
 
-    def chunks(self, start: int = 0, stop: int | None = None) -> Iterator[Batch]:
-        """Records ``start..stop`` (row order), a batch per chunk."""
+    def chunks(
+        self, start: int = 0, stop: int | None = None, fields: Sequence[Path] = ()
+    ) -> Iterator[Batch]:
+        """Records ``start..stop`` (row order), a batch per chunk.  With ``fields`` (and
+        JSON values) only those fields are read, much faster than whole values."""
         stop = self.size if stop is None else min(stop, self.size)
         json_fast = self.is_json()
+        reader = FieldReader(fields) if fields and json_fast else None
         for lo in range(start, stop, CHUNK):
             hi = min(stop, lo + CHUNK)
             headers = self._headers.between(lo, hi) if self._headers is not None else {}
+            keys = [self.index.key_of(r) for r in range(lo, hi)] if self.want_keys else None
+            at = {r - lo: h for r, h in headers.items()}
+            if reader is not None:
+                raw, ends = self._raw(lo, hi)
+                yield Batch(lo, hi - lo, at, fields=reader.read(raw, ends), keys=keys)
+                continue
             if json_fast:
                 datas = self._json_values(lo, hi)
             else:
                 datas = [r[0] for r in self._via_decoder(range(lo, hi), headers)]
-            keys = [self.index.key_of(r) for r in range(lo, hi)] if self.want_keys else None
-            yield Batch(lo, datas, {r - lo: h for r, h in headers.items()}, keys)
+            yield Batch(lo, hi - lo, at, datas=datas, keys=keys)
 
     def rows(self, rows: Sequence[int]) -> list[Record]:
         """Records of any rows (for a few: the trace's events shown)."""
@@ -172,17 +188,21 @@ class RecordReader:
     def _key(self, row: int) -> str | bytes | None:
         return self.index.key_of(row) if self.want_keys else None
 
-    def _json_values(self, lo: int, hi: int) -> list[Any]:
+    def _raw(self, lo: int, hi: int) -> tuple[bytes, list[int]]:
+        """The values of rows ``lo..hi`` back to back, and where each ends in that."""
         ends = self._ends
         base = int(ends[lo - 1]) if lo else 0
         # One copy of the chunk's values: slicing the live blob would export its buffer
         # and stop a concurrent append from growing it.
-        raw = bytes(self._blob[base : int(ends[hi - 1])])
+        return bytes(self._blob[base : int(ends[hi - 1])]), (ends[lo:hi] - base).tolist()
+
+    def _json_values(self, lo: int, hi: int) -> list[Any]:
+        raw, ends = self._raw(lo, hi)
         loads, error = orjson.loads, orjson.JSONDecodeError
         out: list[Any] = []
         append = out.append
         at = 0
-        for end in (ends[lo:hi] - base).tolist():
+        for end in ends:
             try:
                 append(loads(raw[at:end]))
             except error:
