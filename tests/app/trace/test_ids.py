@@ -3,10 +3,13 @@ looked up by hash; ids that are not text are counted, not crashed on."""
 
 from __future__ import annotations
 
+import itertools
+
 import orjson
 import pytest
 
 from app.index.topic_index import TopicIndex
+from app.trace.fields import FieldReader
 from app.trace.ids import NO_VERSION, build_columns, id_hash, ids_for, sample_rows
 from app.trace.rules import IdRules, Role
 from kafka_io.decode import Decoder
@@ -99,3 +102,28 @@ def test_sample_rows_start_with_the_head_and_spread(size: int) -> None:
     assert len(rows) == min(size, 400)
     if size > 400:
         assert rows[:200] == list(range(200)) and rows[-1] > size * 0.9
+
+
+def test_field_reader_reads_what_a_full_parse_reads() -> None:
+    values = [
+        b'{"eventId":"a","metadata":{"correlationId":"c"},"x":[1,{"eventId":"no"}]}',
+        b"[1,2]",
+        b"not json",
+        b"",
+        b'{"$correlationId": 5, "eventId": null}',
+        b'{"metadata": "flat", "eventId": {"nested": true}}',
+    ]
+    paths = [("eventId",), ("metadata", "correlationId"), ("$correlationId",)]
+    ends = list(itertools.accumulate(len(v) for v in values))
+    got = FieldReader(paths).read(b"".join(values), ends)
+
+    def slow(value: bytes, path: tuple[str, ...]) -> object:
+        try:
+            node = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+    assert got == {p: [slow(v, p) for v in values] for p in paths}
