@@ -10,6 +10,7 @@ object gives its fields, anything else none.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
@@ -20,6 +21,27 @@ import orjson
 from kafka_io.rules import field_at
 
 Path = tuple[str, ...]
+# Struct types made for sets of field names, kept for the life of the process: every read
+# of a topic asks for the same names, so the type is made once instead of per read; the
+# lock keeps two threads indexing at once from making it twice.
+_STRUCTS: dict[tuple[str, ...], Any] = {}
+_STRUCTS_LOCK = threading.Lock()
+
+
+def _struct_for(tops: tuple[str, ...]) -> Any:
+    with _STRUCTS_LOCK:
+        found = _STRUCTS.get(tops)
+        if found is None:
+            names = [f"f{i}" for i in range(len(tops))]
+            # No GC tracking: decoded JSON values cannot hold a reference cycle.
+            found = msgspec.defstruct(
+                "Fields",
+                [(n, Any, None) for n in names],
+                rename=dict(zip(names, tops, strict=True)),
+                gc=False,
+            )
+            _STRUCTS[tops] = found
+        return found
 
 
 class FieldReader:
@@ -30,11 +52,7 @@ class FieldReader:
         self.tops = list(dict.fromkeys(p[0] for p in self.paths))
         # Struct attributes must be identifiers; JSON names need not be ("$correlationId").
         names = [f"f{i}" for i in range(len(self.tops))]
-        self._struct: Any = msgspec.defstruct(
-            "Fields",
-            [(n, Any, None) for n in names],
-            rename=dict(zip(names, self.tops, strict=True)),
-        )
+        self._struct = _struct_for(tuple(self.tops))
         self._decode = msgspec.json.Decoder(self._struct).decode
         self._empty = self._struct()
         self._get = {top: attrgetter(n) for top, n in zip(self.tops, names, strict=True)}

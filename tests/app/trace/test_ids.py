@@ -127,3 +127,27 @@ def test_field_reader_reads_what_a_full_parse_reads() -> None:
         return node
 
     assert got == {p: [slow(v, p) for v in values] for p in paths}
+
+
+def test_readers_of_the_same_names_share_one_type_and_read_alike_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [("eventId",), ("meta", "correlationId")]
+    assert FieldReader(paths)._struct is FieldReader(paths)._struct
+    assert FieldReader(paths)._struct is not FieldReader([("id",)])._struct
+    values = [
+        orjson.dumps({"eventId": f"e{i}", "meta": {"correlationId": f"c{i % 7}"}})
+        for i in range(500)
+    ]
+    ends = list(itertools.accumulate(len(v) for v in values))
+    raw = b"".join(values)
+    expected = {
+        ("eventId",): [f"e{i}" for i in range(500)],
+        ("meta", "correlationId"): [f"c{i % 7}" for i in range(500)],
+    }
+
+    def read(_: int) -> dict[tuple[str, ...], list[object]]:
+        return FieldReader(paths).read(raw, ends)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(got == expected for got in pool.map(read, range(64)))
