@@ -52,6 +52,7 @@ class Settings:
         current = [c for c in current if c != entry]
         current.insert(0, entry)
         self.qs.setValue("recent/connections", orjson.dumps(current[:MAX_RECENT]).decode())
+        self.qs.sync()  # at once: a crash later must not lose what worked
 
     # --- how each topic is read --------------------------------------------------------------
 
@@ -81,6 +82,7 @@ class Settings:
             current[topic] = settings
         data = {t: s.to_json() for t, s in current.items()}
         self.qs.setValue(f"topics/{_key(location)}", orjson.dumps(data).decode())
+        self.qs.sync()
 
     # --- folds -------------------------------------------------------------------------------
 

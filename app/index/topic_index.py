@@ -187,7 +187,8 @@ class TopicIndex:
     def mark_position(self, partition: int, next_offset: int, low: int | None = None) -> None:
         """Record that a read of ``partition`` got up to ``next_offset`` (past transaction
         markers, say) and, optionally, the low watermark seen."""
-        self._book.mark_position(partition, next_offset, low)
+        with self._lock:  # a save may be taking a snapshot on a worker
+            self._book.mark_position(partition, next_offset, low)
 
     def relabel(self, row: int, etype: str, aggregate: str | None, error: str | None) -> None:
         """A row decoded again (its registry answers now): new type, aggregate, error.
