@@ -86,7 +86,7 @@ class TraceView(QWidget):
         self.timeline_model = TimelineModel(trace, texts, self)
         self.tree.setModel(self.tree_model)
         self.timeline.setModel(self.timeline_model)
-        line = summary(trace)
+        line = summary(trace, getattr(texts, "correlation", None))  # masked, if it is
         self.header.setText(f"{line}\n{trace.note}" if trace.note and len(trace) else line)
         for section in range(self.tree_model.rowCount()):
             self.tree.setFirstColumnSpanned(section, QModelIndex(), True)  # titles in full

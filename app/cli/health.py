@@ -1,8 +1,8 @@
 """``event-explorer health``: check topics for what goes wrong in event-sourced systems.
 
-Exit codes (``ExitCode`` in app.cli.common once it lands): 0 nothing above info was found,
-1 warnings or errors were found, 2 bad input or a read that did not complete, so a team
-can run it in CI against a staging topic.
+Exit codes: 0 nothing above info was found, 1 warnings or errors were found, 2 bad input
+or a read that did not complete, so a team can run it in CI against a staging topic.
+Ids and versions read from masked fields are printed as the mark (``--mask``, a profile).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli.common import UsageError, out, parse_time
+from app.cli.common import ExitCode, UsageError, out, parse_time
 from app.cli.trace_options import (
     add_trace_source_options,
     id_rules_from,
+    masking_from,
     trace_source_from,
     warn_incomplete,
 )
@@ -28,8 +29,6 @@ from app.health.findings import Finding, Kind
 from app.output.event_json import dumps
 from app.replay.discovery import discover_folds
 from app.trace.loading import index_topics
-
-ERRORS = 2  # until app.cli.common.ExitCode
 
 
 def add_health_parser(sub: argparse._SubParsersAction) -> None:
@@ -130,14 +129,15 @@ def run_health(args: argparse.Namespace) -> int:
         if not path.exists():
             raise UsageError(f"no such fold file or folder: {path}")
     library = discover_folds(args.fold_paths)
-    indexed = index_topics(source, args.topics, use_cache=not args.no_cache)
+    masker, use_cache = masking_from(args, "health")
+    indexed = index_topics(source, args.topics, use_cache=use_cache)
     incomplete = warn_incomplete(indexed, "health")
     report = check_health(
         indexed.indexes, config, rules=rules, registry=library.registry,
-        decoders=source.make_decoder,
+        decoders=source.make_decoder, masker=masker,
     )  # fmt: skip
     print_report(report, as_json=args.json)
-    return ERRORS if incomplete else report.exit_code
+    return ExitCode.ERROR if incomplete else report.exit_code
 
 
 def print_report(report: HealthReport, *, as_json: bool) -> None:

@@ -1,7 +1,8 @@
 """``event-explorer trace``: every event of one business process, across topics.
 
-Exit codes (``ExitCode`` in app.cli.common once it lands): 0 the trace was found and is
-whole, 1 nothing matched or the trace has broken links or cycles, 2 bad input or errors.
+Exit codes (``ExitCode``): 0 the trace was found and is whole, 1 nothing matched or the
+trace has broken links or cycles, 2 bad input or errors.  Ids read from masked fields or
+headers are printed as the mark (``--mask``, a profile's masking).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli.common import UsageError
+from app.cli.common import ExitCode, UsageError
 from app.cli.trace_options import (
     add_trace_source_options,
     id_rules_from,
+    masking_from,
     trace_source_from,
     warn_incomplete,
 )
@@ -21,8 +23,6 @@ from app.trace.export import write_json, write_text, write_timeline
 from app.trace.loading import index_topics
 from app.trace.space import TraceSpace, parse_position
 from app.trace.tree import Trace, trace_correlation, trace_event
-
-OK, FINDINGS, ERRORS = 0, 1, 2  # until app.cli.common.ExitCode
 
 
 def add_trace_parser(sub: argparse._SubParsersAction) -> None:
@@ -60,7 +60,8 @@ def run_trace(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from exc
     if args.correlation is not None and not args.correlation.strip():
         raise UsageError("--correlation: give a non-empty id")
-    indexed = index_topics(source, args.topics, use_cache=not args.no_cache)
+    masker, use_cache = masking_from(args, "trace")
+    indexed = index_topics(source, args.topics, use_cache=use_cache)
     incomplete = warn_incomplete(indexed, "trace")
     space = TraceSpace(indexed.indexes, rules, source.make_decoder)
     trace: Trace | None
@@ -70,10 +71,10 @@ def run_trace(args: argparse.Namespace) -> int:
             topic = event[0]
             where = "" if topic in space.indexes else f" (no topic {topic!r} was indexed)"
             print(f"event-explorer trace: no event at {args.event}{where}", file=sys.stderr)
-            return FINDINGS
+            return ExitCode.NO_MATCH
     else:
         trace = trace_correlation(space, args.correlation.strip())
-    texts = TraceTexts.of_space(trace, space)
+    texts = TraceTexts.of_space(trace, space, masker)
     write = sys.stdout.write
     if args.json:
         write_json(trace, texts, write)
@@ -84,6 +85,6 @@ def run_trace(args: argparse.Namespace) -> int:
     if not len(trace) and trace.note:
         print(f"event-explorer trace: {trace.note}", file=sys.stderr)
     if incomplete:
-        return ERRORS
+        return ExitCode.ERROR
     whole = len(trace) and not trace.broken.any() and not trace.cycles
-    return OK if whole else FINDINGS
+    return ExitCode.OK if whole else ExitCode.NO_MATCH

@@ -1,5 +1,6 @@
-"""Options the ``trace`` and ``health`` commands share: the source (a cluster or a file,
-every topic of it by default), how records decode, and where the ids are."""
+"""Options the ``trace`` and ``health`` commands share: the source (a cluster, a saved
+profile or a file, every topic of it by default, a profile's locked topics at most), how
+records decode, where the ids are, and what is masked."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli.common import UsageError, add_connection_options, profile_from
+from app.cli import profile_option
+from app.cli.common import UsageError, add_connection_options, add_mask_option, profile_from
+from app.cli.masking import masker_from, may_use_cache
+from app.masking.masker import Masker
+from app.profiles import TopicLock, source_for
 from app.sources import ClusterSource, FileSource, Source, SourceSettings, TopicSettings
 from app.trace.loading import Indexed
 from app.trace.rules import IdRuleBook, IdRules
@@ -39,6 +44,7 @@ def add_trace_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="do not use or update the persisted index"
     )
+    add_mask_option(parser)
 
 
 def trace_source_from(args: argparse.Namespace) -> Source:
@@ -47,6 +53,8 @@ def trace_source_from(args: argparse.Namespace) -> Source:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)
+    if profile_option.uses_profile(args):
+        return _profile_source(args, given)
     if args.file is not None:
         if args.bootstrap:
             raise UsageError("give --bootstrap or --file, not both")
@@ -74,3 +82,25 @@ def warn_incomplete(indexed: Indexed, command: str) -> bool:
         where = f"{topic}: " if topic else ""
         print(f"event-explorer {command}: incomplete read: {where}{why}", file=sys.stderr)
     return bool(indexed.incomplete)
+
+
+def _profile_source(args: argparse.Namespace, given: TopicSettings) -> Source:
+    """``--profile``: its cluster, rules and fold folder; only the topics it allows."""
+    profile = profile_option.load_profile(args)
+    lock = TopicLock(profile.locked_topics, profile.name)
+    for pattern in args.topics or ():
+        for name in pattern.split(","):
+            if name.strip() and not any(c in name for c in "*?["):
+                lock.check(name.strip())  # before any password is asked for
+    if profile.fold_folder and isinstance(getattr(args, "fold_paths", None), list):
+        args.fold_paths.append(Path(profile.fold_folder).expanduser())
+    topics = {t: given.over(s) for t, s in profile.topics.items()}
+    settings = SourceSettings(given.over(profile.defaults), topics)
+    return source_for(profile, profile_option.profile_connection(args), settings)
+
+
+def masking_from(args: argparse.Namespace, command: str) -> tuple[Masker, bool]:
+    """The masker in force, and whether the persisted index may be used (a profile may
+    forbid keeping unmasked values on disk)."""
+    masker = masker_from(args, command)
+    return masker, not args.no_cache and may_use_cache(args, command)

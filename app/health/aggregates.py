@@ -32,7 +32,7 @@ def version_findings(td: TopicData) -> list[Finding]:
     v = versions[rows]
     before = previous_max(v, first)
     out: list[Finding] = []
-    wants = td.config.wants
+    wants, vt = td.config.wants, td.version_text
     if wants(Kind.VERSION_DUPLICATE):
         repeats = np.flatnonzero(~first & (v == before)).tolist()
         out += [_repeat(td, rows, first, i, int(v[i])) for i in repeats]
@@ -40,19 +40,19 @@ def version_findings(td: TopicData) -> list[Finding]:
         if wants(Kind.VERSION_BACKWARDS):
             j = _last_with(rows, first, versions, i, int(before[i]))
             detail = (
-                f"version {v[i]} comes after version {before[i]} ({td.where(int(rows[j]))}): "
-                "versions go backwards"
+                f"version {vt(v[i])} comes after version {vt(before[i])} "
+                f"({td.where(int(rows[j]))}): versions go backwards"
             )
             out.append(td.finding(Kind.VERSION_BACKWARDS, int(rows[i]), detail))
     for i in np.flatnonzero(~first & (v > before + 1)).tolist():
         if wants(Kind.VERSION_GAP):
             missing = int(v[i] - before[i] - 1)
             what = (
-                f"version {before[i] + 1} is missing"
+                f"version {vt(before[i] + 1)} is missing"
                 if missing == 1
-                else f"versions {before[i] + 1} to {v[i] - 1} are missing ({missing})"
+                else f"versions {vt(before[i] + 1)} to {vt(v[i] - 1)} are missing ({missing})"
             )
-            detail = f"version {v[i]} follows version {before[i]}: {what}"
+            detail = f"version {vt(v[i])} follows version {vt(before[i])}: {what}"
             out.append(td.finding(Kind.VERSION_GAP, int(rows[i]), detail))
     return out
 
@@ -71,7 +71,7 @@ def _repeat(td: TopicData, rows: np.ndarray, first: np.ndarray, i: int, version:
     j = _last_with(rows, first, td.ids.column(Role.VERSION), i, version)
     row, other = int(rows[i]), int(rows[j])
     detail = (
-        f"version {version} again (also at {td.where(other)}, a different event): "
+        f"version {td.version_text(version)} again (also at {td.where(other)}, a different event): "
         "two appends of the same version"
     )
     return td.finding(Kind.VERSION_DUPLICATE, row, detail, other=other)

@@ -27,6 +27,7 @@ from app.health.records import (
 )
 from app.health.sagas import broken_causation_findings, unfinished_saga_findings
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.replay.folds import FoldRegistry
 from app.trace.rules import ROLES, IdRuleBook, Role
 from app.trace.space import DecoderFactory, TraceSpace
@@ -66,8 +67,10 @@ def check_health(
     decoders: DecoderFactory | None = None,
     cancelled: Callable[[], bool] | None = None,
     progress: Callable[[str], None] | None = None,
+    masker: Masker | None = None,
 ) -> HealthReport:
-    """Check the topics of ``indexes`` (their rows at the time of the call)."""
+    """Check the topics of ``indexes`` (their rows at the time of the call); the ids in
+    the findings are masked as ``masker`` says."""
     config = config or HealthConfig()
     space = TraceSpace(indexes, rules, decoders, cancelled)
     topics: list[TopicData] = []
@@ -75,7 +78,8 @@ def check_health(
     for topic in space.topics:
         if progress is not None:
             progress(f"reading the ids of {topic}")
-        td = TopicData(topic, space.indexes[topic], space.columns(topic), config, space)
+        td = TopicData(topic, space.indexes[topic], space.columns(topic), config, space,
+                       masker=masker or Masker())  # fmt: skip
         topics.append(td)
         notes.extend(_rule_notes(td))
     findings: list[Finding] = []

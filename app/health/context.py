@@ -13,7 +13,9 @@ import numpy as np
 from app.health.config import HealthConfig
 from app.health.findings import Finding, Kind, Other
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.trace.ids import IdColumns
+from app.trace.masking import mask_ids, mask_value, masked_roles
 from app.trace.records import RecordReader
 from app.trace.rules import Role
 from app.trace.space import TraceSpace
@@ -33,6 +35,8 @@ class TopicData:
     # rows that repeat an earlier event's id (set by the duplicate check, which runs
     # first): a redelivered event is reported once, not again as a version or clock fault
     copies: np.ndarray | None = None
+    # Ids and versions read from masked fields are shown as marks (checked on real values).
+    masker: Masker = field(default_factory=Masker)
 
     @property
     def n(self) -> int:
@@ -51,7 +55,14 @@ class TopicData:
         return self._reader
 
     def id_texts(self, rows: Sequence[int]) -> list[dict[Role, Any]]:
-        return self.ids.texts(self.reader(), [int(r) for r in rows])
+        """The ids of ``rows`` as they may be shown."""
+        texts = self.ids.texts(self.reader(), [int(r) for r in rows])
+        roles = masked_roles(self.masker, self.ids.rules)
+        return [mask_ids(self.masker, roles, ids) for ids in texts]
+
+    def version_text(self, version: Any) -> str:
+        masked = Role.VERSION in masked_roles(self.masker, self.ids.rules)
+        return str(mask_value(self.masker, masked, int(version)))
 
     def finding(
         self,

@@ -2,7 +2,8 @@
 
 A trace keeps hashes; the text of an id is read again from the record when a node is
 shown (a view asks for the rows on screen, the JSON output for each node in turn), and
-kept in a bounded cache.
+kept in a bounded cache.  Ids read from masked fields or headers are given as the
+masker's mark (``app.trace.masking``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.trace.ids import IdColumns, ids_for
+from app.trace.masking import mask_ids, mask_value, masked_roles
 from app.trace.records import BatchDecoder, RecordReader
 from app.trace.rules import IdRuleBook, Role
 from app.trace.space import TraceSpace
@@ -56,22 +59,33 @@ class TraceTexts:
         indexes: dict[str, TopicIndex],
         columns: dict[str, IdColumns],
         decoder: BatchDecoder | None = None,
+        masker: Masker | None = None,
     ) -> None:
         self.trace = trace
         self._indexes = indexes
         self._columns = columns
         self._decoder = decoder
+        self._masker = masker or Masker()
+        self._masked = {t: masked_roles(self._masker, c.rules) for t, c in columns.items()}
         self._readers: dict[str, RecordReader] = {}
         self._cache: OrderedDict[int, NodeText] = OrderedDict()
 
+    @property
+    def correlation(self) -> str | None:
+        """The trace's correlation id as it may be shown (masked where any topic's is)."""
+        masked = any(Role.CORRELATION in roles for roles in self._masked.values())
+        shown: str | None = mask_value(self._masker, masked, self.trace.correlation)
+        return shown
+
     @classmethod
-    def of_space(cls, trace: Trace, space: TraceSpace) -> TraceTexts:
+    def of_space(cls, trace: Trace, space: TraceSpace, masker: Masker | None = None) -> TraceTexts:
         topics = {trace.topics[int(t)] for t in set(trace.topic.tolist())}
         return cls(
             trace,
             {t: space.indexes[t] for t in topics},
             {t: space.columns(t) for t in topics},
             space.decoder(),
+            masker,
         )
 
     @classmethod
@@ -112,7 +126,9 @@ class TraceTexts:
                 by_topic.setdefault(trace.topic_name(n), []).append(n)
         for topic, topic_nodes in by_topic.items():
             rows = [int(trace.row[n]) for n in topic_nodes]
+            roles = self._masked[topic]
             texts = self._columns[topic].texts(self._reader(topic), rows)
+            texts = [mask_ids(self._masker, roles, ids) for ids in texts]
             index = self._indexes[topic]
             for n, row, ids in zip(topic_nodes, rows, texts, strict=True):
                 fresh[n] = _node_text(index, topic, row, ids)

@@ -119,7 +119,7 @@ def _write_forest(
 
 def write_json(trace: Trace, texts: TraceTexts, write: Write) -> None:
     """``{"correlation", "events", "roots", "orphans", "cycles"}`` (see the README)."""
-    write('{"correlation":' + orjson.dumps(trace.correlation).decode())
+    write('{"correlation":' + orjson.dumps(texts.correlation).decode())
     write(f',"events":{len(trace)}')
     if trace.note:
         write(',"note":' + orjson.dumps(trace.note).decode())
@@ -143,13 +143,15 @@ def _write_cycle(
     _write_forest(trace, texts, members.tolist(), in_cycle, write)
 
 
-def summary(trace: Trace) -> str:
-    """One line: how many events, where, over how long, and what is wrong."""
+def summary(trace: Trace, correlation: str | None = None) -> str:
+    """One line: how many events, where, over how long, and what is wrong
+    (``correlation``: the id as it may be shown, when masked)."""
     if not len(trace):
         return trace.note or "no events"
     topics = sorted(_topics(trace))
     what = f"{len(trace):,} event{'s' * (len(trace) != 1)} across {', '.join(topics)}"
-    parts = [f"trace {trace.correlation}: {what}" if trace.correlation else what]
+    shown = correlation or trace.correlation
+    parts = [f"trace {shown}: {what}" if shown else what]
     if len(trace) > 1:
         parts.append(f"over {format_gap(trace.span_ms).lstrip('+')}")
     broken = int(trace.broken.sum())
@@ -187,7 +189,7 @@ def _line(trace: Trace, node: int, depth: int, text: NodeText) -> str:
 
 def write_text(trace: Trace, texts: TraceTexts, write: Write) -> None:
     """The tree for people: roots, then broken links and outside causes, then cycles."""
-    write(summary(trace) + "\n")
+    write(summary(trace, texts.correlation) + "\n")
     if trace.note:
         write(f"note: {trace.note}\n")
     sections: list[tuple[str, list[int], np.ndarray | None]] = [
@@ -210,7 +212,7 @@ def write_text(trace: Trace, texts: TraceTexts, write: Write) -> None:
 
 def write_timeline(trace: Trace, texts: TraceTexts, write: Write) -> None:
     """Every event in time order, with the time since the step before."""
-    write(summary(trace) + "\n")
+    write(summary(trace, texts.correlation) + "\n")
     walk = ((n, 0) for n in range(len(trace)))
     for node, _depth, text in _with_texts(texts, walk):
         gap = format_gap(trace.step_gap_ms(node)) or "start"
