@@ -221,6 +221,13 @@ class HealthPanel(QWidget):
         topics = ", ".join(report.topics) or "no topics"
         self.summary.setText(f"{report.events:,} events in {topics}: {report.summary.line()}")
 
+    def clear(self, text: str) -> None:
+        """No findings shown (they were made under other conditions), and why."""
+        self.report = None
+        self.model.set_findings([])
+        self.notes.clear()
+        self.summary.setText(text)
+
     # ------------------------------------------------------------------ events
 
     def _filter(self) -> None:

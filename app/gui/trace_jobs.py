@@ -19,6 +19,7 @@ from app.gui.worker import JobContext, Task, Workers
 from app.health.check import HealthReport, check_health
 from app.health.config import HealthConfig, parse_duration, parse_types
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.replay.folds import FoldRegistry
 from app.trace.details import TraceTexts
 from app.trace.ids import IdColumns
@@ -75,11 +76,12 @@ def health_job(
     decoders: DecoderFactory,
     registry: FoldRegistry | None = None,
     rules: IdRuleBook | None = None,
+    masker: Masker | None = None,
 ) -> Callable[[JobContext], HealthReport]:
     def job(ctx: JobContext) -> HealthReport:
         return check_health(
             indexes, config, rules=rules, registry=registry, decoders=decoders,
-            cancelled=lambda: ctx.cancelled, progress=ctx.progress,
+            cancelled=lambda: ctx.cancelled, progress=ctx.progress, masker=masker,
         )  # fmt: skip
 
     return job
@@ -110,6 +112,7 @@ class TraceController(QObject):
         super().__init__(parent)
         self.workers, self.view, self.dataset, self.rules = workers, view, dataset, rules
         self.task: Task | None = None
+        self.masker: Callable[[], Masker] = Masker  # the window's, once it is in one
 
     def trace_event(self, topic: str, partition: int, offset: int) -> None:
         dataset = self.dataset()
@@ -128,7 +131,7 @@ class TraceController(QObject):
             if result is None:
                 self.view.show_message(f"{topic} p{partition}@{offset} is not indexed.")
                 return
-            texts = TraceTexts(result.trace, indexes, result.columns)
+            texts = TraceTexts(result.trace, indexes, result.columns, masker=self.masker())
             self.view.show_trace(result.trace, texts, result.focus)
 
         self.task = self.workers.submit(
@@ -154,6 +157,7 @@ class HealthController(QObject):
         self.workers, self.panel, self.dataset = workers, panel, dataset
         self.registry, self.rules = registry, rules
         self.task: Task | None = None
+        self.masker: Callable[[], Masker] = Masker  # the window's, once it is in one
         panel.check_requested.connect(self.check)
 
     def check(self, request: HealthRequest | None = None) -> None:
@@ -170,7 +174,8 @@ class HealthController(QObject):
             self.task.cancel()
         indexes = _indexed(dataset)
         self.panel.show_running(f"Checking {', '.join(indexes)}…")
-        job = health_job(indexes, config, dataset.source.make_decoder, self.registry(), self.rules)
+        job = health_job(indexes, config, dataset.source.make_decoder, self.registry(), self.rules,
+                         self.masker())  # fmt: skip
         self.task = self.workers.submit(
             "health check", job, on_result=self.panel.show_report,
             on_failed=lambda message: self.panel.show_error(f"Health check failed: {message}"),
