@@ -2,11 +2,12 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/screenshots_trace.py [--out DIR]
 
-Writes:
-  health.png  the Health panel after checking the demo's five topics, with the demo's
-              saga types (OrderPlaced -> OrderShipped | OrderCancelled)
-  trace.png   the Trace view of the demo's broken checkout saga, opened from the
-              shipment event whose cause was lost
+Writes (each reached through the main window's menus):
+  health.png        the Health dock after Topic > Check stream health on the demo's five
+                    topics, with the demo's saga types filled in
+  trace-window.png  the window after Go > Trace event across topics on the event of the
+                    broken-causation finding (the demo's broken checkout saga)
+  trace.png         that Trace dock's tree; trace-timeline.png its timeline
 """
 
 from __future__ import annotations
@@ -21,16 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, qInstallMessageHandler  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, qInstallMessageHandler  # noqa: E402
+from PySide6.QtGui import QAction  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMainWindow  # noqa: E402
 
 from app.gui.launch import _qt_message, build_window  # noqa: E402
 from app.gui.settings import Settings  # noqa: E402
-from app.gui.trace_jobs import HealthController, TraceController  # noqa: E402
+from app.gui.tracing import HEALTH_ACTION, TRACE_ACTION  # noqa: E402
 from app.health.findings import Kind  # noqa: E402
-from resources.demo.checkout import SAGA_ENDS, SAGA_STARTS  # noqa: E402
-from widgets.health_panel import HealthPanel  # noqa: E402
-from widgets.trace_view import TraceView  # noqa: E402
 
 
 def wait(until: Callable[[], bool], timeout: float = 180.0) -> None:
@@ -40,6 +39,10 @@ def wait(until: Callable[[], bool], timeout: float = 180.0) -> None:
             raise TimeoutError("the app did not reach the expected state")
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.01)
+
+
+def action(window: QMainWindow, text: str) -> QAction:
+    return next(a for a in window.actions() if a.text() == text)
 
 
 def settle(seconds: float = 0.5) -> None:
@@ -63,36 +66,34 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: window.loader.dataset is not None and len(window.loader.dataset.indexes) == 5)
         wait(lambda: not window.loader.reading)
 
-        panel = HealthPanel()
-        panel.resize(1500, 420)
-        HealthController(window.workers, panel, lambda: window.loader.dataset,
-                         lambda: window.folds.registry, parent=panel)  # fmt: skip
-        panel.set_saga_types("|".join(SAGA_STARTS), "|".join(SAGA_ENDS))
-        panel.show()
-        panel.request_check()
+        # Through the window, as a user gets there: Topic > Check stream health, then
+        # Go > Trace event across topics on the finding's event.
+        window.resize(1600, 1000)
+        tracing = window.tracing
+        action(window, HEALTH_ACTION).trigger()
+        window.resizeDocks([tracing.health_dock], [430], Qt.Orientation.Vertical)
+        panel = tracing.panel
         wait(lambda: panel.report is not None)
         settle()
         panel.grab().save(str(args.out / "health.png"))
 
         assert panel.report is not None
         broken = next(f for f in panel.report.findings if f.kind is Kind.BROKEN_CAUSATION)
-        assert broken.partition is not None and broken.offset is not None
-        view = TraceView()
-        view.resize(1400, 300)
-        TraceController(window.workers, view, lambda: window.loader.dataset, parent=view)
-        view.show()
-        controller = view.findChild(TraceController)
-        assert controller is not None
-        controller.trace_event(broken.topic, broken.partition, broken.offset)
+        row = next(r for r in range(panel.proxy.rowCount()) if panel.finding_at(r) is broken)
+        panel.table.selectRow(row)  # shows the event in the table
+        wait(lambda: [(e.topic, e.offset) for e in window.topic_view.selected_events()]
+             == [(broken.topic, broken.offset)])  # fmt: skip
+        action(window, TRACE_ACTION).trigger()
+        view = tracing.view
         wait(lambda: view.trace is not None)
+        window.resizeDocks([tracing.trace_dock], [430], Qt.Orientation.Vertical)
         view.tree.clearSelection()  # the broken link's red shows unselected
         settle()
+        window.grab().save(str(args.out / "trace-window.png"))
         view.grab().save(str(args.out / "trace.png"))
         view.tabs.setCurrentIndex(1)
         settle()
         view.grab().save(str(args.out / "trace-timeline.png"))
-        panel.close()
-        view.close()
         window.close()
     print(f"screenshots written to {args.out}")
     app.quit()
