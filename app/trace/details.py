@@ -15,10 +15,10 @@ from typing import Any
 
 from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
-from app.trace.ids import IdColumns, ids_for
+from app.trace.ids import IdColumns
 from app.trace.masking import mask_ids, mask_value, masked_roles
 from app.trace.records import BatchDecoder, RecordReader
-from app.trace.rules import IdRuleBook, Role
+from app.trace.rules import Role
 from app.trace.space import TraceSpace
 from app.trace.tree import Trace
 from kafka_io.decode import Decoder
@@ -87,21 +87,6 @@ class TraceTexts:
             space.decoder(),
             masker,
         )
-
-    @classmethod
-    def of_indexes(
-        cls, trace: Trace, indexes: dict[str, TopicIndex], rules: IdRuleBook
-    ) -> TraceTexts:
-        """For the thread that owns ``indexes`` (the GUI): their own decoders, columns
-        from the cache (already built by the job that made the trace)."""
-        topics = {trace.topics[int(t)] for t in set(trace.topic.tolist())}
-        columns = {}
-        for t in topics:
-            decoder = indexes[t].decoder
-            columns[t] = ids_for(
-                indexes[t], rules.for_topic(t), decoder if isinstance(decoder, Decoder) else None
-            )
-        return cls(trace, {t: indexes[t] for t in topics}, columns)
 
     def _reader(self, topic: str) -> RecordReader:
         found = self._readers.get(topic)
