@@ -12,21 +12,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
+from app.gui.fold_files import FoldFiles
+from app.gui.inspector import InspectorController
+from app.gui.layout import Panes
+from app.gui.loader import Loader
+from app.gui.masking_view import Masking
+from app.gui.search_view import SearchController
+from app.gui.topic_view import TopicView
 from app.gui.trace_jobs import HealthController, TraceController
+from app.gui.worker import Workers
 from app.masking.masker import Masker
 from app.sources import FileSource
 from resources import demo_path
+from widgets.aggregate_inspector import AggregateInspector
+from widgets.event_table import EventTable
 from widgets.health_panel import HealthPanel
 from widgets.trace_view import TraceView
-
-if TYPE_CHECKING:
-    from app.gui.main_window import MainWindow
 
 TRACE_ACTION = "&Trace event across topics"
 HEALTH_ACTION = "Check stream &health"
@@ -34,10 +41,27 @@ INSPECTOR_TRACE = "Trace this event across topics"
 NOTHING_SELECTED = "Select an event in the table (or the Aggregate timeline) to trace it."
 
 
+class Window(Protocol):
+    """What this needs of the main window (a protocol: the window imports this module)."""
+
+    workers: Workers
+    loader: Loader
+    folds: FoldFiles
+    panes: Panes
+    table: EventTable
+    topic_view: TopicView
+    inspector: AggregateInspector
+    inspector_ctl: InspectorController
+    search: SearchController
+    masking: Masking
+
+
 class Tracing(QObject):
-    def __init__(self, window: MainWindow, view_menu: QMenu) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, window: Window, view_menu: QMenu) -> None:
+        main = window.panes.inspector_dock.parentWidget()
+        assert isinstance(main, QMainWindow)  # the docks' window is the main window
+        super().__init__(main)
+        self.window, self.main = window, main
         self.view = TraceView()
         self.panel = HealthPanel()
         self.trace_dock = self._dock("Trace", "traceDock", self.view)
@@ -56,20 +80,20 @@ class Tracing(QObject):
         self._menu_ways_in()
 
     def _dock(self, title: str, name: str, widget: TraceView | HealthPanel) -> QDockWidget:
-        window = self.window
-        dock = QDockWidget(title, window)
+        main, inspector_dock = self.main, self.window.panes.inspector_dock
+        dock = QDockWidget(title, main)
         dock.setObjectName(name)  # saveState() needs names
         dock.setWidget(widget)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        window.tabifyDockWidget(window.panes.inspector_dock, dock)
-        window.panes.inspector_dock.raise_()  # the inspector stays in front at start
+        main.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        main.tabifyDockWidget(inspector_dock, dock)
+        inspector_dock.raise_()  # the inspector stays in front at start
         return dock
 
     def _menu_ways_in(self) -> None:
         """The menu's Trace action in the table's context menu (one action, one shortcut),
         and a Trace item in the Aggregate timeline's."""
         window = self.window
-        trace = next(a for a in window.actions() if a.text() == TRACE_ACTION)
+        trace = next(a for a in self.main.actions() if a.text() == TRACE_ACTION)
         window.table.context_actions.append(trace)
         timeline = window.inspector.timeline
         from_inspector = QAction(INSPECTOR_TRACE, timeline)
