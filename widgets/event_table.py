@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAction,
     QBrush,
     QColor,
     QFont,
@@ -292,6 +293,7 @@ class EventTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
+        self.context_actions: list[QAction] = []  # the window's own, below the copies
         # Following a topic: "N new events" when new rows arrive below the view.
         self.new_rows = QPushButton(self.viewport())
         self.new_rows.setVisible(False)
@@ -385,6 +387,9 @@ class EventTable(QTableView):
         noun = f"{count} event{'s' if count != 1 else ''}"
         menu.addAction(f"Copy {noun} as JSON lines", lambda: self.copy_requested.emit("jsonl"))
         menu.addAction(f"Copy {noun} as TSV", lambda: self.copy_requested.emit("tsv"))
+        if self.context_actions:
+            menu.addSeparator()
+            menu.addActions(self.context_actions)
         menu.popup(self.viewport().mapToGlobal(pos))
 
     def setModel(self, model: Any) -> None:

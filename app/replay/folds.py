@@ -57,6 +57,7 @@ FoldFunction = Callable[[Any, Event], Any]
 T = TypeVar("T")
 
 FOLD_ATTR = "__fold_spec__"
+FOLD_CLASS_ATTR = "__fold_class__"
 BUILT_IN = "built-in"
 
 
@@ -199,6 +200,8 @@ def class_fold(cls: type) -> FoldFunction:
     run.__name__ = cls.__name__
     run.__qualname__ = cls.__qualname__
     run.__doc__ = cls.__doc__
+    # The class says which types it handles (app.health asks: an unhandled type).
+    setattr(run, FOLD_CLASS_ATTR, cls)
     return run
 
 

@@ -1,4 +1,5 @@
-"""The three demo domains: what each aggregate's life looks like, as plain records.
+"""The demo domains: what each aggregate's life looks like, as plain records (the orders
+and their checkout saga are in ``checkout``).
 
 Each domain yields ``Draft`` records in no particular order; ``generate`` puts them on
 partitions and offsets.  Every random choice goes through the one ``random.Random``
@@ -217,64 +218,6 @@ def confluent_avro(schema_id: int, record: dict[str, Any]) -> bytes:
     buf.write(b"\x00" + schema_id.to_bytes(4, "big"))
     fastavro.schemaless_writer(buf, _PARSED[schema_id], record)
     return buf.getvalue()
-
-
-def orders(rng: random.Random, count: int) -> Iterator[Draft]:
-    for n in range(count):
-        order = f"ORD-{200_000 + n}"
-        event_id = Ids(order)
-        checkout = f"chk-{300_000 + n}"  # the saga that placed the order
-        ms = birth(rng)
-
-        def avro(
-            schema_id: int, at: int, fields: dict[str, Any],
-            oid: str = order, ids: Ids = event_id, saga: str = checkout,
-        ) -> Draft:  # fmt: skip
-            record = {"eventId": ids(), "orderId": oid, **fields}
-            kind = ORDER_SCHEMAS[schema_id]["name"]
-            headers = (("correlationId", saga.encode()),)
-            value = confluent_avro(schema_id, record)
-            return Draft("orders", at, oid, kind, headers, record, value, schema_id)
-
-        items: list[dict[str, Any]] = [
-            {
-                "sku": rng.choice(SKUS),
-                "quantity": rng.choice([1, 1, 1, 2, 3]),
-                "unitPrice": money(rng.lognormvariate(3.0, 0.8)),
-            }
-            for _ in range(rng.choice([1, 1, 2, 3, 4]))
-        ]
-        total = money(sum(i["quantity"] * i["unitPrice"] for i in items))
-        placed: dict[str, Any] = {
-            "customerId": f"CUST-{rng.randrange(1, 6000):05d}",
-            "items": items,
-            "total": total,
-            "currency": "EUR",
-        }
-        if ms >= V2_FROM_MS:
-            placed["channel"] = rng.choice(["web", "web", "mobile", "marketplace"])
-            yield avro(6, ms, placed)
-        else:
-            yield avro(1, ms, placed)
-        if rng.random() < 0.05:
-            yield avro(5, later(rng, ms, 2 * HOUR_MS), {"reason": "customer changed mind"})
-            continue
-        ms = later(rng, ms, 10 * 60_000)
-        method = rng.choice(PAY_METHODS)
-        yield avro(2, ms, {"paymentId": f"PAY-{n:07d}", "amount": total, "method": method})
-        if rng.random() < 0.03:
-            yield avro(5, later(rng, ms, 6 * HOUR_MS), {"reason": "out of stock"})
-            continue
-        ms = later(rng, ms, DAY_MS)
-        if not within_span(ms):
-            continue
-        carrier = rng.choice(CARRIERS)
-        tracking = f"{carrier[:2].upper()}{rng.randrange(10**9, 10**10)}"
-        yield avro(3, ms, {"carrier": carrier, "trackingNumber": tracking})
-        ms = later(rng, ms, 2 * DAY_MS)
-        if within_span(ms) and rng.random() < 0.95:
-            signed = person(rng) if rng.random() < 0.7 else None
-            yield avro(4, ms, {"signedBy": signed})
 
 
 # --- property-listings: JSON, type and correlation/causation ids in headers -------------------
