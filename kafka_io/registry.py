@@ -55,6 +55,8 @@ class ResolvedSchema:
     # Set for schemas whose values must be vetted before fastavro reads them (recursive,
     # very deep, or with arrays of zero-byte items): see kafka_io.avro_guard.
     guard: ValueGuard | None = None
+    kind: str = "AVRO"  # the registry's schemaType: AVRO, PROTOBUF or JSON
+    reader: Any = None  # for PROTOBUF: a kafka_io.proto_decode.ProtoReader
 
 
 def make_registry(config: Mapping[str, Any] | None) -> Registry | None:
@@ -143,7 +145,9 @@ class SchemaCache:
     def _resolve(self, schema_id: int) -> ResolvedSchema:
         text = self._local.get(schema_id)
         if text is not None:
-            return _parse(schema_id, text, {})
+            from kafka_io.registry_kinds import from_stored
+
+            return from_stored(schema_id, text) or _parse(schema_id, text, {})
         if self._registry is None:
             where = "not in the event file" if self._local else "no schema registry configured"
             raise SchemaError(f"unknown schema id {schema_id} ({where})")
@@ -154,7 +158,15 @@ class SchemaCache:
         schema = self._fetch(schema_id, lambda reg: reg.get_schema(schema_id))
         kind = (getattr(schema, "schema_type", None) or "AVRO").upper()
         if kind != "AVRO":
-            raise SchemaError(f"schema id {schema_id} is a {kind} schema; only Avro is decoded")
+            from kafka_io.registry_kinds import resolve_other
+
+            fetch = self._fetch  # references are looked up for this schema id's sake
+            return resolve_other(
+                schema_id,
+                kind,
+                schema,
+                lambda s, v: fetch(schema_id, lambda r: r.get_version(s, v)),
+            )
         named: dict[str, Any] = {}
         for ref in getattr(schema, "references", None) or []:
             self._add_reference(schema_id, ref, named, depth=0)
