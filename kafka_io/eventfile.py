@@ -13,6 +13,7 @@ event's data), so a data-lake dump can be browsed with the same tools.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -31,6 +32,7 @@ from kafka_io.eventfile_meta import (
     FILE_VERSION,
     META_COUNT,
     META_FORMATS,
+    META_PROTOS,
     META_SCHEMAS,
     META_TOPICS,
     META_VERSION,
@@ -46,6 +48,7 @@ __all__ = [
     "FILE_VERSION",
     "META_COUNT",
     "META_FORMATS",
+    "META_PROTOS",
     "META_SCHEMAS",
     "META_TOPICS",
     "META_VERSION",
@@ -161,8 +164,14 @@ def _metadata(
     if decoder is not None:
         fmts.update(decoder.formats)
     fmts.update(formats or {})
+    protos = {
+        topic: {"message": proto.message, "descriptors": base64.b64encode(data).decode("ascii")}
+        for topic, proto in (decoder.protos_used.items() if decoder is not None else ())
+        if topic in tally.topics and (data := proto.descriptor_set()) is not None
+    }
     return {
         META_VERSION: FILE_VERSION,
+        META_PROTOS: json.dumps(protos),
         META_COUNT: str(tally.count),
         META_TOPICS: json.dumps(tally.topics),
         META_SCHEMAS: json.dumps(used),
