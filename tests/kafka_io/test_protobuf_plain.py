@@ -160,7 +160,7 @@ def test_a_descriptor_set_that_lacks_an_import_is_an_error_on_every_event(
         == 0
     )
 
-    code, out, err = run(
+    _code, out, err = run(
         capsys, "events", "-b", kafka_bootstrap, "-t", topic, "--json", "--no-cache",
         "--proto-descriptors", str(lacking), "--proto-message", "crm.events.CustomerEvent",
     )  # fmt: skip
