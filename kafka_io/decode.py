@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from fastavro import schemaless_reader
 
+from kafka_io.decode_errors import avro_message, json_message
 from kafka_io.event import Event, Headers
 from kafka_io.gc_pause import gc_paused
 from kafka_io.proto_decode import PlainProto
@@ -192,6 +193,11 @@ class Decoder:
         avro_id: int | None = None
         avro_parsed: Any = None
         avro_name: str | None = None
+        # The last Protobuf frame's header and message-index path, and how to read the rest.
+        proto_prefix: bytes | None = None
+        proto_at, proto_id, proto_name = 0, avro_id, avro_name
+        proto_cls: Any = None
+        proto_convert: Any = None
         key: Any
         data: Any
         aggregate: str | None
@@ -209,7 +215,7 @@ class Decoder:
                     data = loads(value)
                 except json_error as exc:
                     data = None
-                    error = _json_error(value, exc)
+                    error = json_message(value, exc)
             elif fmt is avro_fmt and value[1:_WIRE_HEADER] == wire_id and value[0] == 0:
                 body = BytesIO(value)
                 body.seek(_WIRE_HEADER)
@@ -217,6 +223,12 @@ class Decoder:
                     data = read_avro(body, avro_parsed, None)
                     schema_id, record_name = avro_id, avro_name
                 except Exception:  # the slow path words the error
+                    data, schema_id, record_name, error = value_of(state, value)
+            elif fmt is avro_fmt and proto_prefix is not None and value.startswith(proto_prefix):
+                try:  # the path's varints are prefix-free: the same bytes, the same message
+                    data = proto_convert(proto_cls.FromString(value[proto_at:]))
+                    schema_id, record_name = proto_id, proto_name
+                except Exception:
                     data, schema_id, record_name, error = value_of(state, value)
             else:
                 data, schema_id, record_name, error = value_of(state, value)
@@ -226,6 +238,13 @@ class Decoder:
                     if known is not None and known.guard is None and known.kind == "AVRO":
                         wire_id = value[1:_WIRE_HEADER]
                         avro_id, avro_parsed, avro_name = schema_id, known.parsed, known.record_name
+                    elif known is not None and known.kind == "PROTOBUF" and error is None:
+                        proto_at, proto_cls, proto_convert = known.reader.last
+                        proto_prefix, proto_id, proto_name = (
+                            value[:proto_at],
+                            schema_id,
+                            record_name,
+                        )
             if key is not None:
                 try:  # noqa: SIM105 - suppress() would add a context manager per record
                     key = key.decode()
@@ -300,7 +319,7 @@ class Decoder:
             try:
                 return orjson.loads(value), None, None, None
             except orjson.JSONDecodeError as exc:
-                return None, None, None, _json_error(value, exc)
+                return None, None, None, json_message(value, exc)
         if fmt is ValueFormat.AVRO:
             return self._avro(value)
         if fmt is ValueFormat.TEXT:
@@ -331,13 +350,13 @@ class Decoder:
         # A value fastavro must not see (too deep, or a bomb of empty items)?
         why = schema.guard and schema.guard.check(value, _WIRE_HEADER).error
         if why:
-            return None, schema_id, schema.record_name, _avro_error(schema_id, why)
+            return None, schema_id, schema.record_name, avro_message(schema_id, why)
         body = BytesIO(value)  # shares the bytes; seek skips the header without a copy
         body.seek(_WIRE_HEADER)
         try:
             data = schemaless_reader(body, schema.parsed, None)
         except Exception as exc:  # fastavro raises many types (EOFError, ValueError, ...)
-            return None, schema_id, schema.record_name, _avro_error(schema_id, exc)
+            return None, schema_id, schema.record_name, avro_message(schema_id, exc)
         return data, schema_id, schema.record_name, None
 
     def _detect(self, state: _Topic, value: bytes) -> _Decoded:
@@ -359,7 +378,7 @@ class Decoder:
                 data = orjson.loads(value)
             except orjson.JSONDecodeError as exc:
                 state.json_misses += 1
-                return None, None, None, _json_error(value, exc)
+                return None, None, None, json_message(value, exc)
             state.fmt = ValueFormat.JSON
             return data, None, None, None
         try:
@@ -369,22 +388,3 @@ class Decoder:
             return None, None, None, None
         state.fmt = ValueFormat.TEXT
         return text, None, None, None
-
-
-def _json_error(value: bytes, exc: orjson.JSONDecodeError) -> str:
-    if not value:
-        return "invalid JSON: empty value"
-    if "UTF-8" in exc.msg:
-        return "invalid JSON: not UTF-8"
-    # orjson counts characters; a byte offset is what a hex view of the value shows.
-    prefix = value.decode("utf-8", "surrogateescape")[: exc.pos]
-    at = len(prefix.encode("utf-8", "surrogateescape"))
-    return f"invalid JSON: {exc.msg} at byte {at}"
-
-
-def _avro_error(schema_id: int, exc: BaseException | str) -> str:
-    if isinstance(exc, EOFError | StopIteration):
-        reason = "record is truncated"
-    else:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-    return f"Avro decode failed for schema id {schema_id}: {reason}"

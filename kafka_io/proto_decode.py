@@ -33,6 +33,8 @@ class ProtoReader:
     schema: ProtoSchema
     label: str  # "schema id 7" or the descriptor file, for error messages
     _paths: dict[bytes, tuple[str, Any, Callable[[Any], Any]]] = field(default_factory=dict)
+    # Where the last framed message began, its class and converter: the decoder's fast path.
+    last: tuple[int, Any, Callable[[Any], Any]] = (0, None, None)  # type: ignore[assignment]
 
     def framed(self, value: bytes) -> ProtoDecoded:
         """A Confluent wire-format value (header included)."""
@@ -49,6 +51,7 @@ class ProtoReader:
             except ProtoError as exc:
                 return None, None, f"Protobuf decode failed for {self.label}: {exc}"
             found = self._paths[path] = (name, cls, convert)
+        self.last = (start, found[1], found[2])
         return self._parse(found, value[start:])
 
     def plain(self, message: str, value: bytes) -> ProtoDecoded:
@@ -77,6 +80,8 @@ class ProtoReader:
 
 
 def _read_indexes(value: bytes, pos: int) -> tuple[list[int], int]:
+    if value[pos : pos + 1] == b"\x00":  # the usual case: the file's first message
+        return [0], pos + 1
     count, pos = _zigzag(value, pos)
     if count == 0:
         return [0], pos
