@@ -9,7 +9,7 @@ from pathlib import Path
 from gui_helpers import loaded, pump_until
 from proto_helpers import descriptor_set, message_classes
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 from test_topic_rules import new_window, shown
 
@@ -54,6 +54,7 @@ def test_rules_dialog_reads_a_topic_as_plain_protobuf(qtbot: QtBot, tmp_path: Pa
 
     QTimer.singleShot(0, fill)
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Topic")
+    assert isinstance(menu, QMenu)
     next(a for a in menu.actions() if a.text() == "&Rules…").trigger()
     pump_until(lambda: loaded(window) and {e.type for e in shown(window)} == set(kinds), 30)  # type: ignore[attr-defined]
 
