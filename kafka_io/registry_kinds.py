@@ -19,7 +19,7 @@ import orjson
 
 from kafka_io.proto_decode import ProtoReader
 from kafka_io.proto_schema import ProtoError, from_registry, load_descriptor_set
-from kafka_io.registry import ResolvedSchema, SchemaError
+from kafka_io.schema_types import ResolvedSchema, SchemaError
 
 _STORED_PREFIX = '{"schemaType":'
 _WIRE_HEADER = 5
