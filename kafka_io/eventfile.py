@@ -169,14 +169,22 @@ def _metadata(
         for topic, proto in (decoder.protos_used.items() if decoder is not None else ())
         if topic in tally.topics and (data := proto.descriptor_set()) is not None
     }
-    return {
-        META_VERSION: FILE_VERSION,
-        META_PROTOS: json.dumps(protos),
+    meta = {
+        META_VERSION: FILE_VERSION if protos or _has_other_kinds(used) else "1",
         META_COUNT: str(tally.count),
         META_TOPICS: json.dumps(tally.topics),
         META_SCHEMAS: json.dumps(used),
         META_FORMATS: json.dumps({t: str(f) for t, f in fmts.items() if t in tally.topics}),
     }
+    if protos:
+        meta[META_PROTOS] = json.dumps(protos)
+    return meta
+
+
+def _has_other_kinds(schemas: Mapping[str, str]) -> bool:
+    """A file with Protobuf or JSON Schema entries is version 2; others stay version 1,
+    byte for byte what earlier versions wrote."""
+    return any(text.startswith('{"schemaType":') for text in schemas.values())
 
 
 # -- either kind ----------------------------------------------------------------------------------
