@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from app.sources.proto_rule import ProtoRule
 from kafka_io.decode import ValueFormat
+from kafka_io.proto_decode import PlainProto
 from kafka_io.rules import EventRules, RuleBook
 
 VALUE_FORMATS = tuple(f.value for f in ValueFormat)
@@ -28,6 +30,7 @@ class TopicSettings:
     aggregate_rule: str | None = None
     value_format: ValueFormat = ValueFormat.AUTO
     partitioner: str | None = None
+    proto: ProtoRule | None = None  # plain Protobuf values: descriptor set and message
 
     def __post_init__(self) -> None:
         # Parse now, so a bad rule fails where it is given, not on the first record.
@@ -65,11 +68,13 @@ class TopicSettings:
             self.aggregate_rule if self.aggregate_rule is not None else base.aggregate_rule,
             self.value_format if self.value_format is not ValueFormat.AUTO else base.value_format,
             self.partitioner if self.partitioner is not None else base.partitioner,
+            self.proto if self.proto is not None else base.proto,
         )
 
     def signature(self) -> str:
         """What the decoded columns depend on (the partitioner does not change them)."""
-        return f"{self.value_format}|{self.type_rule}|{self.aggregate_rule}"
+        sig = f"{self.value_format}|{self.type_rule}|{self.aggregate_rule}"
+        return sig if self.proto is None else f"{sig}|{self.proto.descriptors}|{self.proto.message}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +82,7 @@ class TopicSettings:
             "aggregate_rule": self.aggregate_rule,
             "value_format": str(self.value_format),
             "partitioner": self.partitioner,
+            **({"proto": self.proto.to_json()} if self.proto is not None else {}),
         }
 
     @classmethod
@@ -90,6 +96,7 @@ class TopicSettings:
             text("aggregate_rule"),
             ValueFormat(text("value_format") or "auto"),
             text("partitioner"),
+            ProtoRule.from_json(data.get("proto")),
         )
 
 
@@ -126,3 +133,12 @@ class SourceSettings:
             for t, s in self.topics.items()
             if s.value_format is not ValueFormat.AUTO
         }
+
+    def protos(self) -> dict[str | None, PlainProto]:
+        """Descriptors for plain Protobuf topics (None: the default for every topic)."""
+        found: dict[str | None, PlainProto] = {
+            t: s.proto.plain() for t, s in self.topics.items() if s.proto is not None
+        }
+        if self.default.proto is not None:
+            found[None] = self.default.proto.plain()
+        return found
