@@ -87,6 +87,11 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="how producers placed keys: murmur2 (Java), crc32 (librdkafka's default), "
         "fnv1a (Sarama), or librdkafka's names (default: detected from a sample of keys)",
     )
+    parser.add_argument(
+        "--version-rule",
+        help="where the event's schema version is: field:PATH | header:NAME | schema "
+        "(default: eventVersion, event_version or schemaVersion, as a header or field)",
+    )
 
 
 def profile_from(args: argparse.Namespace) -> ConnectionProfile:
@@ -114,8 +119,9 @@ def source_from(args: argparse.Namespace) -> tuple[Source, str]:
         if partitioner is not None:
             partitioner = named_partitioner(partitioner).name
         given = TopicSettings(
-            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner
-        )
+            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner,
+            getattr(args, "version_rule", None),
+        )  # fmt: skip
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)

@@ -26,6 +26,8 @@ from app.replay.discovery import FoldLibrary, discover_folds, user_folds_dir
 from app.replay.folds import FoldSpec, UnknownFoldError
 from app.replay.replayer import Replayer
 from app.replay.runner import FoldError
+from app.replay.upcasting import UpcastChainError, Upcasting
+from app.replay.versions import upcasting_for
 from app.sources import Source
 
 
@@ -120,15 +122,25 @@ def pick_fold(library: FoldLibrary, name: str | None, topic: str) -> FoldSpec:
     )
 
 
-def _load_folds(args: argparse.Namespace, topic: str) -> FoldSpec:
+def loaded_library(args: argparse.Namespace, command: str) -> FoldLibrary:
+    """The folds (and upcasters, snapshot adapters) found; a ``--folds`` file that does
+    not load is an error, anything else that fails is a warning."""
     library = library_from(args)
     failed = library.given_errors()
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise UsageError(f"could not load {failed[0].message}{more}")
     for err in library.errors.values():  # the user folder's, a plugin's: say, go on
-        say("state", f"warning: could not load {err.message}")
-    return pick_fold(library, args.fold, topic)
+        say(command, f"warning: could not load {err.message}")
+    return library
+
+
+def topic_upcasting(library: FoldLibrary, source: Source, topic: str) -> Upcasting | None:
+    """The topic's upcasters (None when none applies); a broken chain is a usage error."""
+    try:
+        return upcasting_for(library.extras, source, topic)
+    except UpcastChainError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def run_state(args: argparse.Namespace) -> int:
@@ -140,18 +152,20 @@ def run_state(args: argparse.Namespace) -> int:
             raise UsageError(f"--{option} {value}: give 0 or more")
     at_ms = parse_time(args.at)
     source, topic = source_from(args)
-    spec = _load_folds(args, topic)
+    library = loaded_library(args, "state")
+    spec = pick_fold(library, args.fold, topic)
+    upcast = topic_upcasting(library, source, topic)
     if args.follow:
         if at_ms is not None or args.offset is not None or args.n is not None:
             raise UsageError("--follow goes on from now: it takes no --at, --offset or --n")
-        return follow_state(args, source, topic, spec)
+        return follow_state(args, source, topic, spec, upcast)
     got = read_aggregate(source, topic, args.aggregate, at_ms, args.offset)
     if got.note is not None:
         say("state", got.note)
     if not got.events and got.report.complete:
         bounded = at_ms is not None or args.offset is not None
         _check_aggregate_exists(source, topic, args.aggregate, bounded)
-    replayer = Replayer.from_events(got.events, spec, aggregate=args.aggregate)
+    replayer = Replayer.from_events(got.events, spec, aggregate=args.aggregate, upcast=upcast)
     position: dict[str, int] = {}
     if at_ms is not None:
         position["timestamp_ms"] = at_ms
