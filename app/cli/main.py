@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli import compare as cli_compare
 from app.cli import export as cli_export
 from app.cli import lag as cli_lag
 from app.cli import read as cli_read
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_export.add_parser(sub)
     cli_state.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
+    cli_compare.add_parser(sub)
     return parser
 
 
