@@ -136,25 +136,25 @@ def run_part(
     return stream.finish(), read.report.incomplete
 
 
-class _Stop(CancelToken):
-    """Cancelled once the parent sets its stop event: polled, never waited on (a process
+class _Polled(CancelToken):
+    """A token cancelled once ``is_set()`` says so: polled, never waited on.  (A process
     that ends while waiting on a multiprocessing Event leaves the parent's ``set()``
-    waiting for it forever)."""
+    waiting for it forever.)"""
 
-    def __init__(self, event: Any) -> None:
+    def __init__(self, is_set: Callable[[], bool]) -> None:
         super().__init__()
-        self._stop = event
+        self._is_set = is_set
 
     @property
     def cancelled(self) -> bool:
-        if self._stop.is_set():
+        if self._is_set():
             self.cancel()
         return super().cancelled
 
 
 def _process_main(task: PartTask, messages: Any, stop: Any) -> None:
     """A worker process: its share, then one message with the result (or the failure)."""
-    token = _Stop(stop)
+    token = _Polled(stop.is_set)
     number = task.part.number
     try:
         source = task.source.make()
@@ -263,20 +263,12 @@ def compare_topic(
             progress(done[0], max(expected, done[0]))
 
     if tasks is None or len(tasks) < 2 or (processes is None and expected < IN_PROCESS_BELOW):
-        token = CancelToken()
         if cancel is not None and cancel.cancelled:
             raise CompareCancelled()
-        here = _cancel_link(cancel, token)
-
-        def step_here(n: int) -> None:
-            step(n)
-            here()
-
+        token = _Polled(lambda: cancel is not None and cancel.cancelled)
         whole = Part(0, None, 1)
         found = {
-            0: run_part(
-                source, topic, whole, fold_a, fold_b, upcast, at_ms, budget_s, step_here, token
-            )
+            0: run_part(source, topic, whole, fold_a, fold_b, upcast, at_ms, budget_s, step, token)
         }
         used = 1
     else:
@@ -287,14 +279,6 @@ def compare_topic(
             workers.close()
         used = len(tasks)
     return _merge(source, topic, found, fold_a, fold_b, upcast, at_ms, used, started)
-
-
-def _cancel_link(cancel: Cancellable | None, token: CancelToken) -> Callable[[], None]:
-    def check() -> None:
-        if cancel is not None and cancel.cancelled:
-            token.cancel()
-
-    return check
 
 
 def _tasks(

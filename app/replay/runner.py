@@ -252,20 +252,27 @@ class Guard:
             self._watch = None
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        watch = self._watch
-        if watch is None:
-            raise RuntimeError("Guard.call outside 'with Guard(...)'")
-        self._seq += 1
-        watch.current = self._seq
+        self.arm()
         try:
             return fn(*args)
-        except FoldInterrupt:
-            self.reason = watch.reason or "timeout"
-            raise
         finally:
-            watch.current = 0
-            if watch.reason is not None:
-                _WATCHDOG.defuse(watch)
+            self.disarm()
+
+    def arm(self) -> None:
+        """Start the budget of one step (the calls until ``disarm``: one event's)."""
+        if self._watch is None:
+            raise RuntimeError("a Guard is used inside 'with Guard(...)'")
+        self._seq += 1
+        self._watch.current = self._seq
+
+    def disarm(self) -> None:
+        watch = self._watch
+        if watch is None:
+            return
+        watch.current = 0
+        if watch.reason is not None:
+            self.reason = watch.reason
+            _WATCHDOG.defuse(watch)
 
 
 # ---------------------------------------------------------------------- running

@@ -4,18 +4,21 @@ differs, the diff, in one process or several, and the cases the fast pass hands 
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+import threading
 from collections import defaultdict
 from pathlib import Path
 
 import orjson
 import pytest
 
-from app.replay.compare import compare_events
+from app.replay.compare import CompareCancelled, compare_events
 from app.replay.compare_run import compare_topic
 from app.replay.discovery import load_definitions
 from app.replay.folds import FoldSpec
 from app.sources import FileSource
+from kafka_io.cancel import CancelToken
 from kafka_io.event import Event
 from kafka_io.eventfile import write_event_file
 
@@ -206,3 +209,46 @@ def test_an_aggregate_in_two_partitions_is_compared_in_log_order(
             assert found is not None and found.events == 2 * len(moved)
             [change] = found.diff.changes
             assert change.old - change.new == expected["acc-000"][1]
+
+
+SLOW = """
+import time
+from app.folds import fold
+
+@fold("slow", topics=["bank-*"])
+def slow(state, event):
+    time.sleep(0.002)
+    return (state or 0) + 1
+"""
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_cancel_stops_every_worker(
+    topic_file: tuple[Path, list[Event]], tmp_path: Path, processes: int
+) -> None:
+    path, events = topic_file
+    slow_file = tmp_path / "slow.py"
+    slow_file.write_text(SLOW)
+    [slow] = load_definitions(slow_file).folds
+    token = CancelToken()
+    seen: list[int] = []
+    timer = threading.Timer(0.5, token.cancel)  # the whole job is 3000 x 2 x 2 ms of folds
+    timer.start()
+    try:
+        with pytest.raises(CompareCancelled):
+            compare_topic(FileSource(path), TOPIC, slow, slow, processes=processes,
+                          cancel=token, progress=lambda done, total: seen.append(done))  # fmt: skip
+    finally:
+        timer.cancel()
+    assert all(done < len(events) for done in seen)
+    assert multiprocessing.active_children() == []
+
+
+def test_progress_counts_every_event(
+    topic_file: tuple[Path, list[Event]], folds: dict[str, FoldSpec]
+) -> None:
+    path, events = topic_file
+    seen: list[int] = []
+    compare_topic(FileSource(path), TOPIC, folds["balance"], folds["count"], processes=2,
+                  progress=lambda done, total: seen.append(done))  # fmt: skip
+    assert seen == sorted(seen) and seen[-1] == len(events)
