@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -71,7 +72,7 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run(source: ClusterSource, topic: str, folds: Path, processes: int | None) -> dict:
+def run(source: ClusterSource, topic: str, folds: Path, processes: int | None) -> dict[str, Any]:
     specs = {s.name: s for s in load_definitions(folds).folds}
     load_before = os.getloadavg()[0]
     cpu0 = cpu_seconds()
@@ -108,7 +109,7 @@ def main() -> None:
         folds = Path(tmp) / "bench_folds.py"
         folds.write_text(FOLDS)
         source = ClusterSource(ConnectionProfile(bootstrap))
-        result = {"cores": cores(), "produce_s": round(produce_s, 1)}
+        result: dict[str, Any] = {"cores": cores(), "produce_s": round(produce_s, 1)}
         result |= run(source, topic, folds, args.processes)
         if args.also_one:
             result["one_process"] = run(source, topic, folds, 1)
