@@ -34,12 +34,16 @@ import orjson
 
 from kafka_io.decode import Decoder, Row, gc_paused
 from kafka_io.event import Event
+from kafka_io.kcat import MAX_LINE_BYTES, TOO_LONG, bounded_lines
 
 BATCH = 5000
 # What tells these lines from kcat -J's (which has "ts" and "payload" instead).
 RECORD_KEYS = frozenset({"topic", "partition", "offset", "timestamp", "type", "data"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+
+_INT32_MAX = (1 << 31) - 1
+_INT64_MAX = (1 << 63) - 1
 
 
 def is_event_json_record(rec: object) -> bool:
@@ -75,17 +79,19 @@ def iter_event_jsonl_batches(
     text_topics: dict[str, bool] = {}  # topic -> its values are text (decided once)
     last_topic = ""
     with Path(path).open("rb") as fo:
-        numbered = enumerate(fo, 1)
+        numbered = enumerate(bounded_lines(fo), 1)
         while True:
             items: list[_Printed | Event] = []
             consumed = 0
             with gc_paused():
                 for lineno, line in islice(numbered, batch_size):
                     consumed += 1
-                    stripped = line.strip()
+                    stripped = line.strip() if line is not TOO_LONG else line
                     if not stripped:
                         continue
                     try:
+                        if stripped is TOO_LONG:
+                            raise _BadLine(f"longer than {MAX_LINE_BYTES} bytes")
                         printed = _parse(stripped, text_topics)
                     except _BadLine as exc:
                         error = f"line {lineno}: not an events --json record: {exc}"
@@ -142,8 +148,8 @@ def _parse(line: bytes, text_topics: dict[str, bool]) -> _Printed:
     data = rec["data"]
     row: Row = (
         topic,
-        _typed(rec, "partition", int),
-        _typed(rec, "offset", int),
+        _in_range(_typed(rec, "partition", int), "partition", 0, _INT32_MAX),
+        _in_range(_typed(rec, "offset", int), "offset", 0, _INT64_MAX),
         _timestamp(rec["timestamp"]),
         _bytes(rec.get("key"), "key"),
         _value(data, topic, schema_id, error, text_topics),
@@ -162,6 +168,12 @@ def _typed(rec: dict[str, Any], name: str, kind: type, optional: bool = False) -
     return value
 
 
+def _in_range(value: int, name: str, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise _BadLine(f"{name} {value} is out of range")
+    return value
+
+
 def _timestamp(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value  # epoch milliseconds, from a hand-made file
@@ -174,7 +186,10 @@ def _timestamp(value: Any) -> int:
         raise _BadLine(f"timestamp {value!r} is not ISO 8601") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return (dt - _EPOCH) // _MS
+    try:
+        return (dt - _EPOCH) // _MS
+    except OverflowError:  # 0001-01-01 in a zone east of UTC
+        raise _BadLine(f"timestamp {value!r} is out of range") from None
 
 
 def _base64(value: Any) -> bytes | None:

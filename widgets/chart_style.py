@@ -88,6 +88,28 @@ def make_time_plot(y_label: str) -> pg.PlotWidget:
     return plot
 
 
+class AsOfMarker:
+    """A dashed amber line at the as-of moment, on a time plot; hidden when there is none."""
+
+    def __init__(self, plot: pg.PlotWidget) -> None:
+        pen = pg.mkPen(STATUS_COLORS[Status.WARNING], width=2, style=Qt.PenStyle.DashLine)
+        self.line = pg.InfiniteLine(
+            angle=90, movable=False, pen=pen, label="as of", labelOpts={"position": 0.92}
+        )
+        self.line.setVisible(False)
+        self.line.setZValue(50)
+        plot.addItem(self.line, ignoreBounds=True)
+
+    def set(self, at_ms: int | None) -> None:
+        if at_ms is not None:
+            self.line.setValue(at_ms / 1000)
+        self.line.setVisible(at_ms is not None)
+
+    @property
+    def shown_at_s(self) -> float | None:
+        return float(self.line.value()) if self.line.isVisible() else None
+
+
 def apply_palette(plot: pg.PlotWidget, palette: QPalette) -> None:
     """Background, axes, grid and legend from the widget palette (dark or light)."""
     base = palette.color(QPalette.ColorRole.Base)

@@ -36,6 +36,7 @@ from app.lag.history import LagHistory, LagUnit, Series
 from app.lag.status import GroupStatus, Status, format_age, format_duration
 from widgets.chart_style import (
     STATUS_COLORS,
+    AsOfMarker,
     apply_palette,
     hover_fill,
     make_time_plot,
@@ -121,6 +122,7 @@ class LagChart(QWidget):
         self.hover.setZValue(100)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
         self.plot.addItem(self.hover, ignoreBounds=True)
+        self.as_of = AsOfMarker(self.plot)
         self._mouse = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse
         )

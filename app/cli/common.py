@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 
+from app.cli import profile_option
 from app.sources import (
     ClusterSource,
     FileSource,
@@ -40,6 +41,7 @@ class NothingMatched(Exception):
 
 def add_connection_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
     group = parser.add_argument_group("connection")
+    profile_option.add_profile_option(group)
     group.add_argument("--bootstrap", "-b", required=required, help="HOST:PORT[,HOST:PORT]")
     group.add_argument(
         "-X",
@@ -82,6 +84,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aggregate-rule", help="where the aggregate id is: key | header:NAME | field:PATH"
     )
+    add_mask_option(parser)
     parser.add_argument(
         "--partitioner",
         help="how producers placed keys: murmur2 (Java), crc32 (librdkafka's default), "
@@ -94,7 +97,17 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_mask_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mask", metavar="GLOB", action="append", default=[],
+        help="hide this field in what is shown, printed or written (repeatable): a glob "
+        "over the value's dotted field path (payload.cardNumber, *.email) or header:NAME",
+    )  # fmt: skip
+
+
 def profile_from(args: argparse.Namespace) -> ConnectionProfile:
+    if profile_option.uses_profile(args):
+        return profile_option.profile_connection(args)
     return ConnectionProfile.from_args(
         args.bootstrap, args.x_options, args.config, args.registry, args.registry_auth,
         timeout_s=args.timeout,
@@ -125,6 +138,8 @@ def source_from(args: argparse.Namespace) -> tuple[Source, str]:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)
+    if profile_option.uses_profile(args):
+        return profile_option.profile_source(args, given)
     if args.file is not None:
         if not args.file.exists():
             raise UsageError(f"no such file: {args.file}")

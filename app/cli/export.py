@@ -24,13 +24,20 @@ from app.cli.common import (
     incomplete_exit,
     source_from,
 )
-from app.cli.filters import Filters, add_filter_options, filters_from, say_not_in_its_partition
+from app.cli.filters import (
+    Filters,
+    add_filter_options,
+    filters_from,
+    say_not_in_its_partition,
+    say_reading_everything,
+)
+from app.cli.masking import masker_from
 from app.index.query import query_mask
 from app.index.topic_index import TopicIndex
+from app.output.export import FORMATS, export_events
 from app.sources import FileSource, ReadReport, Source
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
-from kafka_io.eventfile import write_event_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,15 +59,22 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {target}: no folder {target.parent}")
     if isinstance(source, FileSource) and target.resolve() == source.path.resolve():
         raise UsageError(f"{target} is the file being read; export to another file")
+    if target.suffix.lower() not in FORMATS:
+        raise UsageError(f"cannot export to {target.name}: use one of {', '.join(FORMATS)}")
     decoder = source.make_decoder()
+    masker = masker_from(args, "export")
     selection = Selection(source, topic, filters, decoder)
-    events = iter(selection)
+    events: Iterator[Event] = iter(selection)
+    if masker.active:  # the masked values, as JSON: the raw bytes never leave
+        events = map(masker.event, events)
     first = next(events, None)  # nothing matched: leave the target as it was
     if first is None:
         if selection.report.incomplete is None:
             raise NothingMatched(f"{filters.nothing_matched(topic)}; {target} not written")
         return incomplete_exit(selection.report, "export")
-    count = write_event_file(target, chain([first], events), decoder=decoder)
+    # Masked values are JSON now: the file must not claim the raw bytes' schemas.
+    kept = None if masker.active else decoder
+    count = export_events(target, chain([first], events), kept)
     print(f"exported {count} events of {topic} to {target}", file=sys.stderr)
     return incomplete_exit(selection.report, "export")
 
@@ -75,6 +89,8 @@ class Selection:
     def __iter__(self) -> Iterator[Event]:
         aggregate = self.filters.aggregate
         parts = self.source.partitions_for_aggregate(self.topic, aggregate) if aggregate else None
+        if aggregate and parts is None:
+            say_reading_everything("export", self.source, self.topic)
         seen = yield from self._matching(parts)
         if parts and not seen and self.report.complete:
             say_not_in_its_partition("export", self.source, self.topic, aggregate or "", parts)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from app.cli.common import say, time_range
+from app.cli.common import UsageError, say, time_range
+from app.cli.masking import masker_from
 from app.index.query import Query
 from app.sources import Source
 
@@ -59,7 +60,10 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 
 def filters_from(args: argparse.Namespace) -> Filters:
-    """The filters of a command line; a bad time or an empty range is a UsageError."""
+    """The filters of a command line; a bad time or an empty range is a UsageError, and
+    so is ``--text`` under masking (it would tell which events hold a masked value)."""
+    if args.text and masker_from(args, args.command).active:
+        raise UsageError("--text searches the raw values, which masking hides: not with masking")
     since, until = time_range(args.since, args.until)
     return Filters(
         aggregate=args.aggregate,

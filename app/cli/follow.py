@@ -18,6 +18,7 @@ import numpy as np
 
 from app.cli.common import ExitCode, UsageError, out, say
 from app.cli.filters import Filters
+from app.cli.masking import masker_from
 from app.index.query import query_mask
 from app.index.topic_index import TopicIndex
 from app.output.event_json import dumps, event_record
@@ -63,15 +64,17 @@ def follow_events(
 ) -> ExitCode:
     """Print the events produced from now on (or from ``--from``, then the new ones)."""
     live = followable(source, "events")
+    masker = masker_from(args, "events")
     partitions, key = _narrowed(live, topic, filters.aggregate)
     start: dict[int, int] | None = None
     if filters.since_ms is not None:
         read = live.read(topic, partitions=partitions, key=key, from_ms=filters.since_ms)
         for batch in read:
             for ev in matching(topic, batch, filters):
-                print_event(ev, args.json)
+                print_event(masker.event(ev), args.json)
         start = dict(read.report.reached)
-    return _follow(live, topic, partitions, key, start, lambda ev: print_event(ev, args.json),
+    return _follow(live, topic, partitions, key, start,
+                   lambda ev: print_event(masker.event(ev), args.json),
                    filters, "events")  # fmt: skip
 
 
@@ -86,6 +89,7 @@ def follow_state(
     aggregate, as ``--history`` rows (old event versions upcast first)."""
     prepare = None if upcast is None else upcast.apply
     live = followable(source, "state")
+    masker = masker_from(args, "state")
     aggregate = args.aggregate
     got = read_aggregate(live, topic, aggregate)
     if got.note is not None:
@@ -96,7 +100,7 @@ def follow_state(
         return ExitCode.ERROR
     state: list[Any] = [outcome.state, len(got.events)]
     if got.events:
-        _print_row(state[1], EventRef.of(got.events[-1]), state[0])
+        _print_row(state[1], EventRef.of(got.events[-1]), masker.state(state[0]))
     else:
         say("state", f"{aggregate!r} has no events in {topic} yet; waiting for its first")
     partitions = got.partitions  # the partition the aggregate was found in, or all
@@ -106,7 +110,7 @@ def follow_state(
         if done.failure is not None:
             raise _FoldFailed(done.failure.describe())
         state[0], state[1] = done.state, state[1] + 1
-        _print_row(state[1], EventRef.of(ev), state[0])
+        _print_row(state[1], EventRef.of(ev), masker.state(state[0]))
 
     key = aggregate.encode() if partitions is not None else None
     start = dict(got.report.reached) if got.report.reached else None

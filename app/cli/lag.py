@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from app.cli import profile_option
 from app.cli.common import ExitCode, add_connection_options, profile_from, seconds_arg
 from app.lag.history import LagHistory
 from app.lag.status import GroupStatus, PartitionStatus, format_age, format_duration
@@ -75,7 +76,7 @@ def run_lag(args: argparse.Namespace) -> int:
     next_round = time.monotonic()
     try:
         while True:
-            sample = sampler.sample()
+            sample = profile_option.visible_lag(args, sampler.sample())
             if sample.error is not None:
                 print(f"{PROG}: {sample.error}", file=sys.stderr)
                 # Once the cluster has answered, a watch rides out outages; before, or

@@ -16,12 +16,23 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli import audit as cli_audit
 from app.cli import compare as cli_compare
 from app.cli import export as cli_export
 from app.cli import lag as cli_lag
+from app.cli import profile as cli_profile
 from app.cli import read as cli_read
 from app.cli import state as cli_state
-from app.cli.common import ExitCode, NothingMatched, UsageError, add_connection_options, say
+from app.cli import states as cli_states
+from app.cli import verify as cli_verify
+from app.cli.common import (
+    ExitCode,
+    NothingMatched,
+    UsageError,
+    add_connection_options,
+    add_mask_option,
+    say,
+)
 from kafka_io.errors import KafkaIOError
 from kafka_io.profile import ProfileError
 
@@ -36,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", "-v", action="store_true", help="log librdkafka messages")
     add_connection_options(parser)
     parser.add_argument("--open", dest="file", type=Path, help="event file to open in the app")
+    add_mask_option(parser)
     parser.add_argument(
         "--folds",
         action="append",
@@ -49,8 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_read.add_parsers(sub)
     cli_export.add_parser(sub)
     cli_state.add_parsers(sub)
+    cli_states.add_parsers(sub)
+    cli_audit.add_parsers(sub)
+    cli_verify.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
     cli_compare.add_parser(sub)
+    cli_profile.add_parsers(sub, parser)
     return parser
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from app.audit.as_of import filter_rows
+from app.cli import profile_option
+from app.cli.as_of import add_as_of_options, as_of_from
 from app.cli.common import (
     ExitCode,
     NothingMatched,
@@ -24,6 +27,7 @@ from app.cli.filters import (
     say_reading_everything,
 )
 from app.cli.follow import follow_events
+from app.cli.masking import masker_from, may_use_cache
 from app.index.query import run_query
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
@@ -45,6 +49,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add_filter_options(p)
     p.add_argument("--limit", type=int, help="print at most N events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_as_of_options(p)
     p.add_argument(
         "--no-cache", action="store_true", help="do not use or update the persisted index"
     )
@@ -58,7 +63,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def run_topics(args: argparse.Namespace) -> int:
     cluster = Cluster(profile_from(args))
-    topics = cluster.topics(include_internal=args.internal)
+    topics = profile_option.visible_topics(args, cluster.topics(include_internal=args.internal))
     for t in topics:
         if args.json:
             out(
@@ -90,15 +95,17 @@ def run_events(args: argparse.Namespace) -> int:
     filters = filters_from(args)
     if args.follow:
         return follow_events(args, source, topic, filters)
-    if isinstance(source, CachedSource) and not filters.narrows_read and not args.no_cache:
+    masker = masker_from(args, "events")
+    cache = not args.no_cache and may_use_cache(args, "events")
+    if isinstance(source, CachedSource) and not filters.narrows_read and cache:
         # The whole topic: through the persisted index, so a rerun reads only what is new.
         cached = open_topic(source, topic)
         index, report = cached.index, cached.report
     else:
         index, report = _aggregate_or_window(source, topic, filters)
-    rows = run_query(index, filters.query())
+    rows = filter_rows(index, run_query(index, filters.query()), as_of_from(args))
     for row in rows[: args.limit]:
-        ev = index.event(int(row))
+        ev = masker.event(index.event(int(row)))
         if args.json:
             out(dumps(event_record(ev)))
         else:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.as_of import warn_history_gone
 from app.cli.common import (
     ExitCode,
     NothingMatched,
@@ -20,6 +21,8 @@ from app.cli.common import (
 )
 from app.cli.filters import TIME_HELP
 from app.cli.follow import follow_state
+from app.cli.masking import masker_from
+from app.masking.masker import Masker
 from app.output.event_json import dumps
 from app.replay.cold_read import read_aggregate
 from app.replay.discovery import FoldLibrary, discover_folds, user_folds_dir
@@ -159,6 +162,7 @@ def run_state(args: argparse.Namespace) -> int:
         if at_ms is not None or args.offset is not None or args.n is not None:
             raise UsageError("--follow goes on from now: it takes no --at, --offset or --n")
         return follow_state(args, source, topic, spec, upcast)
+    warn_history_gone(source, topic, args.aggregate)
     got = read_aggregate(source, topic, args.aggregate, at_ms, args.offset)
     if got.note is not None:
         say("state", got.note)
@@ -175,9 +179,9 @@ def run_state(args: argparse.Namespace) -> int:
         position["n"] = args.n
     target = replayer.position(**position)
     if args.history:
-        code = _print_history(replayer, target)
+        code = _print_history(replayer, target, masker_from(args, "state"))
     else:
-        code = _print_state(replayer, target, args)
+        code = _print_state(replayer, target, args, masker_from(args, "state"))
     return code if code != ExitCode.OK else incomplete_exit(got.report, "state")
 
 
@@ -188,9 +192,12 @@ def _check_aggregate_exists(source: Source, topic: str, aggregate: str, bounded:
         raise NothingMatched(f"aggregate {aggregate!r} has no events in {topic}")
 
 
-def _print_state(replayer: Replayer, target: int, args: argparse.Namespace) -> ExitCode:
+def _print_state(
+    replayer: Replayer, target: int, args: argparse.Namespace, masker: Masker
+) -> ExitCode:
     result = replayer.step(target)
     doc = result.to_json()
+    doc["state"] = masker.state(doc["state"])
     if args.blame and result.failure is None:
         doc["blame"] = {path: ref.to_json() for path, ref in replayer.blame(target).items()}
     out(dumps(doc, pretty=not args.json))
@@ -200,10 +207,11 @@ def _print_state(replayer: Replayer, target: int, args: argparse.Namespace) -> E
     return ExitCode.ERROR
 
 
-def _print_history(replayer: Replayer, target: int) -> ExitCode:
+def _print_history(replayer: Replayer, target: int, masker: Masker) -> ExitCode:
     try:
         for step in replayer.history(0, target):
-            row: dict[str, Any] = {"n": step.n, "event": step.event.to_json(), "state": step.state}
+            state = masker.state(step.state)
+            row: dict[str, Any] = {"n": step.n, "event": step.event.to_json(), "state": state}
             out(dumps(row))
     except FoldError as exc:
         say("state", exc.failure.describe())

@@ -13,6 +13,7 @@ from app.gui.loader import Loader
 from app.gui.topic_view import TopicView
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.output.export import export_events
 from app.sources import Source
 from kafka_io.event import Event
@@ -21,9 +22,10 @@ EXPORT_FILTER = "Event file (*.avro);;JSON lines (*.jsonl)"
 
 
 def export_job(
-    source: Source, index: TopicIndex, rows: np.ndarray, path: Path
+    source: Source, index: TopicIndex, rows: np.ndarray, path: Path, masker: Masker | None = None
 ) -> Callable[[JobContext], int]:
-    """Write ``rows`` of ``index`` to ``path``; the count written."""
+    """Write ``rows`` of ``index`` to ``path`` (masked by ``masker``); the count written."""
+    masked = masker is not None and masker.active
     rows = rows.copy()  # the table may show other rows by the time the job runs
 
     def job(ctx: JobContext) -> int:
@@ -33,9 +35,12 @@ def export_job(
         def events() -> Iterator[Event]:
             for row in rows.tolist():
                 ctx.check()
-                yield index.event(row, decoder=decoder)
+                ev = index.event(row, decoder=decoder)
+                yield masker.event(ev) if masker is not None else ev
 
-        return export_events(path, events(), decoder, on_each=lambda n: ctx.progress((n, total)))
+        # Masked values are written as JSON: the file must not carry the raw bytes' schemas.
+        kept = None if masked else decoder
+        return export_events(path, events(), kept, on_each=lambda n: ctx.progress((n, total)))
 
     return job
 
@@ -78,7 +83,7 @@ class Exporter(QObject):
         status = self.status
         return self.workers.submit(
             f"export to {path.name}",
-            export_job(dataset.source, index, rows, path),
+            export_job(dataset.source, index, rows, path, self.topic_view.masker),
             on_progress=lambda p: status.showMessage(f"Exporting {p[0]:,} of {p[1]:,}…"),
             on_result=lambda n: status.showMessage(f"Exported {n:,} events to {path}", 10000),
         )

@@ -128,6 +128,8 @@ class Follows(QObject):
         source, index = dataset.source, dataset.indexes.get(topic)
         if not isinstance(source, CachedSource) or index is None or not positions:
             return
+        if not self.loader.keep_index:
+            return  # a profile's masking keeps unmasked values off the disk
         # Positions are marked here, on the thread that appends; the worker only writes.
         for partition, next_offset in positions.items():
             index.mark_position(partition, next_offset)

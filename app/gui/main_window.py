@@ -5,32 +5,42 @@ TopicView queries, InspectorController replays, Opener opens sources, LagMonitor
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
+from app.audit.as_of import AsOf
 from app.gui.actions import build_menus
+from app.gui.as_of_mode import AsOfMode
+from app.gui.auditing import Auditing
 from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
 from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
+from app.gui.masking_view import Masking
 from app.gui.monitoring import Monitoring
 from app.gui.opening import Opener
+from app.gui.profile_actions import ProfileActions
 from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
 from app.gui.topics import TopicsController
 from app.gui.worker import Workers
+from app.masking.masker import Masker
+from app.profiles import Profile
+from app.profiles.masking_key import masker_for
 from app.sources import Source, TopicSettings
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
 from widgets.goto_dialog import GotoDialog
 
 LISTING_REFRESH_MS = 60_000
+FORGET = "Forget saved password"
 
 
 class MainWindow(QMainWindow):
@@ -73,6 +83,19 @@ class MainWindow(QMainWindow):
         self.opener = Opener(
             self.loader, settings, menus["recent_files"], menus["recent_connections"], self
         )
+        self.profile_actions = ProfileActions(
+            self, self.opener.open_source, remembered=settings.topic_settings
+        )
+        self.opener.profiles = self.profile_actions
+        self.masking = Masking(
+            self.statusBar(), self.topic_view, self.inspector_ctl, self.detail, self
+        )
+        self._profile_masker = Masker()
+        self.as_of_mode = AsOfMode(panes.as_of_bar, self.setWindowTitle, self._moment_shown, self)
+        self.auditing = Auditing(
+            self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
+            self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
+        )  # fmt: skip
         self._wire()
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)
@@ -87,7 +110,10 @@ class MainWindow(QMainWindow):
         loader, tree, panes = self.loader, self.cluster_tree, self.panes
         self.topics.loaded.connect(self.source_loaded.emit)
         loader.error.connect(self.show_error)
-        self.opener.failed.connect(self.show_failure_text)
+        self.opener.failed.connect(self._open_failed)
+        self.profile_actions.failed.connect(self.show_failure_text)
+        self.profile_actions.note.connect(lambda t: self.statusBar().showMessage(t, 10000))
+        self.profile_actions.opening.connect(self._profile_opening)
         self.banner.action_triggered.connect(self._banner_action)
         self.opener.opened.connect(self._source_opened)
         panes.progress.cancel_requested.connect(loader.cancel_read)
@@ -104,6 +130,10 @@ class MainWindow(QMainWindow):
             lambda n: self.statusBar().showMessage(f"Copied {n:,} event{'s' * (n != 1)}", 3000)
         )
         self.inspector_ctl.stepped.connect(self._stepped)
+        self.inspector_ctl.history_notes = self._history_notes
+        self.inspector.audit_requested.connect(self.audit_report_dialog)
+        self.as_of_mode.changed.connect(self._as_of_changed)
+        panes.states.aggregate_activated.connect(self._show_aggregate)
 
         self.detail.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 3000))
 
@@ -123,6 +153,12 @@ class MainWindow(QMainWindow):
 
     def _source_opened(self, source: Source) -> None:
         self.banner.dismiss()
+        # A profile's masking holds for its source only; --mask for every source.
+        by_profile = self.profile_actions.connecting is not None
+        masker, self._profile_masker = self._profile_masker if by_profile else Masker(), Masker()
+        self.loader.keep_index = masker.rules.use_index_cache
+        self.masking.set(masker)
+        self.profile_actions.opened(source)
         self.monitoring.source_opened(source)
         if not source.preloads:
             self.source_loaded.emit()
@@ -161,6 +197,36 @@ class MainWindow(QMainWindow):
 
     def show_group_lag(self, group: str) -> None:
         self.monitoring.show_group(group)
+
+    # --- audit: as-of mode, states, reports ----------------------------------------------
+
+    def _as_of_changed(self, as_of: AsOf | None) -> None:
+        self.topic_view.set_as_of(as_of)
+        self.inspector_ctl.set_as_of(as_of)
+        self.monitoring.set_as_of(as_of.at_ms if as_of is not None else None)
+
+    def _moment_shown(self) -> int:
+        """Where as-of mode starts: the selected event's time, else the newest shown."""
+        index, row = self.topic_view.index, self.topic_view.selected_row_id()
+        if index is not None and row is not None:
+            return int(index.timestamp_col[row])
+        if index is not None and len(index):
+            return int(index.timestamp_col.max())
+        return int(time.time() * 1000)
+
+    def _history_notes(self, topic: str, partitions: list[int]) -> list[str]:
+        dataset = self.loader.dataset
+        return dataset.history_notes(topic, partitions) if dataset is not None else []
+
+    def _show_aggregate(self, aggregate: str) -> None:
+        """From the States table: the aggregate in the filter and the inspector."""
+        self.filter_bar.aggregate.setText(aggregate)
+        self.filter_bar.flush()
+        self.panes.inspector_dock.show()
+        self.panes.inspector_dock.raise_()
+
+    def audit_report_dialog(self) -> None:
+        self.auditing.report_dialog(self)
 
     # --- selection and stepping ----------------------------------------------------------
 
@@ -211,6 +277,34 @@ class MainWindow(QMainWindow):
         if action == "retry":
             self.banner.dismiss()
             self.reload_topic()
+        elif action == FORGET.lower() and self.profile_actions.connecting is not None:
+            name = self.profile_actions.connecting
+            self.banner.dismiss()
+            self.profile_actions.forget_secrets(name)
+            self.profile_actions.connect_profile(name)  # asks for them again
+
+    def _profile_opening(self, profile: Profile) -> None:
+        masker, note = masker_for(profile, credentials=self.profile_actions.credentials)
+        self._profile_masker = masker
+        if note is not None:
+            self.statusBar().showMessage(note, 10000)
+        folder = Path(profile.fold_folder).expanduser() if profile.fold_folder else None
+        if folder is not None and folder.is_dir():
+            self.folds.add(folder, remember=False)  # the profile's, not the user's choice
+
+    def toggle_unmask(self) -> None:
+        """View > Show masked values (when the profile allows it)."""
+        refused = self.masking.toggle_unmask()
+        if refused is not None:
+            self.statusBar().showMessage(refused, 5000)
+
+    def _open_failed(self, text: str) -> None:
+        """A connect that failed; through a saved profile, its secrets may be stale."""
+        if self.profile_actions.connecting is None:
+            self.show_failure_text(text)
+            return
+        self.statusBar().showMessage(text, 10000)
+        self.banner.show_message(text, "error", action=FORGET)
 
     def show_error(self, message: str) -> None:
         """A passing problem: the status bar."""

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QObject
 
 from app.gui.loader import Loader
 from app.gui.topic_view import TopicView
 from app.gui.worker import JobContext, Task, Workers
+from app.masking.masker import Masker
 from app.replay.folds import FoldRegistry
 from app.search.lookup import SearchResult, search_aggregate
 from widgets.search_panel import SearchPanel
@@ -31,6 +33,7 @@ class SearchController(QObject):
         self.activate_topic, self.topic_view = activate_topic, topic_view
         self.task: Task | None = None
         self.pending: tuple[str, int, int] | None = None  # an event picked, to select
+        self.masker: Callable[[], Masker] = lambda: topic_view.masker  # the window's
         panel.search_requested.connect(self.search)
         panel.event_chosen.connect(self.open_position)
 
@@ -65,9 +68,19 @@ class SearchController(QObject):
             f"find {aggregate}",
             job,
             on_progress=lambda p: self.panel.progress(*p),
-            on_result=self.panel.show_result,
+            on_result=lambda result: self.panel.show_result(self._masked(result)),
         )
         return self.task
+
+    def _masked(self, result: SearchResult) -> SearchResult:
+        masker = self.masker()
+        if not masker.active:
+            return result
+        matches = [
+            replace(m, state=masker.state(m.state), events=[masker.event(e) for e in m.events])
+            for m in result.matches
+        ]
+        return replace(result, matches=matches)
 
     def open_position(self, topic: str, partition: int, offset: int) -> None:
         """Show one event picked in the results: its topic, unfiltered, with it selected

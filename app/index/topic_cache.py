@@ -63,6 +63,7 @@ class TopicPlan:
     watermarks: dict[int, tuple[int, int]]
     signature: str
     note: str | None  # why a stored index was discarded, if one was
+    persist: bool = True  # False: nothing is loaded from or saved to disk (masking)
 
     @property
     def reused(self) -> int:
@@ -107,9 +108,19 @@ def _probe_records(
     return found
 
 
-def plan_topic(source: CachedSource, topic: str, cache_dir: Path | None = None) -> TopicPlan:
-    """Load the stored index if it can be trusted and say which offsets are new."""
+def plan_topic(
+    source: CachedSource, topic: str, cache_dir: Path | None = None, *, persist: bool = True
+) -> TopicPlan:
+    """Load the stored index if it can be trusted and say which offsets are new.
+
+    ``persist=False``: no stored index is read or written (a profile whose masking
+    forbids keeping unmasked values on disk); the whole topic is planned."""
     signature = signature_of(source, topic)
+    if not persist:
+        marks = {p.partition: (p.low, p.high) for p in source.partitions(topic)}
+        ranges = [PartitionRange(p, low, high) for p, (low, high) in sorted(marks.items())]
+        fresh = TopicIndex(topic, source.make_decoder())
+        return TopicPlan(fresh, ranges, marks, signature, None, persist=False)
     index, note = load_or_new(
         source.identity, topic, source.make_decoder(), cache_dir=cache_dir, signature=signature
     )
@@ -152,7 +163,8 @@ def finish_topic(
             plan.index.mark_position(p, min(reached, planned[p]), low)
         else:
             plan.index.mark_position(p, high, low)
-    save(plan.index, cache_dir, signature=plan.signature)
+    if plan.persist:
+        save(plan.index, cache_dir, signature=plan.signature)
 
 
 def open_topic(

@@ -69,6 +69,7 @@ class Replayer:
         budget_s: float = DEFAULT_BUDGET_S,
         decoder: ValueDecoder | None = None,
         upcast: Upcasting | None = None,
+        rows: np.ndarray | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be >= 1")
@@ -86,7 +87,9 @@ class Replayer:
         if isinstance(source, TopicIndex):
             if aggregate is None:
                 raise ValueError("replaying from an index needs the aggregate")
-            self._src = IndexEvents(source, source.rows_for_aggregate(aggregate), decoder)
+            if rows is None:
+                rows = source.rows_for_aggregate(aggregate)
+            self._src = IndexEvents(source, rows, decoder)
         else:
             events = list(source)
             if aggregate is not None:

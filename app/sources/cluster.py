@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from app.sources.base import (
+    Following,
     Listing,
     Progress,
     ProgressCallback,
@@ -207,7 +208,7 @@ class ClusterSource:
         key: bytes | None = None,
         on_status: Callable[[str], None] | None = None,
         decoder: Decoder | None = None,
-    ) -> _Following:
+    ) -> Following:
         """New events of ``topic`` as they arrive, until ``cancel`` (read-only, as every
         read).  ``start``: partition -> first offset (others: from their end now)."""
         follower = TopicFollower(

@@ -95,9 +95,14 @@ def test_export_by_text_keeps_errors_and_tombstones_byte_exact(
     c = ["-b", kafka_bootstrap, "-t", name, "--out", str(out)]
     assert main(["export", *c, "--text", '"memo": "m3"']) == 0
     assert _exported(out) == _expected([r for r in recs if r.value and b'"memo": "m3"' in r.value])
-    # The whole aggregate: its undecodable record and its tombstone too, but not the
-    # record with its key in another partition (an aggregate read reads its partition).
+    # The whole aggregate: its undecodable record and its tombstone too.  Five keys
+    # cannot prove a partitioner, so every partition is read and the record with acc-3's
+    # key in another partition is acc-3's too.
     assert main(["export", *c, "-a", "acc-3"]) == 0
+    assert "reading every partition" in capsys.readouterr().err
+    assert _exported(out) == _expected([r for r in recs if r.key == b"acc-3"])
+    # Told the partitioner, the read keeps to acc-3's partition and skips the stray.
+    assert main(["export", *c, "-a", "acc-3", "--partitioner", "murmur2"]) == 0
     stray = recs[62]
     assert _exported(out) == _expected([r for r in recs[:62] if r.key == b"acc-3"])
     assert stray.value not in {e.value for e in open_event_file(out).iter_events()}
@@ -108,7 +113,13 @@ def test_export_an_aggregate_written_with_another_partitioner(
 ) -> None:
     name, recs = topic
     out = tmp_path / "loner.avro"
-    assert main(["export", "-b", kafka_bootstrap, "-t", name, "-a", "loner", "-o", str(out)]) == 0
+    c = ["export", "-b", kafka_bootstrap, "-t", name, "-a", "loner", "-o", str(out)]
+    assert main(c) == 0
+    assert "reading every partition" in capsys.readouterr().err
+    assert _exported(out) == _expected([recs[-1]])
+    # Even told murmur2, an aggregate missing from its partition is looked for everywhere.
+    out.unlink()
+    assert main([*c, "--partitioner", "murmur2"]) == 0
     err = capsys.readouterr().err
     assert "'loner' is not in partition" in err and "reading every partition" in err
     assert _exported(out) == _expected([recs[-1]])
