@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from app.cli.common import (
     source_from,
 )
 from app.cli.filters import TIME_HELP
+from app.cli.masking import masker_from
 from app.cli.state import loaded_library, pick_fold, topic_upcasting
 from app.output.event_json import dumps
 from app.replay.compare import AggregateDiff
@@ -34,6 +36,7 @@ from app.replay.diff import Change
 from app.replay.discovery import FoldLibrary, discover_folds, load_definitions
 from app.replay.fold_git import FoldAtRevision, GitError
 from app.replay.folds import FoldSpec
+from app.replay.masked_diff import mask_diff
 
 TEXT_CHANGES = 12  # per aggregate in the text output; --json has them all
 
@@ -93,8 +96,9 @@ def run_compare(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from exc
         finally:
             _clear_progress()
+    masker = masker_from(args, "compare")
     for found in report.differ:
-        _print(found, args.json)
+        _print(replace(found, diff=mask_diff(masker, found.diff)), args.json)
     label_a = _label(fold_a)
     if args.json:
         out(dumps(report.summary()))

@@ -201,3 +201,32 @@ def test_bad_input_is_one_line_and_exit_2(
     code, _, err = _run(capsys, "-b", kafka_bootstrap, "-t", topic, "--folds", str(folds),
                         "--fold", "ledger", *extra)  # fmt: skip
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_masked_field_never_appears_in_the_compare_output(
+    kafka_bootstrap: str, bank: tuple, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], as_json: bool,
+) -> None:  # fmt: skip
+    topic, events = bank
+    (tmp_path / "mine.py").write_text(FEE)
+    (tmp_path / "prod.py").write_text(FOLD)
+    argv = ["compare", "-b", kafka_bootstrap, "-t", topic, "--folds", str(tmp_path / "mine.py"),
+            "--fold", "ledger", "--against-folds", str(tmp_path / "prod.py"), "--mask", "balance"]  # fmt: skip
+    code = main(argv + (["--json"] if as_json else []))
+    out = capsys.readouterr().out
+    assert code == 1
+    # The balances each account ends with, under either fold: none may be printed.
+    balances: dict[str, list[int]] = {}
+    for acc, kind, amount, _, _ in events:
+        a, b = balances.setdefault(acc, [0, 0])
+        fee = 2 if amount > 40 else 0
+        sign = -1 if kind == "MoneyWithdrawn" else 1
+        balances[acc] = [a + sign * (amount + (fee if sign < 0 else 0)), b + sign * amount]
+    differing = {acc for acc, (a, b) in balances.items() if a != b}
+    assert differing and all(acc in out for acc in differing)
+    assert "balance" in out  # the path is shown, its values are not
+    printed = out.replace(topic, "")
+    for acc in differing:
+        for value in balances[acc]:
+            assert f" {value}" not in printed and f":{value}" not in printed, (acc, value)
