@@ -212,7 +212,8 @@ def test_a_masked_field_never_appears_in_the_compare_output(
     (tmp_path / "mine.py").write_text(FEE)
     (tmp_path / "prod.py").write_text(FOLD)
     argv = ["compare", "-b", kafka_bootstrap, "-t", topic, "--folds", str(tmp_path / "mine.py"),
-            "--fold", "ledger", "--against-folds", str(tmp_path / "prod.py"), "--mask", "balance"]  # fmt: skip
+            "--fold", "ledger", "--against-folds", str(tmp_path / "prod.py"),
+            "--mask", "balance"]  # fmt: skip
     code = main(argv + (["--json"] if as_json else []))
     out = capsys.readouterr().out
     assert code == 1
