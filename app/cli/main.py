@@ -22,6 +22,7 @@ from app.cli import export as cli_export
 from app.cli import lag as cli_lag
 from app.cli import profile as cli_profile
 from app.cli import read as cli_read
+from app.cli import snapshots as cli_snapshots
 from app.cli import state as cli_state
 from app.cli import states as cli_states
 from app.cli import verify as cli_verify
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_verify.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
     cli_compare.add_parser(sub)
+    cli_snapshots.add_parsers(sub)
     cli_profile.add_parsers(sub, parser)
     return parser
 

@@ -54,6 +54,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blame", action="store_true", help="add which event last set each field")
     p.add_argument("--json", action="store_true", help="compact JSON (default: indented)")
     p.add_argument(
+        "--from-snapshot", action="store_true",
+        help="start from the latest usable snapshot at or before the position (see snapshots)",
+    )  # fmt: skip
+    p.add_argument(
         "--follow", action="store_true",
         help="print the state now, then after each new event (as --history rows) until Ctrl-C",
     )  # fmt: skip
@@ -158,6 +162,8 @@ def run_state(args: argparse.Namespace) -> int:
     library = loaded_library(args, "state")
     spec = pick_fold(library, args.fold, topic)
     upcast = topic_upcasting(library, source, topic)
+    if args.from_snapshot and (args.history or args.blame or args.follow):
+        raise UsageError("--from-snapshot gives one state: no --history, --blame or --follow")
     if args.follow:
         if at_ms is not None or args.offset is not None or args.n is not None:
             raise UsageError("--follow goes on from now: it takes no --at, --offset or --n")
@@ -178,7 +184,12 @@ def run_state(args: argparse.Namespace) -> int:
     elif args.n is not None:
         position["n"] = args.n
     target = replayer.position(**position)
-    if args.history:
+    if args.from_snapshot:
+        # Imported here: the snapshots command builds on this module's fold loading.
+        from app.cli.snapshots import print_snapshot_state
+
+        code = print_snapshot_state(args, library, source, topic, got.events, target, spec, upcast)
+    elif args.history:
         code = _print_history(replayer, target, masker_from(args, "state"))
     else:
         code = _print_state(replayer, target, args, masker_from(args, "state"))
