@@ -15,25 +15,18 @@ from typing import Any
 
 from app.cli.common import ExitCode, UsageError, add_source_options, out, say, source_from
 from app.cli.masking import masker_from
+from app.cli.snapshot_state import snapshot_spec
 from app.cli.state import loaded_library, pick_fold, topic_upcasting
 from app.masking.masker import Masker
 from app.output.event_json import dumps
 from app.replay.diff import Change
-from app.replay.discovery import FoldLibrary
 from app.replay.folds import FoldSpec
 from app.replay.masked_diff import mask_diff
 from app.replay.snapshot_check import (
     SnapshotCheck,
-    SnapshotReplay,
     Verdict,
     check_snapshots,
-    read_snapshots,
-    replay_from_snapshot,
 )
-from app.replay.snapshots import SnapshotSpec
-from app.replay.upcasting import Upcasting
-from app.sources import Source
-from kafka_io.event import Event
 
 TEXT_CHANGES = 12
 
@@ -56,16 +49,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="one object per snapshot listed, then a summary",
     )  # fmt: skip
     c.set_defaults(func=run_check)
-
-
-def snapshot_spec(library: FoldLibrary, topic: str) -> SnapshotSpec:
-    spec = library.extras.snapshots.for_topic(topic)
-    if spec is None:
-        raise UsageError(
-            f"no snapshot adapter for {topic}: write one with "
-            f'@snapshots("SNAPSHOT-TOPIC", for_topics=["{topic}"]) in a fold file'
-        )
-    return spec
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -137,60 +120,3 @@ def _summary(check: SnapshotCheck, fold: FoldSpec) -> str:
         f"{s['unchecked']} unchecked; {s['tombstones']} tombstones, "
         f"{s['compacted_away']:,} records compacted away"
     )
-
-
-# ---------------------------------------------------------------------- state --from-snapshot
-
-
-def state_from_snapshot(
-    library: FoldLibrary,
-    source: Source,
-    topic: str,
-    aggregate: str,
-    events: list[Event],
-    target: int,
-    fold: FoldSpec,
-    upcast: Upcasting | None,
-) -> SnapshotReplay:
-    """The aggregate's state after ``target`` events, from its latest usable snapshot;
-    says on stderr where it started and which snapshots it could not use."""
-    spec = snapshot_spec(library, topic)
-    records, _, incomplete = read_snapshots(source, spec, aggregate=aggregate)
-    for why in incomplete:
-        say("state", f"incomplete read of the snapshots: {why}")
-    done = replay_from_snapshot(records, events, target, fold, upcast)
-    for problem in done.start.problems:
-        say("state", f"{problem}: not used")
-    say("state", done.note)
-    return done
-
-
-def print_snapshot_state(
-    args: argparse.Namespace,
-    library: FoldLibrary,
-    source: Source,
-    topic: str,
-    events: list[Event],
-    target: int,
-    fold: FoldSpec,
-    upcast: Upcasting | None,
-) -> ExitCode:
-    """``state --from-snapshot``: the ``state`` object, plus where it started."""
-    mine = [e for e in events if e.aggregate == args.aggregate]
-    done = state_from_snapshot(library, source, topic, args.aggregate, mine, target, fold, upcast)
-    rec = done.start.record
-    doc: dict[str, Any] = {
-        "aggregate": args.aggregate,
-        "fold": fold.name,
-        "state": masker_from(args, "state").state(done.state),
-        "events_applied": done.start.position + done.events_applied,
-        "last_event": None if done.last_event is None else done.last_event.to_json(),
-        "snapshot": None if rec is None else {**rec.to_json(), "then_events": done.events_applied},
-    }
-    if done.failure is not None:
-        doc["error"] = done.failure.to_json()
-    out(dumps(doc, pretty=not args.json))
-    if done.failure is None:
-        return ExitCode.OK
-    say("state", done.failure.describe())
-    return ExitCode.ERROR

@@ -22,6 +22,7 @@ from app.cli.common import (
 from app.cli.filters import TIME_HELP
 from app.cli.follow import follow_state
 from app.cli.masking import masker_from
+from app.cli.snapshot_state import print_snapshot_state
 from app.masking.masker import Masker
 from app.output.event_json import dumps
 from app.replay.cold_read import read_aggregate
@@ -185,9 +186,6 @@ def run_state(args: argparse.Namespace) -> int:
         position["n"] = args.n
     target = replayer.position(**position)
     if args.from_snapshot:
-        # Imported here: the snapshots command builds on this module's fold loading.
-        from app.cli.snapshots import print_snapshot_state
-
         code = print_snapshot_state(args, library, source, topic, got.events, target, spec, upcast)
     elif args.history:
         code = _print_history(replayer, target, masker_from(args, "state"))
