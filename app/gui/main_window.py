@@ -16,6 +16,7 @@ from app.audit.as_of import AsOf
 from app.gui.actions import build_menus
 from app.gui.as_of_mode import AsOfMode
 from app.gui.auditing import Auditing
+from app.gui.corrections import Corrections
 from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
             self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
             self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
         )  # fmt: skip
+        self.corrections = Corrections(self, self)
         self._wire()
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)
