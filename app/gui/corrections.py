@@ -17,6 +17,14 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow
 
 from app.gui.corrections_dialog import CompareDialog
+from app.gui.corrections_snapshots import (
+    SnapshotState,
+    check_summary,
+    snapshot_rows,
+    snapshot_state,
+    snapshot_state_text,
+    verdict_text,
+)
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
 from app.gui.layout import Panes
@@ -34,6 +42,7 @@ from app.replay.folds import FoldSpec
 from app.replay.masked_diff import mask_diff
 from app.replay.replayer import Replayer
 from app.replay.snapshot_check import SnapshotCheck, check_snapshots
+from app.replay.snapshots import SnapshotSpec
 from app.replay.upcasting import UpcastChainError, Upcasting
 from app.replay.versions import VersionFact, schema_version_lookup, upcasting_for, version_facts
 from kafka_io.event import EventRef
@@ -83,6 +92,7 @@ class Corrections(QObject):
         self.upcast_tab = UpcastTab(window.detail)
         self.compared: Compared | None = None
         self.checked: SnapshotCheck | None = None
+        self.started: SnapshotState | None = None
         self.facts: list[VersionFact] = []
         self._task: Task | None = None
         self.panel.cancel_requested.connect(self.cancel)
@@ -259,17 +269,22 @@ class Corrections(QObject):
 
     # --- snapshots ---------------------------------------------------------------------
 
-    def check_snapshots(self) -> None:
-        """Replay > Check snapshots: drift of the open topic's snapshots."""
-        topic, dataset = self._open_topic(), self.window.loader.dataset
-        if topic is None or dataset is None:
-            return
+    def _adapter(self, topic: str) -> SnapshotSpec | None:
         spec = self.window.folds.library.extras.snapshots.for_topic(topic)
         if spec is None:
             self.window.show_failure_text(
                 f"No snapshot adapter for {topic}: write one with @snapshots in a fold file.",
                 "info",
             )
+        return spec
+
+    def check_snapshots(self) -> None:
+        """Replay > Check snapshots: drift of the open topic's snapshots."""
+        topic, dataset = self._open_topic(), self.window.loader.dataset
+        if topic is None or dataset is None:
+            return
+        spec = self._adapter(topic)
+        if spec is None:
             return
         fold = self.window.inspector_ctl.fold_for(topic)
         source, upcast = dataset.source.clone(), self.upcasting(topic)
@@ -281,35 +296,40 @@ class Corrections(QObject):
 
     def _snapshots_checked(self, check: SnapshotCheck) -> None:
         self.checked = check
-        rows: list[tuple[Any, ...]] = []
-        for v in check.verdicts:
-            n = len(v.diff.changes) if v.diff else 0
-            problem = v.problem or (f"{n} field{'s differ' if n != 1 else ' differs'}" if n else "")
-            rows.append((v.status, v.record.aggregate, v.record.label, v.record.where, problem))
-        gone = "its snapshots are gone"
-        rows += [("deleted", r.aggregate, "tombstone", r.where, gone) for r in check.deleted]
-        self.panel.show_snapshots(rows)
-        s = check.summary()
-        self.panel.idle(
-            f"{s['snapshots']} snapshots in {check.snapshot_topic}: {s['drift']} drifted, "
-            f"{s['unusable']} unusable, {s['unchecked']} unchecked; {s['tombstones']} "
-            f"tombstones, {s['compacted_away']} records compacted away"
-        )
+        self.panel.show_snapshots(snapshot_rows(check))
+        self.panel.idle(check_summary(check))
 
     def _snapshot_chosen(self, row: int) -> None:
         check = self.checked
-        if check is None or not 0 <= row < len(check.verdicts):
+        if check is not None and 0 <= row < len(check.verdicts):
+            self.panel.snapshot_diff.setPlainText(verdict_text(check.verdicts[row], self.masker))
+
+    def state_from_snapshot(self) -> None:
+        """Replay > State from snapshot: the selected event's aggregate, started from its
+        latest usable snapshot at or before that event (and whether that agrees)."""
+        topic, dataset = self._open_topic(), self.window.loader.dataset
+        index, row = self.window.topic_view.index, self.window.topic_view.selected_row_id()
+        if topic is None or dataset is None or index is None:
             return
-        verdict = check.verdicts[row]
-        lines = [f"{verdict.status}: {verdict.record.aggregate} snapshot {verdict.record.label}"]
-        if verdict.problem:
-            lines.append(verdict.problem)
-        if verdict.diff is not None:
-            lines += [
-                f"{c.path}: events give {c.old!r}, the snapshot says {c.new!r}"
-                for c in mask_diff(self.masker, verdict.diff).changes
-            ]
-        self.panel.snapshot_diff.setPlainText("\n".join(lines))
+        aggregate = index.aggregate_of(row) if row is not None else None
+        spec = self._adapter(topic)
+        if aggregate is None or row is None or spec is None:
+            if spec is not None:
+                self.window.show_error("Select an event of an aggregate first.")
+            return
+        fold, source = self.window.inspector_ctl.fold_for(topic), dataset.source.clone()
+        upcast, decoder = self.upcasting(topic), dataset.source.make_decoder()
+
+        def job(ctx: JobContext) -> SnapshotState:
+            return snapshot_state(source, spec, index, aggregate, row, fold, upcast, decoder,
+                                  ctx.token)  # fmt: skip
+
+        def done(got: SnapshotState) -> None:
+            self.started = got
+            self.panel.snapshot_diff.setPlainText(snapshot_state_text(got, self.masker))
+            self.panel.idle(got.replay.note)
+
+        self._start(f"state of {aggregate} from a snapshot", SNAPSHOTS, job, done)
 
     # --- versions ----------------------------------------------------------------------
 
@@ -358,6 +378,8 @@ class Corrections(QObject):
             self._compared(self.compared)
         if self.checked is not None:
             self._snapshots_checked(self.checked)
+        if self.started is not None:
+            self.panel.snapshot_diff.setPlainText(snapshot_state_text(self.started, self.masker))
 
 
 def _label(spec: FoldSpec) -> str:

@@ -233,7 +233,25 @@ def test_check_snapshots_from_the_menu(qapp: Any, tmp_path: Path, snapshot_file:
             panel.snapshot_diff.toPlainText()
         )
         shot(window, "snapshots.png", tmp_path)
+
+        # An aggregate's state started from its snapshot, next to its events' replay.
+        index = must(window.topic_view.index)
+        for aggregate, same in (("ACC-1", True), ("ACC-2", False)):
+            last = int(index.rows_for_aggregate(aggregate)[-1])
+            assert window.topic_view.select_row_id(last, scroll=True)
+            action(window, "State from snapshot").trigger()
+            wait_idle(panel)
+            text = panel.snapshot_diff.toPlainText()
+            assert f"{aggregate} after event 2: from snapshot v2" in text
+            assert "then 0 events" in text
+            if same:
+                assert "The same as the replay of every event." in text
+            else:
+                assert "balance: events give 125, from the snapshot 999" in text
+
         window.masking.set(Masker(MaskingRules(fields=("balance",))))
+        text = panel.snapshot_diff.toPlainText()
+        assert "balance" in text and "999" not in text and "125" not in text
         panel.snapshots.clearSelection()
         panel.snapshots.selectRow(drift_row)
         text = panel.snapshot_diff.toPlainText()
