@@ -26,6 +26,7 @@ from app.cli import snapshots as cli_snapshots
 from app.cli import state as cli_state
 from app.cli import states as cli_states
 from app.cli import verify as cli_verify
+from app.cli import versions as cli_versions
 from app.cli.common import (
     ExitCode,
     NothingMatched,
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_lag.add_lag_parser(sub)
     cli_compare.add_parser(sub)
     cli_snapshots.add_parsers(sub)
+    cli_versions.add_parser(sub)
     cli_profile.add_parsers(sub, parser)
     return parser
 

@@ -117,3 +117,26 @@ def test_a_broken_chain_stops_the_command_naming_the_versions(
     assert code == 2
     assert "broken.py: upcasters of PropertyListed do not form one chain" in err
     assert "some stop at 2.0 while others go on to 4.0 (no upcaster from 2.0)" in err
+
+
+def test_versions_lists_each_type_and_version_with_counts_and_offsets(
+    kafka_bootstrap: str, make_topic: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = make_topic(1, prefix="property-listings")
+    plan = [("PropertyListed", V1), ("PropertyListed", V1), ("PropertyListed", V2),
+            ("PriceChanged", {"eventVersion": "1.0", "newPrice": 1}),
+            ("PropertyListed", V1), ("Noted", {"n": 1})]  # fmt: skip
+    records = [_record(f"P-{i}", kind, body, T0 + i) for i, (kind, body) in enumerate(plan)]
+    produce(kafka_bootstrap, topic, records)
+    expected: dict[tuple[str, str | None], list[int]] = {}
+    for offset, (kind, body) in enumerate(plan):
+        expected.setdefault((kind, body.get("eventVersion")), []).append(offset)
+    code = main(["versions", "-b", kafka_bootstrap, "-t", topic, "--json"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    got = {(r["type"], r["version"]): (r["count"], r["first"]["offset"], r["last"]["offset"])
+           for r in rows}  # fmt: skip
+    assert got == {k: (len(v), v[0], v[-1]) for k, v in expected.items()}
+    code = main(["versions", "-b", kafka_bootstrap, "-t", topic])
+    text = capsys.readouterr().out
+    assert code == 0 and "PropertyListed  1.0" in text and "(none)" in text
