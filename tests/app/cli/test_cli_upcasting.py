@@ -123,9 +123,11 @@ def test_versions_lists_each_type_and_version_with_counts_and_offsets(
     kafka_bootstrap: str, make_topic: Callable[..., str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     topic = make_topic(1, prefix="property-listings")
-    plan = [("PropertyListed", V1), ("PropertyListed", V1), ("PropertyListed", V2),
-            ("PriceChanged", {"eventVersion": "1.0", "newPrice": 1}),
-            ("PropertyListed", V1), ("Noted", {"n": 1})]  # fmt: skip
+    price: dict[str, Any] = {"eventVersion": "1.0", "newPrice": 1}
+    plan: list[tuple[str, dict[str, Any]]] = [
+        ("PropertyListed", V1), ("PropertyListed", V1), ("PropertyListed", V2),
+        ("PriceChanged", price), ("PropertyListed", V1), ("Noted", {"n": 1}),
+    ]  # fmt: skip
     records = [_record(f"P-{i}", kind, body, T0 + i) for i, (kind, body) in enumerate(plan)]
     produce(kafka_bootstrap, topic, records)
     expected: dict[tuple[str, str | None], list[int]] = {}
