@@ -28,8 +28,9 @@ from typing import Any
 from app.replay.diff import StateDiff, diff_states
 from app.replay.event_sources import copy_state
 from app.replay.folds import FoldFunction, FoldSpec
+from app.replay.guard import Guard
 from app.replay.replayer import Replayer
-from app.replay.runner import Cancellable, FoldFailure, FoldInterrupt, Guard
+from app.replay.runner import Cancellable, FoldFailure, FoldInterrupt
 from app.replay.upcasting import Upcasting
 from kafka_io.event import Event, EventRef
 

@@ -30,7 +30,8 @@ from typing import Any, TypeVar
 
 from app.replay.event_sources import copy_state
 from app.replay.folds import Origin, announce
-from app.replay.runner import Cancellable, FoldInterrupt, Guard
+from app.replay.guard import Guard
+from app.replay.runner import Cancellable, FoldInterrupt
 from kafka_io.event import Event
 
 T = TypeVar("T")
