@@ -92,6 +92,11 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="how producers placed keys: murmur2 (Java), crc32 (librdkafka's default), "
         "fnv1a (Sarama), or librdkafka's names (default: detected from a sample of keys)",
     )
+    parser.add_argument(
+        "--version-rule",
+        help="where the event's schema version is: field:PATH | header:NAME | schema "
+        "(default: eventVersion, event_version or schemaVersion, as a header or field)",
+    )
 
 
 def add_proto_options(parser: argparse.ArgumentParser) -> None:
@@ -143,8 +148,9 @@ def source_from(args: argparse.Namespace) -> tuple[Source, str]:
             getattr(args, "proto_descriptors", None), getattr(args, "proto_message", None)
         )
         given = TopicSettings(
-            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner, proto
-        )
+            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner,
+            getattr(args, "version_rule", None), proto,
+        )  # fmt: skip
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)

@@ -54,6 +54,12 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("&Audit", "&As of a moment or offsets", "as_of_mode.toggle", "Ctrl+Shift+A"),
     ActionSpec("&Audit", "&States of every aggregate", "auditing.states", "Ctrl+Shift+S"),
     ActionSpec("&Audit", "Export audit &report…", "audit_report_dialog", "Ctrl+Shift+E"),
+    ActionSpec("&Replay", "&Compare folds…", "corrections.compare_dialog", "Ctrl+Shift+D"),
+    ActionSpec("&Replay", "Check &snapshots", "corrections.check_snapshots", "Ctrl+Shift+N"),
+    ActionSpec(
+        "&Replay", "State from s&napshot", "corrections.state_from_snapshot", "Ctrl+Shift+P"
+    ),
+    ActionSpec("&Replay", "Event &versions", "corrections.version_facts", "Ctrl+Shift+V"),
     ActionSpec("&View", "Show &masked values", "toggle_unmask"),
     ActionSpec("&View", "-", ""),
     ActionSpec("&View", "", "menu:view"),

@@ -16,6 +16,7 @@ from app.audit.as_of import AsOf
 from app.gui.actions import build_menus
 from app.gui.as_of_mode import AsOfMode
 from app.gui.auditing import Auditing
+from app.gui.corrections import Corrections
 from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
             self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
         )  # fmt: skip
         self.tracing = Tracing(self, menus["view"])  # Trace and Health docks, menus
+        self.corrections = Corrections(self, self)
         self._wire()
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)

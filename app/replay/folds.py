@@ -102,9 +102,16 @@ class UnknownFoldError(KeyError):
         return str(self.args[0]) if self.args else "unknown fold"
 
 
-# Collectors receive every spec the decorator makes while a fold module is executed, so
-# discovery finds folds however the module names (or hides) them.
-_collectors: list[list[FoldSpec]] = []
+# Collectors receive every spec the decorators make while a fold module is executed
+# (folds, and the upcasters and snapshot adapters that ship with them), so discovery
+# finds them however the module names (or hides) them.
+_collectors: list[list[Any]] = []
+
+
+def announce(spec: object) -> None:
+    """Hand a spec made by a decorator to the collectors of the module being loaded."""
+    for collector in _collectors:
+        collector.append(spec)
 
 
 def fold(
@@ -134,20 +141,20 @@ def fold(
         doc = description if description is not None else _first_line(obj.__doc__)
         spec = FoldSpec(name, patterns, function, description=doc)
         setattr(obj, FOLD_ATTR, spec)
-        for collector in _collectors:
-            collector.append(spec)
+        announce(spec)
         return obj
 
     return decorate
 
 
 class FoldCollector:
-    """Collect the specs made by ``@fold`` while a module body runs."""
+    """Collect the specs made by ``@fold`` (and ``@upcaster``, ``@snapshots``) while a
+    module body runs."""
 
     def __init__(self) -> None:
-        self.specs: list[FoldSpec] = []
+        self.specs: list[Any] = []
 
-    def __enter__(self) -> list[FoldSpec]:
+    def __enter__(self) -> list[Any]:
         _collectors.append(self.specs)
         return self.specs
 
@@ -211,11 +218,11 @@ def class_fold(cls: type) -> FoldFunction:
 def payload(event: Event) -> Any:
     """The business payload of an event: the ``payload`` (or ``data``) field of an
     envelope, else the whole decoded value."""
-    data = event.data
-    if isinstance(data, Mapping):
+    data = event.data  # `type() is dict` first: the ABC check costs more than the rest
+    if type(data) is dict or isinstance(data, Mapping):
         for key in ("payload", "data"):
             inner = data.get(key)
-            if isinstance(inner, Mapping):
+            if type(inner) is dict or (inner is not None and isinstance(inner, Mapping)):
                 return inner
     return data
 

@@ -221,6 +221,11 @@ def confluent_avro(schema_id: int, record: dict[str, Any]) -> bytes:
 
 
 # --- property-listings: JSON, type and correlation/causation ids in headers -------------------
+# Every event carries its schema version (``eventVersion``).  Listings from
+# LISTING_V2_FROM_MS on are PropertyListed 2.0: the address became an object, the price
+# money with a currency, the agent an object, the rooms details; the example upcaster in
+# resources/folds/property_listing.py turns 1.0 into 2.0.
+LISTING_V2_FROM_MS = START_MS + int(SPAN_MS * 0.55)
 
 
 def property_listings(rng: random.Random, count: int) -> Iterator[Draft]:
@@ -232,7 +237,7 @@ def property_listings(rng: random.Random, count: int) -> Iterator[Draft]:
         previous: str | None = None
 
         def record(
-            kind: str, at: int, body: dict[str, Any],
+            kind: str, at: int, body: dict[str, Any], version: str = "1.0",
             pid: str = prop, ids: Ids = event_id, corr: str = correlation,
         ) -> Draft:  # fmt: skip
             nonlocal previous
@@ -246,24 +251,39 @@ def property_listings(rng: random.Random, count: int) -> Iterator[Draft]:
                 headers.append(("causationId", previous.encode()))
             headers.append(("contentType", b"application/json"))
             previous = eid
-            data = {"propertyId": pid, **body}
+            data = {"propertyId": pid, "eventVersion": version, **body}
             return Draft(
                 "property-listings", at, pid, kind, tuple(headers), data, orjson.dumps(data)
             )
 
         price = rng.randrange(150, 1200) * 1000
-        yield record(
-            "PropertyListed",
-            ms,
-            {
-                "address": f"{rng.randrange(1, 250)} {rng.choice(STREETS)}",
-                "city": rng.choice(CITIES),
-                "price": price,
-                "bedrooms": rng.choice([1, 2, 2, 3, 3, 3, 4, 5]),
-                "bathrooms": rng.choice([1, 1, 2, 2, 3]),
-                "agent": person(rng),
-            },
-        )
+        # Drawn in the same order for both versions: only the shape differs.
+        street = f"{rng.randrange(1, 250)} {rng.choice(STREETS)}"
+        city = rng.choice(CITIES)
+        bedrooms = rng.choice([1, 2, 2, 3, 3, 3, 4, 5])
+        bathrooms = rng.choice([1, 1, 2, 2, 3])
+        agent = person(rng)
+        if ms >= LISTING_V2_FROM_MS:
+            listed = {
+                "address": {"street": street, "city": city},
+                "price": {"amount": price, "currency": "EUR"},
+                "details": {"bedrooms": bedrooms, "bathrooms": bathrooms},
+                "listingAgent": {"name": agent},
+            }
+            yield record("PropertyListed", ms, listed, "2.0")
+        else:
+            yield record(
+                "PropertyListed",
+                ms,
+                {
+                    "address": street,
+                    "city": city,
+                    "price": price,
+                    "bedrooms": bedrooms,
+                    "bathrooms": bathrooms,
+                    "agent": agent,
+                },
+            )
         offers = 0
         for _ in range(rng.randrange(1, 9)):
             ms = later(rng, ms, 3 * DAY_MS)
