@@ -26,19 +26,17 @@ The class form groups one handler per event type:
 A handler gets the state (``initial()`` before the first event) and returns the new
 state, or None to keep the state it changed in place.  Events without a handler leave
 the state as it is, unless the class defines ``on_event(state, event)`` as a catch-all.
-Events that could not be decoded (``event.error`` set and no ``data``) go to
-``on_undecodable(state, event)`` when the class defines it.
-Type names that are not identifiers (``com.bank.MoneyDeposited``, ``money-deposited``)
-map to the last dotted segment with other characters as ``_``.
+Undecodable events (``event.error`` set, no ``data``) go to ``on_undecodable(state,
+event)`` when the class defines it.  Type names that are not identifiers
+(``com.bank.MoneyDeposited``) map to the last dotted segment, other characters as ``_``.
 
-A record that could not be decoded still reaches the fold (nothing is dropped
-silently): ``undecodable(event)`` tells, and ``note_undecodable(state, event)`` records
-it in the state (under ``"undecodable"``) so that it shows instead of breaking the fold.
+An undecodable record still reaches a fold (nothing is dropped silently):
+``undecodable(event)`` tells, and ``note_undecodable(state, event)`` records it in the
+state (under ``"undecodable"``) so that it shows instead of breaking the fold.
 
-Folds may mutate the state they are given: replay hands each fold call a state no one
-else holds, and keeps its own copies for checkpoints.  Keep everything in the state,
-nothing on ``self`` or in globals, so that replaying from any checkpoint gives the same
-result.
+Folds may mutate the state they are given (replay keeps its own copies).  Keep
+everything in the state, nothing on ``self`` or in globals, so that replaying from any
+checkpoint gives the same result.
 """
 
 from __future__ import annotations
@@ -148,8 +146,7 @@ def fold(
 
 
 class FoldCollector:
-    """Collect the specs made by ``@fold`` (and ``@upcaster``, ``@snapshots``) while a
-    module body runs."""
+    """Collect the specs ``@fold``, ``@upcaster``, ``@snapshots`` make as a module runs."""
 
     def __init__(self) -> None:
         self.specs: list[Any] = []
