@@ -250,6 +250,10 @@ class _Watchdog:
             report_unstoppable(watch.name, now - watch.seen_since)
 
 
+def _ref(event: Event | None) -> EventRef | None:
+    return None if event is None else EventRef.of(event)
+
+
 _WATCHDOG = _Watchdog()
 
 
