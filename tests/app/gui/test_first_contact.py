@@ -289,3 +289,15 @@ def test_another_aggregate_never_shows_the_previous_ones_state(window: MainWindo
     assert window.inspector.state_tree.topLevelItemCount() == 0
     pump_until(lambda: window.inspector.state_title.text().startswith("State after"), 30)
     assert f"of {window.inspector.step_count}:" in window.inspector.state_title.text()
+
+
+def test_switching_topics_inspects_the_event_the_table_selects(window: MainWindow) -> None:
+    window.activate_topic("orders")
+    try:
+        pump_until(lambda: window.topic_view.selected_row_id() is not None, 30)
+        row = window.topic_view.table.currentIndex().row()
+        event = window.topic_view.model.data(window.topic_view.model.index(row, 0), Role.EVENT)
+        # The selected event is the inspected one, not "select an event" beside a selection.
+        pump_until(lambda: window.inspector.aggregate == event.aggregate, 30)
+    finally:
+        window.activate_topic("bank-accounts")
