@@ -22,12 +22,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_module
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.replay import fold_guard
 from app.replay.compare import AggregateDiff, CompareCancelled, StreamCompare, StreamResult
 from app.replay.compare import compare_events as exact_compare
 from app.replay.folds import FoldSpec
@@ -154,6 +156,10 @@ class _Polled(CancelToken):
 
 def _process_main(task: PartTask, messages: Any, stop: Any) -> None:
     """A worker process: its share, then one message with the result (or the failure)."""
+    # Its results go through the queue: whatever the folds print belongs on stderr, and
+    # os._exit in a fold is the fold's failure, as in the parent.
+    sys.stdout = sys.stderr
+    fold_guard.install_exit_guard()
     token = _Polled(stop.is_set)
     number = task.part.number
     try:

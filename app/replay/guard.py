@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.replay import fold_guard
 from app.replay.runner import (
     _WATCHDOG,
     DEFAULT_BUDGET_S,
@@ -23,9 +24,16 @@ class Guard:
     ``budget_s`` or is cancelled raises FoldInterrupt, and ``reason`` then says which.
     """
 
-    def __init__(self, budget_s: float = DEFAULT_BUDGET_S, cancel: Cancellable | None = None):
+    def __init__(
+        self,
+        budget_s: float = DEFAULT_BUDGET_S,
+        cancel: Cancellable | None = None,
+        name: str = "fold",
+    ) -> None:
         self.budget_s = budget_s
         self.cancel = cancel
+        self.name = name
+        self._outer: str | None = None
         self.reason: FailureKind = "timeout"
         self._watch: _Watch | None = None
         self._seq = 0
@@ -52,11 +60,14 @@ class Guard:
             raise RuntimeError("a Guard is used inside 'with Guard(...)'")
         self._seq += 1
         self._watch.current = self._seq
+        # While armed the thread runs user code: its print() to stderr, os._exit refused.
+        self._outer = fold_guard.enter(self.name)
 
     def disarm(self) -> None:
         watch = self._watch
         if watch is None:
             return
+        fold_guard.leave(self._outer)
         watch.current = 0
         if watch.reason is not None:
             self.reason = watch.reason
