@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from app.cli.change_text import print_changes, short
 from app.cli.common import (
     ExitCode,
     UsageError,
@@ -37,8 +38,6 @@ from app.replay.discovery import FoldLibrary, discover_folds, load_definitions
 from app.replay.fold_git import FoldAtRevision, GitError
 from app.replay.folds import FoldSpec
 from app.replay.masked_diff import mask_diff
-
-TEXT_CHANGES = 12  # per aggregate in the text output; --json has them all
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -174,24 +173,16 @@ def _print(found: AggregateDiff, as_json: bool) -> None:
     for side, failure in found.failures:
         out(f"    fold {side.upper()}: {failure.describe()}")
     changes = found.diff.changes
-    for change in changes[:TEXT_CHANGES]:
-        out(f"    {change.kind:<8} {_change_text(change)}")
-    if len(changes) > TEXT_CHANGES:
-        out(f"    … {len(changes) - TEXT_CHANGES} more (--json has them all)")
-
-
-def _short(value: Any) -> str:
-    text = dumps(value)
-    return text if len(text) <= 60 else text[:59] + "…"
+    print_changes(changes, _change_text)
 
 
 def _change_text(change: Change) -> str:
     path = change.path or "(state)"
     if change.kind == "added":
-        return f"{path}: {_short(change.new)} (only B)"
+        return f"{path}: {short(change.new)} (only B)"
     if change.kind == "removed":
-        return f"{path}: {_short(change.old)} (only A)"
-    return f"{path}: {_short(change.old)} → {_short(change.new)}"
+        return f"{path}: {short(change.old)} (only A)"
+    return f"{path}: {short(change.old)} → {short(change.new)}"
 
 
 def _summary(report: CompareReport, label_a: str, label_b: str) -> str:

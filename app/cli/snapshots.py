@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
+from app.cli.change_text import print_changes, short
 from app.cli.common import ExitCode, UsageError, add_source_options, out, say, source_from
 from app.cli.masking import masker_from
 from app.cli.snapshot_state import snapshot_spec
@@ -27,8 +27,6 @@ from app.replay.snapshot_check import (
     Verdict,
     check_snapshots,
 )
-
-TEXT_CHANGES = 12
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -92,24 +90,16 @@ def _print(verdict: Verdict, masker: Masker, as_json: bool) -> None:
     if verdict.problem is not None:
         out(f"    {verdict.problem}")
     changes = [] if diff is None else list(diff.changes)
-    for change in changes[:TEXT_CHANGES]:
-        out(f"    {change.kind:<8} {_change_text(change)}")
-    if len(changes) > TEXT_CHANGES:
-        out(f"    … {len(changes) - TEXT_CHANGES} more (--json has them all)")
-
-
-def _short(value: Any) -> str:
-    text = dumps(value)
-    return text if len(text) <= 60 else text[:59] + "…"
+    print_changes(changes, _change_text)
 
 
 def _change_text(change: Change) -> str:
     path = change.path or "(state)"
     if change.kind == "added":
-        return f"{path}: {_short(change.new)} (only in the snapshot)"
+        return f"{path}: {short(change.new)} (only in the snapshot)"
     if change.kind == "removed":
-        return f"{path}: {_short(change.old)} (only from the events)"
-    return f"{path}: events give {_short(change.old)}, the snapshot says {_short(change.new)}"
+        return f"{path}: {short(change.old)} (only from the events)"
+    return f"{path}: events give {short(change.old)}, the snapshot says {short(change.new)}"
 
 
 def _summary(check: SnapshotCheck, fold: FoldSpec) -> str:

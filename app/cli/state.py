@@ -44,7 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="fold name (default: the first whose topics match, from the --folds files "
         "when there are some)",
     )
-    _add_folds_option(p)
+    add_folds_option(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--at", metavar="TIME", help=f"every event with timestamp <= this: {TIME_HELP}"
@@ -65,12 +65,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_state)
 
     p = sub.add_parser("folds", help="list the folds found and where each comes from")
-    _add_folds_option(p)
+    add_folds_option(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_folds)
 
 
-def _add_folds_option(p: argparse.ArgumentParser) -> None:
+def add_folds_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--folds",
         dest="fold_paths",
