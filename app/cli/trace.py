@@ -78,6 +78,8 @@ def run_trace(args: argparse.Namespace) -> int:
     write = sys.stdout.write
     if args.json:
         write_json(trace, texts, write)
+    elif not len(trace):
+        pass  # nothing to show: the one line on stderr below says why, as grep would
     elif args.timeline:
         write_timeline(trace, texts, write)
     else:

@@ -63,8 +63,10 @@ def test_trace_json_and_topics_glob(capsys: pytest.CaptureFixture[str], demo_fil
 
 def test_trace_of_nothing_or_bad_input(capsys: pytest.CaptureFixture[str], demo_file: Path) -> None:
     f = str(demo_file)
-    code, _, err = run(capsys, "trace", "-f", f, "-c", "no-such-saga")
-    assert code == 1 and "no indexed event has the correlation id 'no-such-saga'" in err
+    code, out, err = run(capsys, "trace", "-f", f, "-c", "no-such-saga")
+    assert code == 1 and out == ""  # nothing found: nothing printed, one line on stderr
+    (line,) = err.strip().splitlines()
+    assert "no indexed event has the correlation id 'no-such-saga'" in line
     code, _, err = run(capsys, "trace", "-f", f, "--event", "orders:0:999999")
     assert code == 1 and err.strip() == "event-explorer trace: no event at orders:0:999999"
     cases = {
