@@ -40,10 +40,10 @@ def log_order_of(partitions: np.ndarray, offsets: np.ndarray, ts: np.ndarray) ->
 class LogOrder:
     """The log-order permutation of an index's rows and its inverse, kept lazily.
 
-    A batch whose rows all sort after the current last row (the usual catch-up, and
-    every batch of a read in time order) extends the permutation in O(batch); anything
-    else drops it, to be recomputed by one lexsort on next use.  Thread-safe: the
-    appending thread and query/replay workers may call it at the same time.
+    An appended batch is merged in: its rows and the existing rows that sort after its
+    first one are sorted again, so a batch in time order (a catch-up, a live batch) costs
+    O(batch + overlap), not a sort of the index.  Thread-safe: the appending thread and
+    query/replay workers may call it at the same time.
     """
 
     def __init__(self) -> None:
@@ -67,20 +67,31 @@ class LogOrder:
     ) -> None:
         if self._order is None or len(self._order) != base:
             return
-        n = len(eff) - base
+        if len(eff) == base:
+            return
         new = np.lexsort((offsets[base:], partitions[base:], eff[base:])).astype(np.int64) + base
-        if len(self._order):
-            last, first = int(self._order[-1]), int(new[0])
-            if (int(eff[last]), int(partitions[last]), int(offsets[last])) >= (
-                int(eff[first]), int(partitions[first]), int(offsets[first])
-            ):  # fmt: skip
-                self._order = self._rank = None
-                return
-        self._order = np.concatenate([self._order, new])
+        order = self._order
+        # Where the batch's first row goes: only the rows from there on are sorted again,
+        # so a live batch overlapping the last one in time costs its overlap, not the index.
+        first = int(new[0])
+        key = (int(eff[first]), int(partitions[first]), int(offsets[first]))
+        lo, hi = 0, len(order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            row = int(order[mid])
+            if (int(eff[row]), int(partitions[row]), int(offsets[row])) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(order):
+            rows = np.concatenate([order[lo:], new])
+            new = rows[np.lexsort((offsets[rows], partitions[rows], eff[rows]))]
+        self._order = np.concatenate([order[:lo], new])
         if self._rank is not None:
-            tail = np.empty(n, np.int64)
-            tail[new - base] = np.arange(len(self._order) - n, len(self._order), dtype=np.int64)
-            self._rank = np.concatenate([self._rank, tail])
+            rank = np.empty(len(eff), np.int64)
+            rank[:base] = self._rank[:base]
+            rank[new] = np.arange(lo, lo + len(new), dtype=np.int64)
+            self._rank = rank
 
     def order(self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """The permutation for the rows the given columns hold."""
