@@ -23,6 +23,7 @@ from fastavro import schemaless_reader
 
 from kafka_io.decode_errors import avro_message, json_message
 from kafka_io.event import Event, Headers
+from kafka_io.framed_keys import FramedKeys
 from kafka_io.gc_pause import gc_paused
 from kafka_io.proto_decode import PlainProto
 from kafka_io.registry import Registry, SchemaCache, SchemaError
@@ -53,8 +54,9 @@ class _Topic:
     fmt: ValueFormat  # AUTO until the first decodable record decides it
     rules: EventRules
     default_rules: bool
-    json_misses: int = 0
+    keys: FramedKeys
     proto: PlainProto | None = None
+    json_misses: int = 0
 
 
 # topic, partition, offset, timestamp_ms, key, value, headers: a record as read
@@ -183,6 +185,8 @@ class Decoder:
         new_event = tuple.__new__
         value_of = self._value
         type_of = self._type
+        avro_frame = self._avro
+        can_resolve = self._schemas.can_resolve
         json_fmt = ValueFormat.JSON
         avro_fmt = ValueFormat.AVRO
         last_topic: str | None = None
@@ -245,7 +249,12 @@ class Decoder:
                             schema_id,
                             record_name,
                         )
+            key_data = None
             if key is not None:
+                if key[:1] == b"\x00" and state.keys.framed is not False:
+                    key_data, key_error = state.keys.decode(key, avro_frame, can_resolve)
+                    if key_error is not None and error is None:
+                        error = key_error
                 try:  # noqa: SIM105 - suppress() would add a context manager per record
                     key = key.decode()
                 except UnicodeDecodeError:
@@ -257,11 +266,11 @@ class Decoder:
                 if etype.__class__ is not str or not etype:
                     etype = None
             if etype is None:
-                etype = type_of(state, key, headers, data, record_name, value)
-            if fast_labels and key.__class__ is str and key:
+                etype = type_of(state, key, headers, data, record_name, value, key_data)
+            if fast_labels and key_data is None and key.__class__ is str and key:
                 aggregate = key
             else:
-                aggregate = state.rules.aggregate_of(key, headers, data)
+                aggregate = state.rules.aggregate_of(key, headers, data, key_data)
             append(
                 new_event(
                     Event,
@@ -293,7 +302,7 @@ class Decoder:
             proto = self._protos.get(topic) or self._protos.get(None)
             if proto is not None and fmt is ValueFormat.AUTO:
                 fmt = ValueFormat.PROTOBUF
-            state = _Topic(fmt, rules, rules.is_default, proto=proto)
+            state = _Topic(fmt, rules, rules.is_default, FramedKeys(rules.reads_key_fields), proto)
             self._topics[topic] = state
         return state
 
@@ -305,8 +314,9 @@ class Decoder:
         data: Any,
         record_name: str | None,
         value: bytes | None,
+        key_data: Any = None,
     ) -> str:
-        found = state.rules.type_of(key, headers, data, record_name)
+        found = state.rules.type_of(key, headers, data, record_name, key_data)
         if found:
             return found
         return TOMBSTONE if value is None else UNKNOWN

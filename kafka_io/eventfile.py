@@ -88,13 +88,17 @@ class _Tally:
             if ev.schema_id is not None:
                 self.schema_ids.add(ev.schema_id)
                 self.avro_topics.add(ev.topic)
+            key = ev.key_bytes
+            if key is not None and key[:1] == b"\x00" and len(key) >= 5:
+                # Maybe a registry-framed key: its schema is stored if the decoder used it.
+                self.schema_ids.add(int.from_bytes(key[1:5], "big"))
             self.count += 1
             yield {
                 "topic": ev.topic,
                 "partition": ev.partition,
                 "offset": ev.offset,
                 "timestamp_ms": ev.timestamp_ms,
-                "key": ev.key_bytes,
+                "key": key,
                 "headers": [{"name": n, "value": v} for n, v in ev.headers],
                 "value": ev.value,
             }

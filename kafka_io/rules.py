@@ -3,6 +3,8 @@
 Rule strings are what a user types in a dialog or on the command line:
 
 * ``key`` - the record key (text; a binary key as lowercase hex);
+* ``key:dotted.path`` - a field of the key, for keys written through a registry
+  serializer (Avro, Protobuf, JSON Schema), which are decoded like values;
 * ``header:NAME`` - the last header called NAME (Kafka allows repeats);
 * ``field:dotted.path`` - a field of the decoded value (list items by index).
 
@@ -19,7 +21,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-RuleKind = Literal["key", "header", "field"]
+import orjson
+
+RuleKind = Literal["key", "header", "field", "key_field"]
 HeaderList = Sequence[tuple[str, bytes | None]]
 
 TYPE_HEADERS = ("eventType", "event_type", "type", "ce_type")
@@ -37,33 +41,45 @@ class Rule:
     path: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, text: str) -> Rule:
+    def parse(cls, text: str, key_fields: bool = False) -> Rule:
+        """``key_fields``: accept ``key:PATH`` too (event rules do; trace ids do not)."""
         spec = text.strip()
         if spec == "key":
             return cls("key")
         prefix, sep, rest = spec.partition(":")
+        if sep and prefix == "key" and key_fields:
+            return cls("key_field", rest, _path(text, rest, "key:orderId"))
         if sep and prefix == "header":
             if not rest:
                 raise ValueError(f"rule {text!r}: header rule needs a name, e.g. header:eventType")
             return cls("header", rest)
         if sep and prefix == "field":
-            path = tuple(rest.split("."))
-            if not rest or any(not part for part in path):
-                raise ValueError(
-                    f"rule {text!r}: field rule needs a dotted path, e.g. field:payload.orderId"
-                )
-            return cls("field", rest, path)
-        raise ValueError(f"rule {text!r}: expected 'key', 'header:NAME' or 'field:dotted.path'")
+            return cls("field", rest, _path(text, rest, "field:payload.orderId"))
+        expected = "'key', 'key:dotted.path', " if key_fields else "'key', "
+        raise ValueError(f"rule {text!r}: expected {expected}'header:NAME' or 'field:dotted.path'")
 
     def __str__(self) -> str:
+        if self.kind == "key_field":
+            return f"key:{self.name}"
         return self.kind if self.kind == "key" else f"{self.kind}:{self.name}"
 
-    def extract(self, key: str | bytes | None, headers: HeaderList, data: Any) -> str | None:
+    def extract(
+        self, key: str | bytes | None, headers: HeaderList, data: Any, key_data: Any = None
+    ) -> str | None:
         if self.kind == "key":
             return key_text(key)
         if self.kind == "header":
             return header_text(headers, self.name)
+        if self.kind == "key_field":
+            return as_text(field_at(key_data, self.path))
         return as_text(field_at(data, self.path))
+
+
+def _path(text: str, rest: str, example: str) -> tuple[str, ...]:
+    path = tuple(rest.split("."))
+    if not rest or any(not part for part in path):
+        raise ValueError(f"rule {text!r}: a field rule needs a dotted path, e.g. {example}")
+    return path
 
 
 def key_text(key: str | bytes | None) -> str | None:
@@ -126,7 +142,11 @@ def default_type(headers: HeaderList, data: Any, record_name: str | None) -> str
     return _first_named(headers, TYPE_HEADERS, data, TYPE_FIELDS) or record_name
 
 
-def default_aggregate(key: str | bytes | None, headers: HeaderList, data: Any) -> str | None:
+def default_aggregate(
+    key: str | bytes | None, headers: HeaderList, data: Any, key_data: Any = None
+) -> str | None:
+    if key_data is not None:  # a registry-framed key: its decoded value names the aggregate
+        return as_text(key_data) or orjson.dumps(key_data, option=orjson.OPT_SORT_KEYS).decode()
     if isinstance(key, str) and key:
         return key
     found = _first_named(headers, AGGREGATE_HEADERS, data, AGGREGATE_FIELDS)
@@ -148,13 +168,18 @@ class EventRules:
     def __post_init__(self) -> None:
         # Parsed once here so a bad rule fails where it is configured, not per record.
         if self.type_rule is not None:
-            object.__setattr__(self, "_type", Rule.parse(self.type_rule))
+            object.__setattr__(self, "_type", Rule.parse(self.type_rule, key_fields=True))
         if self.aggregate_rule is not None:
-            object.__setattr__(self, "_aggregate", Rule.parse(self.aggregate_rule))
+            object.__setattr__(self, "_aggregate", Rule.parse(self.aggregate_rule, key_fields=True))
 
     @property
     def is_default(self) -> bool:
         return self._type is None and self._aggregate is None
+
+    @property
+    def reads_key_fields(self) -> bool:
+        """Whether a rule reads a field of a decoded key (``key:PATH``)."""
+        return any(r is not None and r.kind == "key_field" for r in (self._type, self._aggregate))
 
     def type_of(
         self,
@@ -162,18 +187,22 @@ class EventRules:
         headers: HeaderList,
         data: Any,
         record_name: str | None = None,
+        key_data: Any = None,
     ) -> str | None:
         """The event type, or None when nothing names it (the caller picks a fallback)."""
         rule = self._type
         if rule is None:
             return default_type(headers, data, record_name)
-        return rule.extract(key, headers, data)
+        return rule.extract(key, headers, data, key_data)
 
-    def aggregate_of(self, key: str | bytes | None, headers: HeaderList, data: Any) -> str | None:
+    def aggregate_of(
+        self, key: str | bytes | None, headers: HeaderList, data: Any, key_data: Any = None
+    ) -> str | None:
+        """``key_data``: the decoded key, when the key was written through a registry."""
         rule = self._aggregate
         if rule is None:
-            return default_aggregate(key, headers, data)
-        return rule.extract(key, headers, data)
+            return default_aggregate(key, headers, data, key_data)
+        return rule.extract(key, headers, data, key_data)
 
     def merged_over(self, base: EventRules) -> EventRules:
         """These rules, with anything left unset taken from ``base``."""

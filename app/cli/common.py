@@ -80,10 +80,11 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="value format of the topic (default: detected)",
     )
     parser.add_argument(
-        "--type-rule", help="where the event type is: key | header:NAME | field:PATH"
+        "--type-rule", help="where the event type is: key | key:PATH | header:NAME | field:PATH"
     )
     parser.add_argument(
-        "--aggregate-rule", help="where the aggregate id is: key | header:NAME | field:PATH"
+        "--aggregate-rule",
+        help="where the aggregate id is: key | key:PATH | header:NAME | field:PATH",
     )
     add_mask_option(parser)
     add_proto_options(parser)

@@ -123,3 +123,18 @@ def test_rulebook_exact_beats_glob_and_first_glob_wins() -> None:
     # An override inherits what it leaves unset from the book's default.
     assert book.for_topic("orders-us").aggregate_rule == "header:agg"
     assert book.for_topic("orders-us") is book.for_topic("orders-us")
+
+
+def test_key_field_rules_are_event_rules_only() -> None:
+    rule = Rule.parse("key:id.region", key_fields=True)
+    assert (rule.kind, rule.path, str(rule)) == ("key_field", ("id", "region"), "key:id.region")
+    assert Rule.parse(str(rule), key_fields=True) == rule
+    with pytest.raises(ValueError, match="expected 'key', 'header"):
+        Rule.parse("key:id")  # trace id rules do not decode keys
+    with pytest.raises(ValueError, match=r"needs a dotted path, e\.g\. key:orderId"):
+        EventRules(aggregate_rule="key:a..b")
+    rules = EventRules(aggregate_rule="key:id.region")
+    assert rules.reads_key_fields and not EventRules(aggregate_rule="key").reads_key_fields
+    key_data = {"id": {"region": "eu"}}
+    assert rules.aggregate_of("\x00raw", (), {"id": "x"}, key_data) == "eu"
+    assert rules.aggregate_of("\x00raw", (), {}, None) is None
