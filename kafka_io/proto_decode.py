@@ -79,6 +79,14 @@ class ProtoReader:
             return None, name, f"Protobuf decode failed for {self.label}: {name}: {why}"
 
 
+def message_type_of(schema: ProtoSchema, value: bytes) -> str | None:
+    """The full message type a framed value names, or None when its path is unusable."""
+    try:
+        return schema.message_at(_read_indexes(value, _WIRE_HEADER)[0])
+    except ProtoError:
+        return None
+
+
 def _read_indexes(value: bytes, pos: int) -> tuple[list[int], int]:
     if value[pos : pos + 1] == b"\x00":  # the usual case: the file's first message
         return [0], pos + 1
@@ -126,8 +134,13 @@ class PlainProto:
 
     def descriptor_set(self) -> bytes | None:
         """The self-contained descriptor set, for an event file (None if it cannot load)."""
+        schema = self.schema()
+        return None if schema is None else schema.descriptor_set
+
+    def schema(self) -> ProtoSchema | None:
+        """The loaded descriptors (None if they cannot load)."""
         reader = self._reader or self._load()
-        return None if reader is None else reader.schema.descriptor_set
+        return None if reader is None else reader.schema
 
     def _load(self) -> ProtoReader | None:
         if self._error is not None:

@@ -69,6 +69,16 @@ class ProtoSchema:
     def first_message(self) -> str:
         return self.message_at([0])
 
+    def file_of(self, full_name: str) -> descriptor_pb2.FileDescriptorProto:
+        """The file that declares a message type (the main file when it is not found)."""
+        try:
+            found = self.pool.FindMessageTypeByName(full_name).file
+        except KeyError:
+            return self.main
+        file = descriptor_pb2.FileDescriptorProto()
+        found.CopyToProto(file)
+        return file
+
     def reader(self, full_name: str) -> tuple[Any, Converter]:
         """The message class and its converter for a type of this schema (cached)."""
         found = self._types.get(full_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -131,7 +132,7 @@ class EventDetail(QWidget):
         form = QFormLayout()
         form.addRow("Key:", self.key)
         form.addRow("Time:", self.timestamp)
-        form.addRow("Schema id:", self.schema)
+        form.addRow("Schema:", self.schema)
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Field", "Value"])
@@ -153,6 +154,14 @@ class EventDetail(QWidget):
         self.tabs.addTab(self.json, "JSON")
         self.tabs.addTab(self.headers, "Headers")
         self.tabs.addTab(self.raw, "Raw")
+        self.schema_text = QPlainTextEdit()
+        self.schema_text.setReadOnly(True)
+        self.schema_text.setFont(mono)
+        self.schema_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.tabs.addTab(self.schema_text, "Schema")
+        # Set by the window: (title, schema text) of what the shown event's value was
+        # written with, or None when it has no schema.
+        self.describe: Callable[[Event], tuple[str, str] | None] | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -183,6 +192,8 @@ class EventDetail(QWidget):
             self.error.setVisible(False)
             self.json.clear()
             self.raw.clear()
+            self.schema_text.clear()
+            self.tabs.setTabVisible(4, False)
             return
         self.title.setText(
             f"{ev.type} · {ev.aggregate or '—'}\n{ev.topic} [{ev.partition}] @ {ev.offset}"
@@ -213,6 +224,16 @@ class EventDetail(QWidget):
             self.headers.addTopLevelItem(QTreeWidgetItem([name, text]))
         self.tabs.setTabText(2, f"Headers ({len(ev.headers)})")
         self.raw.setPlainText(hex_dump(ev.value) if ev.value is not None else "(no value bytes)")
+        self._show_schema(ev)
+
+    def _show_schema(self, ev: Event) -> None:
+        view = self.describe(ev) if self.describe is not None else None
+        if view is not None:
+            self.schema.setText(view[0])
+            self.schema_text.setPlainText(view[1])
+        else:
+            self.schema_text.setPlainText("(no schema: the value is not written with one)")
+        self.tabs.setTabVisible(4, view is not None)
 
     def copy_json(self) -> None:
         if self._event is None:

@@ -27,6 +27,7 @@ from app.gui.masking_view import Masking
 from app.gui.monitoring import Monitoring
 from app.gui.opening import Opener
 from app.gui.profile_actions import ProfileActions
+from app.gui.schema_pane import SchemaPane
 from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
             self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
         )  # fmt: skip
         self.tracing = Tracing(self, menus["view"])  # Trace and Health docks, menus
+        self.schema_pane = SchemaPane(self.detail, self.loader)
         self.corrections = Corrections(self, self)
         self._wire()
         # Topics and groups made while the window is open appear without asking.
