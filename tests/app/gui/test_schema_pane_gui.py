@@ -68,7 +68,7 @@ def _select_first(window: MainWindow, topic: str) -> None:
     window.activate_topic(topic)
     pump_until(lambda: loaded(window) and window.topic_view.topic == topic, 30)
     assert window.topic_view.select_row_id(0, scroll=True)
-    pump_until(lambda: (window.detail.current or Event(*[None] * 12)).topic == topic, 10)
+    pump_until(lambda: getattr(window.detail.current, "topic", None) == topic, 10)
 
 
 def test_the_event_panel_shows_the_message_type_and_the_schema(
