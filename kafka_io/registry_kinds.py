@@ -76,13 +76,18 @@ def from_stored(schema_id: int, text: str) -> ResolvedSchema | None:
     return _protobuf(schema_id, data, compiled)
 
 
-def _protobuf(schema_id: int, descriptor_set: bytes, compiled: Any) -> ResolvedSchema:
+def stored_protobuf(descriptor_set: bytes, main_file: str) -> str:
+    """How an event file stores a Protobuf schema: its self-contained descriptor set."""
     stored = {
         "schemaType": "PROTOBUF",
-        "file": compiled.main.name,
+        "file": main_file,
         "descriptors": base64.b64encode(descriptor_set).decode("ascii"),
     }
-    text = json.dumps(stored, separators=(",", ":"))
+    return json.dumps(stored, separators=(",", ":"))
+
+
+def _protobuf(schema_id: int, descriptor_set: bytes, compiled: Any) -> ResolvedSchema:
+    text = stored_protobuf(descriptor_set, compiled.main.name)
     reader = ProtoReader(compiled, f"schema id {schema_id}")
     return ResolvedSchema(schema_id, text, None, None, kind="PROTOBUF", reader=reader)
 

@@ -8,9 +8,11 @@ same events.  Run with the project's Python::
 
 Five topics, as an event-sourced shop might run them: ``bank-accounts`` (JSON
 envelopes), ``orders`` (Avro, Confluent wire format, with a schema evolution),
-``payments`` and ``shipments`` (JSON envelopes with event, correlation and causation ids
-and aggregate versions: the checkout saga crosses them and ``orders``, see ``checkout``)
-and ``property-listings`` (JSON, event type and correlation/causation ids in headers).  A few
+``payments`` (JSON envelopes with event, correlation and causation ids and aggregate
+versions), ``shipments`` (the same envelope in Protobuf, registry wire format, with a
+schema evolution: see ``shipping``) - the checkout saga crosses these three, see
+``checkout`` - and ``property-listings`` (JSON, event type and correlation/causation ids
+in headers).  A few
 records are deliberately broken (truncated JSON, bad Avro, random bytes) and one is a
 tombstone, so the app's handling of them can be seen.
 """
@@ -32,15 +34,16 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from kafka_io.event import Event
 from kafka_io.murmur2 import partition_for_key
-from resources.demo import checkout, domains
+from resources.demo import checkout, domains, shipping
 from resources.demo.domains import ORDER_SCHEMAS, Draft
 
 SEED = 20250901
 PARTITIONS = {"bank-accounts": 4, "orders": 6, "payments": 3, "property-listings": 3,
               "shipments": 3}  # fmt: skip
-# Topic -> value format, as the file records it for the reader.
+# Topic -> value format, as the file records it for the reader ("avro": the registry's
+# wire format, whatever the schema's type).
 FORMATS = {"bank-accounts": "json", "orders": "avro", "payments": "json",
-           "property-listings": "json", "shipments": "json"}  # fmt: skip
+           "property-listings": "json", "shipments": "avro"}  # fmt: skip
 # Aggregates per topic at scale 1.0: about 250k events in all.
 SIZES = {"bank-accounts": 3_600, "orders": 21_000, "property-listings": 7_500}
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "demo.avro"
@@ -48,10 +51,11 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "demo.avro"
 
 @dataclass
 class DemoData:
-    """What the file holds: the events in log order, the Avro schemas, the formats."""
+    """What the file holds: the events in log order, the schemas, the formats."""
 
     events: list[Event]
-    schemas: dict[int, str] = field(default_factory=dict)  # schema id -> Avro schema JSON
+    # schema id -> Avro schema JSON, or a Protobuf descriptor set as event files store it
+    schemas: dict[int, str] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
 
     def digest(self) -> str:
@@ -137,7 +141,9 @@ def build(scale: float = 1.0, seed: int = SEED) -> DemoData:
         *domains.property_listings(rng, sizes["property-listings"]),
     ]
     drafts.extend(faults(rng, drafts))
+    drafts = list(shipping.encode(drafts))
     schemas = {sid: json.dumps(schema, sort_keys=True) for sid, schema in ORDER_SCHEMAS.items()}
+    schemas.update(shipping.schemas())
     return DemoData(place(drafts), schemas, dict(FORMATS))
 
 
