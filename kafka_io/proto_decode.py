@@ -80,7 +80,10 @@ class ProtoReader:
 
 
 def message_type_of(schema: ProtoSchema, value: bytes) -> str | None:
-    """The full message type a framed value names, or None when its path is unusable."""
+    """The full message type a framed value names, or None when its path is unusable
+    (or the bytes are not a frame: a masked event's value is the masked JSON)."""
+    if value[:1] != b"\x00" or len(value) <= _WIRE_HEADER:
+        return None
     try:
         return schema.message_at(_read_indexes(value, _WIRE_HEADER)[0])
     except ProtoError:

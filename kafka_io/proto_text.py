@@ -64,8 +64,8 @@ def _message(message: descriptor_pb2.DescriptorProto, depth: int, proto3: bool) 
             lines += _message(nested, depth + 1, proto3)
     oneofs: dict[int, list[str]] = {}
     for field in message.field:
-        line = _field(field, maps, proto3)
         real_oneof = field.HasField("oneof_index") and not field.proto3_optional
+        line = _field(field, maps, proto3 or real_oneof)  # a oneof's members have no label
         if real_oneof:
             oneofs.setdefault(field.oneof_index, []).append(line)
             if len(oneofs[field.oneof_index]) > 1:
@@ -85,8 +85,9 @@ def _message(message: descriptor_pb2.DescriptorProto, depth: int, proto3: bool) 
 def _field(
     field: descriptor_pb2.FieldDescriptorProto,
     maps: dict[str, descriptor_pb2.DescriptorProto],
-    proto3: bool,
+    unlabelled: bool,
 ) -> str:
+    """One field; ``unlabelled``: a proto3 or oneof field, optional only if said so."""
     kind = _type_name(field)
     entry = maps.get(kind.rsplit(".", 1)[-1]) if field.type == _Field.TYPE_MESSAGE else None
     if entry is not None and field.label == _Field.LABEL_REPEATED:
@@ -97,7 +98,7 @@ def _field(
         label = "repeated "
     elif field.label == _Field.LABEL_REQUIRED:
         label = "required "
-    elif field.proto3_optional or not proto3:
+    elif field.proto3_optional or not unlabelled:
         label = "optional "
     return f"{label}{kind} {field.name} = {field.number};"
 
