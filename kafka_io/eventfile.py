@@ -164,7 +164,7 @@ def _metadata(
     known: dict[int, str] = dict(decoder.schemas_used) if decoder is not None else {}
     known.update(schemas or {})
     used = {str(sid): known[sid] for sid in sorted(tally.schema_ids) if sid in known}
-    fmts = {topic: "avro" for topic in tally.avro_topics}
+    fmts = {topic: "avro" for topic in sorted(tally.avro_topics)}  # a set: sorted, reproducible
     if decoder is not None:
         fmts.update(decoder.formats)
     fmts.update(formats or {})
