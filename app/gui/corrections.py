@@ -27,6 +27,7 @@ from app.gui.corrections_snapshots import (
 )
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
+from app.gui.inspector_snapshots import InspectorSnapshots
 from app.gui.layout import Panes
 from app.gui.loader import Loader
 from app.gui.masking_view import Masking
@@ -101,6 +102,12 @@ class Corrections(QObject):
         window.topic_view.event_selected.connect(lambda _ev, row: self._event_selected(row))
         window.masking.changed.connect(lambda _m: self._masking_changed())
         window.inspector_ctl.upcast_for = self.upcasting
+        ctl = window.inspector_ctl
+        snapshots = ctl.snapshots = InspectorSnapshots(
+            ctl.widget, lambda t: window.folds.library.extras.snapshots.for_topic(t),
+            lambda: d.source if (d := window.loader.dataset) else None, window.show_error,
+        )  # fmt: skip
+        snapshots.changed.connect(ctl.refresh)
 
     # --- what the window has open ------------------------------------------------------
 
