@@ -17,7 +17,7 @@ import pytest
 from gui_helpers import loaded, must, pump_until
 from kafka_helpers import Rec, produce
 from PySide6.QtWidgets import QApplication
-from test_corrections_gui import action  # the Replay tests' menu-item finder
+from test_corrections_gui import action, shot  # the Replay tests' menu finder, picture
 
 from app.audit.as_of import AsOf
 from app.gui.launch import build_window
@@ -204,8 +204,7 @@ def test_the_inspector_starts_from_the_latest_usable_snapshot(
     window.panes.inspector_dock.show()
     window.inspector.tabs.setCurrentIndex(0)  # the state, with what set each field
     QApplication.processEvents()
-    shot = window.grab()
-    assert not shot.isNull() and shot.save(str(tmp_path / "inspector-snapshot.png"))
+    shot(window, "inspector-snapshot.png", tmp_path)
 
     # The snapshot written wrong is what the state starts from, and says so by its blame.
     inspect(window, WRONG)
