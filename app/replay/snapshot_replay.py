@@ -20,7 +20,7 @@ from app.replay.folds import FoldFunction, FoldSpec, Origin
 from app.replay.replayer import Replayer
 from app.replay.snapshots import SnapshotRecord, SnapshotStart, choose_start
 from app.replay.upcasting import Upcasting
-from kafka_io.event import Event
+from kafka_io.event import Event, EventRef
 
 __all__ = [
     "SnapshotReplayer",
@@ -122,6 +122,15 @@ class SnapshotReplayer(Replayer):
         if i == 0:
             return self._last_covered
         return int(self._from.later.rows[i - 1])
+
+
+def topic_event_of(replayer: Replayer, index: TopicIndex, step: int) -> EventRef | None:
+    """The event of the topic a timeline step stands for: the step's own event, or for a
+    snapshot step the last event the snapshot covers (None if it covers none)."""
+    if not isinstance(replayer, SnapshotReplayer):
+        return replayer.ref(step)
+    row = replayer.row_id(step)
+    return None if row is None else index.ref(row)
 
 
 def events_covered(replayer: Replayer) -> int:

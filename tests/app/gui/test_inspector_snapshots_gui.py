@@ -289,3 +289,27 @@ def test_masked_fields_of_a_snapshot_never_show(window: MainWindow, ledger: Ledg
             assert not any("Bob" in t or balance in t for t in texts), texts
     finally:
         window.masking.set(Masker())
+
+
+def test_trace_and_audit_report_of_the_snapshot_step_use_the_event_it_stands_for(
+    window: MainWindow, ledger: Ledger
+) -> None:
+    # The snapshot step's own record is on the snapshot topic: tracing it on the event
+    # topic, or reporting as of its write time, would be about another event.
+    inspect(window, GOOD)
+    pump_until(lambda: window.inspector.step_count == EVENTS)
+    switch_on(window, GOOD, 1 + EVENTS - 4)
+    shown_state(window, 0)
+    index = must(window.topic_view.index)
+    last_covered = index.ref(int(index.rows_for_aggregate(GOOD)[3]))  # v4: its 4th event
+    traced: list[tuple[str, int, int]] = []
+    tracer = window.tracing.tracer
+    original = tracer.trace_event
+    tracer.trace_event = lambda *where: traced.append(where)  # type: ignore[method-assign]
+    try:
+        window.tracing.trace_inspected()
+    finally:
+        tracer.trace_event = original  # type: ignore[method-assign]
+    assert traced == [(ledger.topic, last_covered.partition, last_covered.offset)]
+    target = window.auditing._target()
+    assert target == (GOOD, AsOf.moment(last_covered.timestamp_ms))
