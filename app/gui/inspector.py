@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.audit.as_of import AsOf, filter_rows
+from app.gui.inspector_snapshots import InspectorSnapshots, SnapshotsRead, StartPlan
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
@@ -22,6 +23,13 @@ from app.replay.diff import StateDiff, changed_leaves
 from app.replay.folds import FoldRegistry, FoldSpec
 from app.replay.replayer import Replayer
 from app.replay.runner import FoldError, FoldFailure
+from app.replay.snapshot_replay import (
+    SnapshotReplayer,
+    events_covered,
+    replayer_from,
+    snapshot_title,
+    timeline_step,
+)
 from app.replay.upcasting import Upcasting
 from kafka_io.decode import Decoder
 from kafka_io.event import EventRef
@@ -78,6 +86,9 @@ class InspectorController(QObject):
         self.history_notes: Callable[[str, list[int]], list[str]] = lambda _t, _p: []
         # A topic's upcasters (the Corrections controller knows them): replays apply them.
         self.upcast_for: Callable[[str], Upcasting | None] = lambda _t: None
+        # "Start from snapshots" (the Corrections controller sets it up).
+        self.snapshots: InspectorSnapshots | None = None
+        self._row_count = 0  # the aggregate's events (as shown) the timeline stands for
         self._pending_step: int | None = None
         self._task: Task | None = None
         self._generation = 0
@@ -91,6 +102,8 @@ class InspectorController(QObject):
     def set_registry(self, registry: FoldRegistry) -> None:
         """Folds were (re)loaded: rebuild the replay with the current fold code."""
         self.registry = registry
+        if self.snapshots is not None:
+            self.snapshots.forget()
         if self.index is not None and self.aggregate is not None and self.topic is not None:
             step = self.widget.step
             self.show_aggregate(self.index, self.topic, self.aggregate, step if step >= 0 else None)
@@ -123,25 +136,38 @@ class InspectorController(QObject):
         return self.registry.for_topic(topic)
 
     def show_aggregate(
-        self, index: TopicIndex, topic: str, aggregate: str, step: int | None = None
+        self,
+        index: TopicIndex,
+        topic: str,
+        aggregate: str,
+        step: int | None = None,
+        *,
+        row: int | None = None,
     ) -> None:
-        """Show ``aggregate``'s timeline and select ``step`` (0-based; None: the last)."""
+        """Show ``aggregate``'s timeline and select ``step`` (0-based; None: the last),
+        or the step that shows index row ``row``."""
         self.index, self.topic, self.aggregate = index, topic, aggregate
         self.fold = self.fold_for(topic)
         names = [s.name for s in self.registry.matching(topic)]
         self.widget.set_folds(names, self.fold.name)
-        decoder = self.make_decoder() if self.make_decoder is not None else None
         rows = self.rows(index, aggregate)
-        self._replayer = Replayer.from_index(
-            index, aggregate, self.fold, decoder=decoder, rows=rows, upcast=self.upcast_for(topic)
-        )
-        self._show_notes(topic, aggregate)
+        plan = self._plan(index, topic, aggregate, rows)
+        if plan is None:
+            self._read_snapshots(index, topic, aggregate, step, row)
+            return
+        self._replayer = replayer = self._make_replayer(index, topic, aggregate, rows, plan)
+        self._row_count = len(rows)
+        if row is not None:
+            hits = (rows == row).nonzero()[0]
+            step = timeline_step(replayer, int(hits[0])) if len(hits) else None
+        self._show_notes(topic, aggregate, plan.notes)
         self._generation += 1
         generation = self._generation
-        replayer = self._replayer
         self._pending_step = step
         refs = replayer.refs()
         self.widget.set_timeline(aggregate, refs)
+        if plan.header:
+            self.widget.aggregate_label.setText(f"{aggregate}  ·  {plan.header}")
 
         def job(ctx: JobContext) -> TimelineResult:
             result = replayer.run(cancel=ctx.token)
@@ -156,8 +182,54 @@ class InspectorController(QObject):
             lambda r: self._timeline_ready(generation, r),
         )
 
-    def _show_notes(self, topic: str, aggregate: str) -> None:
+    def _plan(
+        self, index: TopicIndex, topic: str, aggregate: str, rows: np.ndarray
+    ) -> StartPlan | None:
+        if self.snapshots is None:
+            return StartPlan()
+        self.snapshots.offer(topic)
+        return self.snapshots.plan(index, topic, aggregate, rows, self.as_of)
+
+    def _make_replayer(
+        self, index: TopicIndex, topic: str, aggregate: str, rows: np.ndarray, plan: StartPlan
+    ) -> Replayer:
+        assert self.fold is not None
+        decoder = self.make_decoder() if self.make_decoder is not None else None
+        return replayer_from(
+            index, aggregate, self.fold, rows, plan.start, plan.snapshot_topic,
+            decoder=decoder, upcast=self.upcast_for(topic),
+        )  # fmt: skip
+
+    def _read_snapshots(
+        self, index: TopicIndex, topic: str, aggregate: str, step: int | None, row: int | None
+    ) -> None:
+        """Read the aggregate's snapshots on the worker, then show it from them."""
+        snapshots = self.snapshots
+        assert snapshots is not None
+        self._replayer = None
+        self._generation += 1
+        generation = self._generation
+        self.widget.show_message(f"{aggregate}: reading its snapshots…")
+
+        def done(read: SnapshotsRead) -> None:
+            if generation == self._generation:
+                snapshots.store(read)
+                self.show_aggregate(index, topic, aggregate, step, row=row)
+
+        self._submit(f"snapshots of {aggregate}", snapshots.read_job(index, topic, aggregate), done)
+
+    def refresh(self) -> None:
+        """Rebuild the timeline (snapshots switched on or off), keeping the event shown."""
+        index, topic, aggregate, replayer = self.index, self.topic, self.aggregate, self._replayer
+        if index is None or topic is None or aggregate is None:
+            return
+        step = self.widget.step
+        row = replayer.row_id(step) if replayer is not None and 0 <= step < len(replayer) else None
+        self.show_aggregate(index, topic, aggregate, row=row)
+
+    def _show_notes(self, topic: str, aggregate: str, more: tuple[str, ...] = ()) -> None:
         lines = [] if self.as_of is None else [f"{self.as_of.label()}: later events are hidden"]
+        lines += more
         if self.index is not None:
             every = self.index.rows_for_aggregate(aggregate)
             parts = sorted(set(self.index.partition_col[every].tolist()))
@@ -168,19 +240,20 @@ class InspectorController(QObject):
         """A table row was selected: its aggregate, positioned at that event."""
         rows = self.rows(index, aggregate)
         hits = (rows == row_id).nonzero()[0]
-        step = int(hits[0]) if len(hits) else None
+        replayer = self._replayer
         if (
             self.index is index
             and self.aggregate == aggregate
             and self.topic == topic
-            and self._replayer is not None
-            and len(self._replayer) == len(rows)
+            and replayer is not None
+            and events_covered(replayer) == len(rows)
         ):
-            if step is not None:
+            if len(hits):
+                step = timeline_step(replayer, int(hits[0]))
                 self._pending_step = step  # wins over the step the timeline job had
                 self.widget.select_step(step)
             return
-        self.show_aggregate(index, topic, aggregate, step)
+        self.show_aggregate(index, topic, aggregate, row=row_id)
 
     def index_grew(self) -> None:
         """The index got rows: if the shown aggregate got events, rebuild its timeline
@@ -189,19 +262,16 @@ class InspectorController(QObject):
         if index is None or topic is None or aggregate is None or replayer is None:
             return
         rows = self.rows(index, aggregate)
-        if len(rows) == len(replayer):
+        if len(rows) == self._row_count:
             return
         step = self.widget.step
         # At the newest event (or none picked): follow the newest; stepped back in
-        # history: stay on the event picked.
-        at_newest = step < 0 or step == len(replayer) - 1
-        keep = None if at_newest else replayer.ref(step)
-        at: int | None = None
-        if keep is not None:
-            parts, offs = index.partition_col[rows], index.offset_col[rows]
-            hits = ((parts == keep.partition) & (offs == keep.offset)).nonzero()[0]
-            at = int(hits[0]) if len(hits) else None
-        self.show_aggregate(index, topic, aggregate, at)
+        # history: stay on the event picked (a snapshot covering none stays first).
+        if step < 0 or step == len(replayer) - 1:
+            self.show_aggregate(index, topic, aggregate)
+            return
+        keep = replayer.row_id(step)
+        self.show_aggregate(index, topic, aggregate, 0 if keep is None else None, row=keep)
 
     def clear(self, message: str) -> None:
         self._generation += 1
@@ -253,6 +323,9 @@ class InspectorController(QObject):
         if self.masker.active:
             view = replace(view, state=self.masker.state(view.state))
         self.widget.show_state(view)
+        replayer = self._replayer
+        if isinstance(replayer, SnapshotReplayer) and view.step == 0 and failure is None:
+            self.widget.state_title.setText(snapshot_title(replayer, len(view.changed)))
         self.state_shown.emit(view)
 
     def request_diff(self, a: int, b: int) -> None:
