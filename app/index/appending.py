@@ -10,7 +10,7 @@ batch is one numpy gather per column.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,41 +43,57 @@ class Appendable(Protocol):
     def _derived_changed(self) -> None: ...
 
 
-# Codes below zero mean "none" (and, for keys, "the key is the aggregate"): kept as is.
-_SPECIALS = {"type": 0, "aggregate": 1, "key": 2, "topic": 0, "error": 1}
+_UNSET = -9  # a stream code whose name the receiver has not interned yet
 
 
 class StreamMap:
-    """One stream's codes -> the receiver's ids, learnt batch by batch."""
+    """One stream's codes -> the receiver's ids.
+
+    Names arrive with the batches (each batch brings the ones its stream introduced);
+    the receiver interns a name when a row first uses it, in row order.  So the ids of
+    an index depend only on its rows, not on which reader sent which name first: a
+    build by eight workers gives the same ids as a build by one, or as appending the
+    same events one by one.
+    """
 
     def __init__(self) -> None:
+        self.names: dict[str, list[Any]] = {k: [] for k in NAME_KINDS}
         self.luts: dict[str, np.ndarray] = {k: np.empty(0, np.int32) for k in NAME_KINDS}
 
-    def learn(self, batch: ColumnBatch, interners: dict[str, Interner]) -> None:
+    def learn(self, batch: ColumnBatch) -> None:
         for kind in NAME_KINDS:
-            lut = self.luts[kind]
-            if batch.names_from.get(kind, 0) != len(lut):
+            names = self.names[kind]
+            if batch.names_from.get(kind, 0) != len(names):
                 raise ValueError(
                     f"a batch of stream {batch.stream} arrived out of sequence "
-                    f"({kind} names from {batch.names_from.get(kind)}, {len(lut)} known)"
+                    f"({kind} names from {batch.names_from.get(kind)}, {len(names)} known)"
                 )
             new = batch.new_names.get(kind) or []
             if new:
-                ids = np.fromiter(map(interners[kind].__getitem__, new), np.int32, len(new))
-                self.luts[kind] = np.concatenate([lut, ids])
+                names.extend(new)
+                grown = np.full(len(names), _UNSET, np.int32)
+                grown[: len(self.luts[kind])] = self.luts[kind]
+                self.luts[kind] = grown
 
-    def translate(self, block: RowBlock) -> RowBlock:
+    def translate(self, block: RowBlock, interners: dict[str, Interner]) -> RowBlock:
         cols = dict(block.cols)
         for kind in NAME_KINDS:
             codes = cols[kind]
-            lut = self.luts[kind]
-            if _SPECIALS[kind] == 0:
-                cols[kind] = lut[codes].astype(codes.dtype, copy=False)
+            if len(codes) == 0:
                 continue
-            if len(lut) == 0:
-                continue  # only "none" codes can be present
-            mapped = lut[np.maximum(codes, 0)]
-            cols[kind] = np.where(codes >= 0, mapped, codes).astype(codes.dtype, copy=False)
+            lut = self.luts[kind]
+            valid = codes >= 0  # below zero: "none", or "the key is the aggregate"
+            if not bool(valid.any()):
+                continue
+            used = codes[valid]
+            fresh = used[lut[used] == _UNSET]
+            if len(fresh):
+                uniq, first = np.unique(fresh, return_index=True)
+                names, ids = self.names[kind], interners[kind]
+                for code in uniq[np.argsort(first)].tolist():
+                    lut[code] = ids[names[code]]
+            mapped = np.where(valid, lut[np.where(valid, codes, 0)], codes)
+            cols[kind] = mapped.astype(codes.dtype, copy=False)
         return replace(block, cols=cols)
 
 

@@ -161,16 +161,16 @@ class FileColumn:
         self.crc_bytes = min(self.crc_bytes, keep * CRC_CHUNK)
 
     def checksums(self, nbytes: int) -> list[int]:
-        """CRC32 of each CRC_CHUNK of the first ``nbytes`` (only new pieces are read)."""
+        """CRC32 of each CRC_CHUNK of the first ``nbytes`` (only new pieces are read).
+
+        Read with ``pread``, not through the map: the pages then stay out of this
+        process's resident set."""
         if nbytes < self.crc_bytes:
             self.invalidate_checksums(nbytes)
         start = (self.crc_bytes // CRC_CHUNK) * CRC_CHUNK
         del self.crcs[start // CRC_CHUNK :]
-        assert self._map is not None
-        with memoryview(self._map) as whole:
-            for lo in range(start, nbytes, CRC_CHUNK):
-                hi = min(nbytes, lo + CRC_CHUNK)
-                self.crcs.append(zlib.crc32(whole[lo:hi]))
+        for lo in range(start, nbytes, CRC_CHUNK):
+            self.crcs.append(zlib.crc32(read_at(self._fd, min(nbytes, lo + CRC_CHUNK) - lo, lo)))
         self.crc_bytes = nbytes
         return list(self.crcs)
 

@@ -11,8 +11,11 @@ the index does not care which it has:
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import os
+import sys
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +40,27 @@ def read_at(fd: int, n: int, offset: int) -> bytes:
         return os.pread(fd, n, offset)
     os.lseek(fd, offset, os.SEEK_SET)
     return os.read(fd, n)
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by a big read back to the OS.
+
+    glibc keeps freed heap memory for reuse; after a build has allocated and freed
+    gigabytes in batch-sized pieces, most of the process's private memory is such free
+    space (a million-event build: 90 MB before, 30 MB after).  No-op elsewhere."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None  # not glibc (musl...)
 
 
 def raise_disk_full(path: Path, exc: OSError) -> None:

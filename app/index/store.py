@@ -230,6 +230,16 @@ def release(index: TopicIndex, *, keep_lock: bool = False) -> None:
         storage.close()
 
 
+def drop(index: TopicIndex, cache_dir: Path | None = None) -> None:
+    """Delete ``index``'s stored copy and let go of it (files and lock)."""
+    lock = index.lock
+    release(index, keep_lock=True)
+    if not index.read_only:
+        discard(index.cluster_id, index.topic, cache_dir, lock=lock)
+    if isinstance(lock, TopicLock):
+        lock.release()
+
+
 def cache_note_for(index: TopicIndex) -> str | None:
     """Why this index will not be saved, if it will not."""
     if not index.persistent:

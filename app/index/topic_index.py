@@ -173,8 +173,8 @@ class TopicIndex:
             block = batch.block
             if batch.stream != 0:
                 smap = self._streams.setdefault(batch.stream, StreamMap())
-                smap.learn(batch, self._interners)
-                block = smap.translate(block)
+                smap.learn(batch)
+                block = smap.translate(block, self._interners)
             append_block(self, block)
 
     def _check_writable(self) -> None:
