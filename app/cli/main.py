@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli import cache as cli_cache
 from app.cli import lag as cli_lag
 from app.cli import read as cli_read
 from app.cli import state as cli_state
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_read.add_parsers(sub)
     cli_state.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
+    cli_cache.add_parsers(sub)
     return parser
 
 

@@ -27,6 +27,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from app.index.cache_budget import enforce_budget
 from app.index.columns import ValueDecoder
 from app.index.mapped import FileStorage
 from app.index.storage import MemoryStorage
@@ -76,6 +77,7 @@ def save(index: TopicIndex, cache_dir: Path | None = None, *, signature: str = "
             raise CacheError("not saved: another window writes this topic's index")
         with _commit_lock:
             commit(index, folder, signature)
+        enforce_budget(cache_dir, keep=folder)
         return folder
     lock = TopicLock(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,7 @@ def save(index: TopicIndex, cache_dir: Path | None = None, *, signature: str = "
         write_copy(index, folder, signature)
     finally:
         lock.release()
+    enforce_budget(cache_dir, keep=folder)
     return folder
 
 
