@@ -32,8 +32,8 @@ from memwatch import now_mb
 
 from app.index.batch import BLOCK_COLUMNS, ColumnBatch, RowBlock
 from app.index.query import Query, run_query
-from app.index.store import load_or_new, release, save
 from app.index.storage import release_free_memory
+from app.index.store import load_or_new, release, save
 
 PARTITIONS = 12
 BASE_MS = 1_700_000_000_000
@@ -171,10 +171,20 @@ def run_duckdb(n: int, aggregates: int, samples: int, folder: Path, out: Any) ->
     base = 0
     for b in batches(n, aggregates):
         m = len(b["offset"])
-        tbl = pa.table({"row": np.arange(base, base + m), "partition": b["partition"],
-                        "offset_": b["offset"], "ts": b["timestamp"], "type": b["type"],
-                        "aggregate": b["aggregate"], "value": pa.array(b["values"], pa.binary())})  # fmt: skip
-        con.execute("INSERT INTO events SELECT * FROM tbl")
+        table = pa.table(
+            {
+                "row": np.arange(base, base + m),
+                "partition": b["partition"],
+                "offset_": b["offset"],
+                "ts": b["timestamp"],
+                "type": b["type"],
+                "aggregate": b["aggregate"],
+                "value": pa.array(b["values"], pa.binary()),
+            }
+        )
+        con.register("batch", table)
+        con.execute("INSERT INTO events SELECT * FROM batch")
+        con.unregister("batch")
         base += m
     con.execute("CHECKPOINT")
     build_s = time.monotonic() - started
@@ -190,8 +200,11 @@ def run_duckdb(n: int, aggregates: int, samples: int, folder: Path, out: Any) ->
 
     def one_filter() -> None:
         t, a, lo, hi = next(it)
-        con.execute("SELECT row FROM events WHERE type = ? AND aggregate = ? AND ts BETWEEN ? "
-                    "AND ? ORDER BY ts, partition, offset_", [t, a, lo, hi]).fetchnumpy()  # fmt: skip
+        con.execute(
+            "SELECT row FROM events WHERE type = ? AND aggregate = ? AND ts BETWEEN ? AND ? "
+            "ORDER BY ts, partition, offset_",
+            [t, a, lo, hi],
+        ).fetchnumpy()
 
     filt = timed(one_filter, samples)
     rng = random.Random(9)
