@@ -24,6 +24,7 @@ import shutil
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -280,8 +281,15 @@ class Verification:
     new file under the same name) does not change what is being checked.
     """
 
-    def __init__(self, gen_dir: Path, entries: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        gen_dir: Path,
+        entries: list[dict[str, Any]],
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """``then``: further checks once the checksums matched (CacheError: damaged)."""
         self.result: str | None = None
+        self._then = then
         self._done = threading.Event()
         self._jobs: list[tuple[int, dict[str, Any]]] = []
         for entry in entries:
@@ -294,6 +302,10 @@ class Verification:
             for fd, entry in self._jobs:
                 if self.result is None:
                     self.result = _check_crcs(fd, entry)
+            if self.result is None and self._then is not None:
+                self._then()
+        except CacheError as exc:
+            self.result = str(exc)
         finally:
             for fd, _entry in self._jobs:
                 with contextlib.suppress(OSError):

@@ -26,7 +26,7 @@ from app.index.store_files import (
 )
 from app.index.store_write import BLOBS, SPARSE, map_aggregates, positions_crc
 from app.index.topic_index import TopicIndex
-from app.index.validate import validate
+from app.index.validate import validate, validate_quick
 from app.index.window import Window
 
 
@@ -88,13 +88,14 @@ def _attach(
         fresh=token(),
     )
     index = TopicIndex(meta["topic"], decoder, cluster_id=meta["cluster_id"], storage=storage)
-    index.type_names[:] = [str(t) for t in names["types"]]
-    index.aggregate_names[:] = [str(a) for a in names["aggregates"]]
+    # The names file's checksum was checked above: its lists are what was saved.
+    index.type_names[:] = names["types"]
+    index.aggregate_names[:] = names["aggregates"]
     index.key_names[:] = [
         k if isinstance(k, str) else bytes.fromhex(k["hex"]) for k in names["keys"]
     ]
-    index.topic_names[:] = [str(t) for t in names["topics"]]
-    index.error_names[:] = [str(e) for e in names["errors"]]
+    index.topic_names[:] = names["topics"]
+    index.error_names[:] = names["errors"]
     if "effective_ts" in entries:
         index._eff = storage.column("effective_ts", np.int64)
     states = {int(p): PartitionState(**{k: int(v) for k, v in s.items()})
@@ -106,9 +107,9 @@ def _attach(
     index.window = Window.from_json(meta.get("window"))
     index.read_only = not writable
     index._reset_derived()
-    validate(index)
+    validate_quick(index)
     checked = [*entries.values(), *(e for e in _extra_entries(meta) if e is not None)]
-    index.verification = Verification(gen_dir, checked)
+    index.verification = Verification(gen_dir, checked, then=lambda: validate(index))
     if writable:
         prune(gen_dir.parent, meta)
     return index

@@ -126,7 +126,8 @@ class TopicIndex:
             "error": Interner(self.error_names, {None: -1}),
         }
         # Direct appends of Events code names with the index's own interners.
-        self._own = StreamNames(0)
+        self._own = StreamNames.__new__(StreamNames)
+        self._own.stream, self._own.sent = 0, {}
         self._own.lists = {
             "type": self.type_names, "aggregate": self.aggregate_names, "key": self.key_names,
             "topic": self.topic_names, "error": self.error_names,

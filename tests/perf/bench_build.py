@@ -47,7 +47,9 @@ def cpu_of(pids: set[int]) -> float:
     return total
 
 
-def one_build(bootstrap: str, topic: str, workers: int, cache_root: Path) -> dict[str, Any]:
+def one_build(
+    bootstrap: str, topic: str, workers: int, cache_root: Path, keep: bool = False
+) -> dict[str, Any]:
     cache = Path(tempfile.mkdtemp(dir=cache_root))
     gc.collect()
     pool_pids = {p.pid for p in psutil.Process().children()}
@@ -77,7 +79,10 @@ def one_build(bootstrap: str, topic: str, workers: int, cache_root: Path) -> dic
     }
     del result
     gc.collect()
-    shutil.rmtree(cache, ignore_errors=True)
+    if keep:
+        out["cache_dir"] = str(cache)
+    else:
+        shutil.rmtree(cache, ignore_errors=True)
     return out
 
 
@@ -90,6 +95,9 @@ def main() -> None:
     ap.add_argument("--workers", default="0,1,2", help="comma-separated worker counts")
     ap.add_argument("--topic", help="reuse this topic instead of producing one")
     ap.add_argument("--cache-root", type=Path, help="where the cache folders go (a disk)")
+    ap.add_argument(
+        "--keep-last", action="store_true", help="keep the last build's cache (for bench_scale)"
+    )
     args = ap.parse_args()
     settings = [int(w) for w in args.workers.split(",")]
     out: dict[str, Any] = {
@@ -111,10 +119,11 @@ def main() -> None:
         kcat_runs: list[float] = []
         builds: dict[int, list[dict[str, Any]]] = {w: [] for w in settings}
         # Interleaved, so the peer and each setting see the same spells of load.
-        for _ in range(args.runs):
+        for run in range(args.runs):
             kcat_runs.append(time_kcat(bootstrap, topic, runs=1))
             for w in settings:
-                builds[w].append(one_build(bootstrap, topic, w, cache_root))
+                keep = args.keep_last and run == args.runs - 1 and w == settings[-1]
+                builds[w].append(one_build(bootstrap, topic, w, cache_root, keep))
         kcat_best = args.events / min(kcat_runs)
         out["kcat_events_per_s"] = {
             "best": round(kcat_best),
@@ -130,9 +139,11 @@ def main() -> None:
                 "peak_mb": max((r["peak"] for r in runs), key=lambda p: p["total_private_mb"]),
                 "at_end_mb": best["at_end"],
             }
+            if "cache_dir" in runs[-1]:
+                out["kept_cache_dir"] = runs[-1]["cache_dir"]
     out["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out["goals"] = {"ratio_to_kcat_at_1m": ">= 0.6", "peak_total_private_mb_at_10m": "<= 1000"}
-    if not args.cache_root:
+    if not args.cache_root and not args.keep_last:
         shutil.rmtree(cache_root, ignore_errors=True)
     print(json.dumps(out))
 
