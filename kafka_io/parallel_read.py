@@ -157,8 +157,8 @@ class ParallelRead:
 
     def _stop_workers(self) -> None:
         for share in self._shares:
-            if share.worker is not None:
-                share.worker.flag.set()
+            if share.worker is not None and not share.ended:
+                share.worker.stop()
 
     def _pump(self) -> Iterator[Delivery]:
         live = {s.worker.out: s for s in self._shares if s.worker is not None}

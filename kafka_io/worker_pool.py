@@ -101,16 +101,25 @@ def _job_from(state: dict[str, Any]) -> ReadJob:
     return ReadJob(**state)
 
 
-class FlagCancel(CancelToken):
-    """A CancelToken that also answers to a flag shared with the parent process."""
+STOP = "stop"
 
-    def __init__(self, flag: Any) -> None:
+
+class PipeCancel(CancelToken):
+    """A CancelToken set by a "stop" the parent sends down the job pipe (a pipe, not a
+    shared semaphore: nothing for multiprocessing's resource tracker to track)."""
+
+    def __init__(self, jobs: Connection) -> None:
         super().__init__()
-        self._flag = flag
+        self._jobs = jobs
 
     @property
     def cancelled(self) -> bool:
-        return bool(self._flag.is_set()) or super().cancelled
+        if not super().cancelled:
+            with contextlib.suppress(EOFError, OSError):
+                while self._jobs.poll(0):
+                    if self._jobs.recv() == STOP:
+                        self.cancel()
+        return super().cancelled
 
 
 def run_job(job: ReadJob, cancel: CancelToken) -> Iterator[tuple[Any, ...]]:
@@ -142,8 +151,8 @@ def run_job(job: ReadJob, cancel: CancelToken) -> Iterator[tuple[Any, ...]]:
         yield ("end", exc.stats, exc.reason)
 
 
-def _worker_main(jobs: Connection, out: Connection, flag: Any, idle_s: float) -> None:
-    """A worker process: run jobs as they come, until told to stop or idle too long."""
+def _worker_main(jobs: Connection, out: Connection, idle_s: float) -> None:
+    """A worker process: run jobs as they come, until told to quit or idle too long."""
     while jobs.poll(idle_s):
         try:
             job = jobs.recv()
@@ -151,8 +160,10 @@ def _worker_main(jobs: Connection, out: Connection, flag: Any, idle_s: float) ->
             return
         if job is None:
             return
+        if not isinstance(job, ReadJob):
+            continue  # a "stop" that came after its job ended
         try:
-            for message in run_job(job, FlagCancel(flag)):
+            for message in run_job(job, PipeCancel(jobs)):
                 out.send(message)
         except (BrokenPipeError, EOFError):
             return  # the parent went away
@@ -175,15 +186,15 @@ class Worker:
     def __init__(self, ctx: Any, idle_s: float) -> None:
         self.jobs, job_end = ctx.Pipe(duplex=False)[::-1]
         self.out, out_end = ctx.Pipe(duplex=False)
-        self.flag = ctx.Event()
         self.process = ctx.Process(
-            target=_worker_main, args=(job_end, out_end, self.flag, idle_s),
+            target=_worker_main, args=(job_end, out_end, idle_s),
             name="event-explorer read worker", daemon=True,
         )  # fmt: skip
         self.process.start()
         job_end.close()
         out_end.close()
         self.broken = False
+        self.stopping = False
 
     @property
     def pid(self) -> int:
@@ -194,8 +205,15 @@ class Worker:
         return not self.broken and self.process.is_alive()
 
     def start(self, job: ReadJob) -> None:
-        self.flag.clear()
+        self.stopping = False
         self.jobs.send(job)
+
+    def stop(self) -> None:
+        """Ask the running job to end (it ends with its "end" message, soon)."""
+        if not self.stopping:
+            self.stopping = True
+            with contextlib.suppress(OSError):
+                self.jobs.send(STOP)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

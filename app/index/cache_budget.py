@@ -47,7 +47,7 @@ class CachedTopic:
 
 def parse_size(text: str) -> int:
     """``20G``, ``500M``, ``1.5T`` or a number of bytes."""
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)i?B?\s*", text.upper())
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)I?B?\s*", text.upper())
     if m is None:
         raise ValueError(f"not a size: {text!r} (say 20G, 500M or a number of bytes)")
     return int(float(m.group(1)) * _UNITS[m.group(2)])
@@ -97,7 +97,7 @@ def _describe(folder: Path) -> CachedTopic:
 def _locked(folder: Path) -> bool:
     lock = TopicLock(folder)
     try:
-        if lock.try_acquire():
+        if lock.try_acquire(touch=False):
             lock.release()
             return False
     except OSError:
@@ -109,7 +109,7 @@ def remove(entry: CachedTopic) -> bool:
     """Delete one cached index whole; False (nothing deleted) when a window uses it."""
     lock = TopicLock(entry.folder)
     try:
-        if not lock.try_acquire():
+        if not lock.try_acquire(touch=False):
             return False
     except OSError:
         return False

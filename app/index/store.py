@@ -101,7 +101,7 @@ def discard(
     if not folder.exists():
         return True
     mine = lock if lock is not None and lock.held else TopicLock(folder)
-    if not mine.held and not mine.try_acquire():
+    if not mine.held and not mine.try_acquire(touch=False):
         return False
     try:
         with contextlib.suppress(OSError):

@@ -92,7 +92,9 @@ class TopicLock:
         self.path = folder / LOCK
         self._fd = -1
 
-    def try_acquire(self) -> bool:
+    def try_acquire(self, *, touch: bool = True) -> bool:
+        """Take the lock if it is free; ``touch``: mark the index as used now (not when
+        only probing whether someone holds it)."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             _lock_fd(fd)
@@ -100,8 +102,9 @@ class TopicLock:
             os.close(fd)
             return False
         self._fd = fd
-        with contextlib.suppress(OSError):
-            os.utime(self.path)  # "last used", for the cache's eviction
+        if touch:
+            with contextlib.suppress(OSError):
+                os.utime(self.path)  # "last used", for the cache's eviction
         return True
 
     @property
@@ -135,7 +138,7 @@ def is_locked(folder: Path) -> bool:
     if not (folder / LOCK).exists():
         return False
     try:
-        if probe.try_acquire():
+        if probe.try_acquire(touch=False):
             probe.release()
             return False
     except OSError:
