@@ -71,9 +71,11 @@ class StreamMap:
             new = batch.new_names.get(kind) or []
             if new:
                 names.extend(new)
-                grown = np.full(len(names), _UNSET, np.int32)
-                grown[: len(self.luts[kind])] = self.luts[kind]
-                self.luts[kind] = grown
+                lut = self.luts[kind]
+                if len(names) > len(lut):  # grown geometrically: 100k names, few copies
+                    grown = np.full(max(len(names), 2 * len(lut)), _UNSET, np.int32)
+                    grown[: len(lut)] = lut
+                    self.luts[kind] = grown
 
     def translate(self, block: RowBlock, interners: dict[str, Interner]) -> RowBlock:
         cols = dict(block.cols)
@@ -89,9 +91,10 @@ class StreamMap:
             fresh = used[lut[used] == _UNSET]
             if len(fresh):
                 uniq, first = np.unique(fresh, return_index=True)
-                names, ids = self.names[kind], interners[kind]
-                for code in uniq[np.argsort(first)].tolist():
-                    lut[code] = ids[names[code]]
+                codes_in_order = uniq[np.argsort(first)]
+                names = self.names[kind]
+                ids = interners[kind].intern_all([names[c] for c in codes_in_order.tolist()])
+                lut[codes_in_order] = ids
             mapped = np.where(valid, lut[np.where(valid, codes, 0)], codes)
             cols[kind] = mapped.astype(codes.dtype, copy=False)
         return replace(block, cols=cols)

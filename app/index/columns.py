@@ -94,6 +94,16 @@ class Interner(dict[Any, int]):
         # zip at C speed: a reopen interns 100k names
         self.update(zip(names, range(len(names)), strict=True))
 
+    def intern_all(self, names: list[Any]) -> list[int]:
+        """Ids of ``names``, new ones assigned in order of first appearance, in bulk: a
+        batch that brings ten thousand new aggregates pays no Python call per name."""
+        missing = [n for n in dict.fromkeys(names) if n not in self]
+        if missing:
+            start = len(self.names)
+            self.update(zip(missing, range(start, start + len(missing)), strict=True))
+            self.names.extend(missing)
+        return list(map(self.__getitem__, names))
+
     def __missing__(self, name: Any) -> int:
         new_id = len(self.names)
         self.names.append(name)
