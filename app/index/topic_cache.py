@@ -18,6 +18,7 @@ last N events per partition.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -112,15 +113,18 @@ def _probe_records(
         return {}
     found: dict[tuple[int, int], Event | None] = dict.fromkeys(wanted)
     # One range per partition from its first to its last probe would read everything
-    # between; two one-record reads per partition are what is needed.
+    # between; two one-record reads per partition are what is needed, the two passes at
+    # once (each on its own clone of the source: a consumer per thread).
     firsts = {p: offs[0] for p, offs in offsets.items()}
     lasts = {p: offs[-1] for p, offs in offsets.items() if len(offs) > 1}
-    for pass_offsets in (firsts, lasts):
+
+    def probe(pass_offsets: dict[int, int]) -> list[Event]:
         ranges = [PartitionRange(p, off, off + 1) for p, off in pass_offsets.items()]
-        if not ranges:
-            continue
-        for batch in source.read_ranges(topic, ranges):
-            for ev in batch:
+        return list(source.clone().read_ranges(topic, ranges).events()) if ranges else []
+
+    with ThreadPoolExecutor(2, thread_name_prefix="probe") as pool:
+        for events in pool.map(probe, (firsts, lasts)):
+            for ev in events:
                 found[(ev.partition, ev.offset)] = ev
     return found
 

@@ -91,6 +91,7 @@ def main() -> None:
             plan, seconds = reopen(source, args.topic, cache)
             timings[label] = round(seconds, 3)
             if label != "warm_again":
+                plan.index.verification.wait()  # one background check at a time, as in the app
                 release(plan.index)
                 del plan
                 gc.collect()
