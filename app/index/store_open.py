@@ -4,6 +4,7 @@ the columns cross-checked, the checksums set going in the background.  See
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,16 @@ def _attach(
     index._reset_derived()
     validate_quick(index)
     checked = [*entries.values(), *(e for e in _extra_entries(meta) if e is not None)]
-    index.verification = Verification(gen_dir, checked, then=lambda: validate(index))
+    # A weak reference: the background check must not keep a dropped index (and the
+    # topic's lock it holds) alive.
+    ref = weakref.ref(index)
+
+    def then() -> None:
+        alive = ref()
+        if alive is not None:
+            validate(alive)
+
+    index.verification = Verification(gen_dir, checked, then=then)
     if writable:
         prune(gen_dir.parent, meta)
     return index

@@ -13,7 +13,7 @@ from evfactory import random_events
 
 from app.cli.main import main
 from app.index.cache_budget import clear, enforce_budget, list_cached, parse_size
-from app.index.store import load_or_new, save
+from app.index.store import load_or_new, release, save
 from app.index.topic_index import TopicIndex
 
 
@@ -73,6 +73,6 @@ def test_the_cache_commands(
     assert main(["cache", "clear"]) == 1  # the one in use is kept, and said so
     err = capsys.readouterr().err
     assert "removed 1 cached indexes" in err and "kept c1 accounts" in err
-    del held
+    release(held)  # the window closes the topic
     assert main(["cache", "clear", "--topic", "accounts"]) == 0
     assert list_cached(tmp_path) == []
