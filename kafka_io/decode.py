@@ -211,7 +211,8 @@ class Decoder:
                 data, schema_id, record_name, error = value_of(state, value)
                 if schema_id is not None and schema_id != avro_id:
                     known = self._schemas.resolved.get(schema_id)
-                    if known is not None:
+                    # Guarded schemas always take the slow path, which vets each value.
+                    if known is not None and known.guard is None:
                         wire_id = value[1:_WIRE_HEADER]
                         avro_id, avro_parsed, avro_name = schema_id, known.parsed, known.record_name
             if key is not None:
@@ -307,6 +308,10 @@ class Decoder:
             schema = self._schemas.lookup(schema_id)
         except SchemaError as exc:
             return None, schema_id, None, str(exc)
+        # A value fastavro must not see (too deep, or a bomb of empty items)?
+        why = schema.guard and schema.guard.check(value, _WIRE_HEADER).error
+        if why:
+            return None, schema_id, schema.record_name, _avro_error(schema_id, why)
         body = BytesIO(value)  # shares the bytes; seek skips the header without a copy
         body.seek(_WIRE_HEADER)
         try:
@@ -386,7 +391,7 @@ def _json_error(value: bytes, exc: orjson.JSONDecodeError) -> str:
     return f"invalid JSON: {exc.msg} at byte {at}"
 
 
-def _avro_error(schema_id: int, exc: BaseException) -> str:
+def _avro_error(schema_id: int, exc: BaseException | str) -> str:
     if isinstance(exc, EOFError | StopIteration):
         reason = "record is truncated"
     else:

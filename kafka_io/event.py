@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 Headers = tuple[tuple[str, bytes | None], ...]
@@ -53,10 +53,39 @@ class Event(NamedTuple):
         return (self.partition, self.offset)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The milliseconds a datetime can hold: 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z.
+_FIRST_MS = -62_135_596_800_000
+_LAST_MS = 253_402_300_799_999
+
+
 def iso_utc(timestamp_ms: int) -> str:
-    """ISO 8601 in UTC with milliseconds and a Z, as every face prints timestamps."""
-    dt = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{timestamp_ms % 1000:03d}Z"
+    """ISO 8601 in UTC with milliseconds and a Z, as every face prints timestamps.
+
+    A Kafka timestamp is any 64-bit number of milliseconds; one outside the years 1 to
+    9999 (which no ISO date without an expanded year can show) is given as its raw
+    milliseconds, e.g. ``"253402300800000 ms"``, rather than stopping whoever prints it.
+    """
+    if not _FIRST_MS <= timestamp_ms <= _LAST_MS:
+        return f"{timestamp_ms} ms"
+    # Integer arithmetic, not fromtimestamp(): exact, and the same on every platform.
+    dt = _EPOCH + timedelta(milliseconds=timestamp_ms)
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T"
+        f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}.{dt.microsecond // 1000:03d}Z"
+    )
+
+
+def timestamp_error(timestamp_ms: int) -> str | None:
+    """Why ``iso_utc`` cannot show this timestamp as a date, or None when it can."""
+    if _FIRST_MS <= timestamp_ms <= _LAST_MS:
+        return None
+    return f"timestamp {timestamp_ms} ms is outside the years 1 to 9999"
+
+
+def timestamp_json(timestamp_ms: int) -> str | int:
+    """A timestamp for JSON output: ISO 8601, or the raw milliseconds when out of range."""
+    return timestamp_ms if timestamp_error(timestamp_ms) else iso_utc(timestamp_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +102,16 @@ class EventRef:
         return iso_utc(self.timestamp_ms)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "partition": self.partition,
             "offset": self.offset,
             "type": self.type,
-            "timestamp": self.timestamp,
+            "timestamp": timestamp_json(self.timestamp_ms),
         }
+        error = timestamp_error(self.timestamp_ms)
+        if error:
+            doc["error"] = error
+        return doc
 
     @classmethod
     def of(cls, event: Event) -> EventRef:

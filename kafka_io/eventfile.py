@@ -19,21 +19,37 @@ import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal
 
 import fastavro
 
-from kafka_io.decode import Decoder, gc_paused
+from kafka_io.decode import Decoder
 from kafka_io.event import Event
-from kafka_io.kcat import iter_kcat_batches, read_kcat_jsonl
-from kafka_io.registry import Registry, record_name_of
-from kafka_io.rules import EventRules, RuleBook
+from kafka_io.eventfile_meta import (
+    FILE_VERSION,
+    META_COUNT,
+    META_FORMATS,
+    META_SCHEMAS,
+    META_TOPICS,
+    META_VERSION,
+    PARSED_RECORD_SCHEMA,
+    RECORD_SCHEMA,
+    EventFileError,
+)
+from kafka_io.eventfile_read import BATCH, EventFile, open_event_file
+from kafka_io.jsonl import is_event_json_record, iter_event_jsonl_batches
+from kafka_io.kcat import bounded_lines, iter_kcat_batches, read_kcat_jsonl
 
 __all__ = [
+    "FILE_VERSION",
+    "META_COUNT",
+    "META_FORMATS",
+    "META_SCHEMAS",
+    "META_TOPICS",
+    "META_VERSION",
+    "RECORD_SCHEMA",
     "EventFile",
     "EventFileError",
     "detect_file_kind",
@@ -44,52 +60,12 @@ __all__ = [
     "write_event_file",
 ]
 
-FileKind = Literal["avro", "kcat-jsonl"]
+FileKind = Literal["avro", "kcat-jsonl", "events-jsonl"]
 
-META_VERSION = "event_explorer.version"
-META_SCHEMAS = "event_explorer.schemas"  # JSON object: schema id -> Avro schema JSON
-META_FORMATS = "event_explorer.formats"  # JSON object: topic -> value format
-META_TOPICS = "event_explorer.topics"  # JSON object: topic -> record count
-META_COUNT = "event_explorer.count"
-FILE_VERSION = "1"
 BLOCK_BYTES = 64 * 1024  # uncompressed bytes per container block
 CODEC = "deflate"  # built into fastavro; no extra package to open a file
-BATCH = 5000
-
-RECORD_SCHEMA: dict[str, Any] = {
-    "type": "record",
-    "name": "KafkaRecord",
-    "namespace": "event_explorer",
-    "fields": [
-        {"name": "topic", "type": "string"},
-        {"name": "partition", "type": "int"},
-        {"name": "offset", "type": "long"},
-        {"name": "timestamp_ms", "type": "long"},
-        {"name": "key", "type": ["null", "bytes"]},
-        {
-            "name": "headers",
-            "type": {
-                "type": "array",
-                "items": {
-                    "type": "record",
-                    "name": "Header",
-                    "fields": [
-                        {"name": "name", "type": "string"},
-                        {"name": "value", "type": ["null", "bytes"]},
-                    ],
-                },
-            },
-        },
-        {"name": "value", "type": ["null", "bytes"]},
-    ],
-}
-_RECORD_FIELDS = {f["name"] for f in RECORD_SCHEMA["fields"]}
-_PARSED = fastavro.parse_schema(RECORD_SCHEMA)
+_PARSED = PARSED_RECORD_SCHEMA
 _AVRO_MAGIC = b"Obj\x01"
-
-
-class EventFileError(ValueError):
-    """A file that is not an event file, or is damaged beyond reading."""
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -194,152 +170,6 @@ def _metadata(
     }
 
 
-# -- reading Avro container files ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventFile:
-    """An opened Avro event file: what it holds, and its events on demand."""
-
-    path: Path
-    topics: tuple[str, ...]
-    schemas: Mapping[int, str]
-    formats: Mapping[str, str]
-    count: int | None  # known without a scan for exported files; None otherwise
-    native: bool  # records carry Kafka coordinates (an export), not arbitrary data
-    record_name: str | None = None  # for a foreign file: its record type's short name
-
-    def decoder(
-        self, registry: Registry | None = None, rules: EventRules | RuleBook | None = None
-    ) -> Decoder:
-        """A decoder for this file: its own schemas and formats (a registry is optional)."""
-        return Decoder(rules=rules, registry=registry, schemas=self.schemas, formats=self.formats)
-
-    def iter_batches(
-        self, batch_size: int = BATCH, decoder: Decoder | None = None
-    ) -> Iterator[list[Event]]:
-        """Events in file order, ``batch_size`` at a time (what the index consumes)."""
-        dec = decoder or self.decoder()
-        convert = self._native_batch if self.native else self._foreign_batch
-        with self.path.open("rb") as fo:
-            try:
-                rows = fastavro.reader(fo)
-            except Exception as exc:  # fastavro signals a bad header with several types
-                raise EventFileError(f"{self.path}: not a readable Avro file: {exc}") from exc
-            numbered = enumerate(rows)
-            done = 0
-            while True:
-                with gc_paused():
-                    try:
-                        chunk = list(islice(numbered, batch_size))
-                    except Exception as exc:  # zlib, EOF, schema errors: all mean damage
-                        raise EventFileError(
-                            f"{self.path}: damaged after {done} events: {exc}"
-                        ) from exc
-                    batch = convert(dec, chunk)
-                if not batch:
-                    return
-                done += len(batch)
-                yield batch
-
-    def iter_events(self, decoder: Decoder | None = None) -> Iterator[Event]:
-        for batch in self.iter_batches(BATCH, decoder):
-            yield from batch
-
-    @staticmethod
-    def _native_batch(dec: Decoder, rows: list[tuple[int, Any]]) -> list[Event]:
-        return dec.decode_rows(
-            (
-                r["topic"],
-                r["partition"],
-                r["offset"],
-                r["timestamp_ms"],
-                r["key"],
-                r["value"],
-                [(h["name"], h["value"]) for h in r["headers"]],
-            )
-            for _, r in rows
-        )
-
-    def _foreign_batch(self, dec: Decoder, rows: list[tuple[int, Any]]) -> list[Event]:
-        topic = self.topics[0]
-        rules = dec.rules_for(topic)
-        name = self.record_name
-        return [
-            Event(
-                topic,
-                0,
-                index,
-                _row_timestamp(row),
-                None,
-                rules.type_of(None, (), row, name) or "unknown",
-                rules.aggregate_of(None, (), row),
-                (),
-                row,
-                None,
-                None,
-                None,
-            )
-            for index, row in rows
-        ]
-
-
-def _row_timestamp(row: Any) -> int:
-    """A foreign record's time, if it has an obvious field for it (else 0)."""
-    if isinstance(row, dict):
-        for name in ("timestamp_ms", "timestamp", "ts", "time"):
-            value = row.get(name)
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-            if isinstance(value, datetime):  # from a timestamp-millis logical type
-                return int(value.timestamp() * 1000)
-    return 0
-
-
-def open_event_file(path: str | Path) -> EventFile:
-    """Read an Avro event file's header: topics, schemas, formats, count."""
-    p = Path(path)
-    try:
-        with p.open("rb") as fo:
-            reader = fastavro.reader(fo)
-            meta = dict(reader.metadata)
-            writer_schema: Any = reader.writer_schema
-    except OSError as exc:
-        raise EventFileError(f"cannot open {p}: {exc.strerror or exc}") from exc
-    except Exception as exc:  # fastavro signals a bad header with several types
-        raise EventFileError(f"{p}: not a readable Avro container file: {exc}") from exc
-    fields = (
-        {f.get("name") for f in writer_schema.get("fields", [])}
-        if _is_record(writer_schema)
-        else set()
-    )
-    native = _RECORD_FIELDS.issubset(fields)
-    if not native:
-        return EventFile(
-            p,
-            (p.stem,),
-            MappingProxyType({}),
-            MappingProxyType({}),
-            None,
-            False,
-            record_name_of(writer_schema),
-        )
-    try:
-        topics = json.loads(meta.get(META_TOPICS, "{}"))
-        schemas = {int(k): v for k, v in json.loads(meta.get(META_SCHEMAS, "{}")).items()}
-        formats = json.loads(meta.get(META_FORMATS, "{}"))
-        count = int(meta[META_COUNT]) if META_COUNT in meta else None
-    except (ValueError, TypeError) as exc:
-        raise EventFileError(f"{p}: damaged event file metadata: {exc}") from exc
-    return EventFile(
-        p, tuple(topics), MappingProxyType(schemas), MappingProxyType(formats), count, True
-    )
-
-
-def _is_record(schema: Any) -> bool:
-    return isinstance(schema, dict) and schema.get("type") == "record"
-
-
 # -- either kind ----------------------------------------------------------------------------------
 
 
@@ -351,14 +181,16 @@ def detect_file_kind(path: str | Path) -> FileKind:
                 return "avro"
             fo.seek(0)
             # The first record line; kcat status lines ("% ...") may precede it.
-            lines = (line.strip() for line in islice(fo, 20))
+            lines = (line.strip() for line in islice(bounded_lines(fo), 20))
             first = next((ln for ln in lines if ln and not ln.startswith(b"%")), b"")
     except OSError as exc:
         raise EventFileError(f"cannot open {p}: {exc.strerror or exc}") from exc
     try:
         rec = json.loads(first.decode("utf-8", "surrogateescape"))
-    except ValueError:
+    except (ValueError, RecursionError):
         rec = None
+    if is_event_json_record(rec):  # the app's own ``events --json`` (kafka_io.jsonl)
+        return "events-jsonl"
     if isinstance(rec, dict) and "topic" in rec and "partition" in rec:
         return "kcat-jsonl"
     raise EventFileError(
@@ -370,6 +202,9 @@ def iter_file_batches(
     path: str | Path, batch_size: int = BATCH, decoder: Decoder | None = None
 ) -> Iterator[list[Event]]:
     """Batches of events from either kind of file."""
-    if detect_file_kind(path) == "avro":
+    kind = detect_file_kind(path)
+    if kind == "avro":
         return open_event_file(path).iter_batches(batch_size, decoder)
+    if kind == "events-jsonl":
+        return iter_event_jsonl_batches(path, batch_size, decoder)
     return iter_kcat_batches(path, batch_size, decoder)

@@ -1,7 +1,8 @@
 """Consumer-group lag sampling: committed offsets against high watermarks, timestamped.
 
-The sampler is an observer and nothing more.  It uses an ``AdminClient`` only, which
-has no group id, so it can never join a group, trigger a rebalance or commit.  Each
+The sampler is an observer and nothing more.  It uses an ``AdminClient``, which has no
+group id, so it can never join a group, trigger a rebalance or commit; the one
+consumer that reads record timestamps is only ever assigned and never commits.  Each
 sample costs a fixed number of round trips whatever the size of the cluster:
 
 1. ``list_consumer_groups`` (skipped when the groups are given);
@@ -9,7 +10,12 @@ sample costs a fixed number of round trips whatever the size of the cluster:
    and ``list_consumer_group_offsets`` for every group, all in flight at once (the
    client accepts one group per call, so the calls are fired together, not in turn);
 3. ``list_offsets(OffsetSpec.latest())`` for every partition of every topic involved,
-   in one call.
+   in one call;
+4. for partitions with records waiting, the timestamp of the record at the committed
+   offset (``kafka_io.record_time``): from a cache, and for offsets new to it one
+   assign/consume round of a read-only consumer, bounded by ``lookup_timeout_s``.
+   The record's timestamp makes lag in seconds a fact of the data from the first
+   sample on; a round that cannot read it says so in ``warnings``.
 
 ``sample()`` never raises: a broker that is gone, a timeout or a group that cannot be
 read ends up in the sample's ``error`` fields, and the next sample simply tries again.
@@ -25,7 +31,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Any
 
 from confluent_kafka import (
@@ -37,7 +42,9 @@ from confluent_kafka import (
 from confluent_kafka.admin import OffsetSpec
 
 from kafka_io.clients import admin_client
+from kafka_io.lag_records import GroupOffsets, LagSample, PartitionOffsets, TopicPartitionKey
 from kafka_io.profile import ConnectionProfile
+from kafka_io.record_time import Lookup, OffsetKey, RecordTime, RecordTimes, describe_missing
 
 log = logging.getLogger(__name__)
 
@@ -55,70 +62,6 @@ _CONNECTION_ERRORS = {
 _BROKER_PREFIX = re.compile(r"^\S+/(?:bootstrap|\d+): ")
 _STATE_SUFFIX = re.compile(r" \(after \d+ms in state \w+\)$")
 
-TopicPartitionKey = tuple[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionOffsets:
-    """One partition as one group sees it."""
-
-    topic: str
-    partition: int
-    committed: int | None  # None: the group has never committed here
-    end: int | None  # high watermark; None when it could not be read
-    error: str | None = None
-
-    @property
-    def lag(self) -> int | None:
-        if self.committed is None or self.end is None:
-            return None
-        # Offsets are read a few ms before the watermark, never after, so a negative
-        # difference can only come from a truncated or recreated topic.
-        return max(self.end - self.committed, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupOffsets:
-    """One consumer group at one instant."""
-
-    group: str
-    state: str  # Kafka's group state name: STABLE, EMPTY, DEAD, PREPARING_REBALANCE, ...
-    members: int
-    partitions: tuple[PartitionOffsets, ...] = ()
-    error: str | None = None
-
-    @property
-    def total_lag(self) -> int | None:
-        lags = [p.lag for p in self.partitions if p.lag is not None]
-        return sum(lags) if lags else None
-
-
-@dataclass(frozen=True, slots=True)
-class LagSample:
-    """Everything one sampling round saw.
-
-    ``watermarks`` holds the high watermark of every partition read in this round,
-    including topics watched for their rate only; ``time_ms`` is when they were read,
-    so each sample adds one (offset, time) point per partition to the history that
-    turns lag in records into lag in seconds.
-    """
-
-    time_ms: int
-    groups: tuple[GroupOffsets, ...] = ()
-    watermarks: Mapping[TopicPartitionKey, int] = field(default_factory=dict)
-    error: str | None = None
-    elapsed_s: float = 0.0
-    # Problems that did not spoil the round: a watched topic that does not exist,
-    # a partition whose watermark could not be read.
-    warnings: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "watermarks", MappingProxyType(dict(self.watermarks)))
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
 
 class SampleFailed(Exception):
     """A whole round failed (cluster unreachable, timeout); the message says why."""
@@ -130,7 +73,8 @@ class LagSampler:
     Not thread-safe: create it in, and use it from, the one thread that samples.
     ``groups`` limits sampling to those groups (default: every group the cluster
     lists); ``topics`` adds topics whose watermarks are read for their event rate
-    even when no group consumes them.
+    even when no group consumes them.  ``close()`` (or the end of ``run``) releases
+    the record-reading consumer; sampling again opens a new one.
     """
 
     def __init__(
@@ -140,12 +84,14 @@ class LagSampler:
         topics: Iterable[str] = (),
         timeout_s: float = 10.0,
         metadata_refresh_s: float = 60.0,
+        lookup_timeout_s: float = 2.0,
     ) -> None:
         self.profile = profile
         self.groups = tuple(dict.fromkeys(groups)) if groups is not None else None
         self.topics = tuple(dict.fromkeys(topics))
         self.timeout_s = timeout_s
         self.metadata_refresh_s = metadata_refresh_s
+        self.lookup_timeout_s = lookup_timeout_s
         # Connection health as librdkafka reports it through error_cb (served by poll).
         self._down = False
         self._fresh_down = False
@@ -156,6 +102,7 @@ class LagSampler:
         # librdkafka's chatter goes to Python logging (kafka_io.clients); what matters
         # reaches the user through the sample's error instead.
         self._admin = admin_client(profile, error_cb=self._on_client_error)
+        self._record_times = RecordTimes(profile)
 
     # -- public ------------------------------------------------------------------
 
@@ -173,6 +120,9 @@ class LagSampler:
             self._down = False
         return replace(sample, elapsed_s=time.monotonic() - started)
 
+    def close(self) -> None:
+        self._record_times.close()
+
     def run(
         self,
         on_sample: Callable[[LagSample], object],
@@ -186,13 +136,16 @@ class LagSampler:
         rather than bursting to catch up.
         """
         next_tick = time.monotonic()
-        while not stop.is_set():
-            on_sample(self.sample())
-            next_tick += interval_s
-            now = time.monotonic()
-            if next_tick < now:
-                next_tick = now + interval_s - (now - next_tick) % interval_s
-            stop.wait(next_tick - now)
+        try:
+            while not stop.is_set():
+                on_sample(self.sample())
+                next_tick += interval_s
+                now = time.monotonic()
+                if next_tick < now:
+                    next_tick = now + interval_s - (now - next_tick) % interval_s
+                stop.wait(next_tick - now)
+        finally:
+            self.close()
 
     # -- one round -----------------------------------------------------------------
 
@@ -229,8 +182,30 @@ class LagSampler:
 
         ends, end_errors, time_ms = self._watermarks(list(wanted), deadline)
         warnings.extend(f"{t}[{p}]: {why}" for (t, p), why in end_errors.items())
-        groups = tuple(view.to_offsets(ends, end_errors) for view in views)
-        return LagSample(time_ms, groups, ends, warnings=tuple(warnings))
+        oldest = self._oldest_records(views, ends, deadline)
+        warnings.extend(describe_missing(oldest.missing))
+        groups = tuple(view.to_offsets(ends, end_errors, oldest.found) for view in views)
+        return LagSample(
+            time_ms, groups, ends, warnings=tuple(warnings), record_lookups=oldest.read
+        )
+
+    def _oldest_records(
+        self, views: list[_GroupView], ends: Mapping[TopicPartitionKey, int], deadline: float
+    ) -> Lookup:
+        """The first waiting record of every partition with lag, cached or read now."""
+        keys: set[OffsetKey] = set()
+        for view in views:
+            for (topic, partition), committed in view.committed.items():
+                end = ends.get((topic, partition))
+                if committed is not None and end is not None and end > committed:
+                    keys.add((topic, partition, committed))
+        budget = min(deadline, time.monotonic() + self.lookup_timeout_s)
+        try:
+            return self._record_times.lookup(keys, budget)
+        except Exception as exc:  # lag in records still stands; seconds fall back
+            log.exception("reading record timestamps failed")
+            why = f"{type(exc).__name__}: {exc}"
+            return Lookup(missing=dict.fromkeys(keys, why))
 
     def _list_groups(self, deadline: float) -> tuple[str, ...]:
         future = self._admin.list_consumer_groups(request_timeout=self.timeout_s)
@@ -356,19 +331,26 @@ class _GroupView:
         return list(self.committed)
 
     def to_offsets(
-        self, ends: Mapping[TopicPartitionKey, int], end_errors: Mapping[TopicPartitionKey, str]
+        self,
+        ends: Mapping[TopicPartitionKey, int],
+        end_errors: Mapping[TopicPartitionKey, str],
+        oldest: Mapping[OffsetKey, RecordTime],
     ) -> GroupOffsets:
-        parts = tuple(
-            PartitionOffsets(
-                topic=key[0],
-                partition=key[1],
-                committed=committed,
-                end=ends.get(key),
-                error=self.errors.get(key) or end_errors.get(key),
+        parts = []
+        for key, committed in sorted(self.committed.items()):
+            found = oldest.get((*key, committed)) if committed is not None else None
+            parts.append(
+                PartitionOffsets(
+                    topic=key[0],
+                    partition=key[1],
+                    committed=committed,
+                    end=ends.get(key),
+                    error=self.errors.get(key) or end_errors.get(key),
+                    oldest_ms=found.timestamp_ms if found else None,
+                    oldest_offset=found.offset if found else None,
+                )
             )
-            for key, committed in sorted(self.committed.items())
-        )
-        return GroupOffsets(self.group, self.state, self.members, parts, self.error)
+        return GroupOffsets(self.group, self.state, self.members, tuple(parts), self.error)
 
 
 def _describe(exc: object) -> str:

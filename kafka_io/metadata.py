@@ -19,8 +19,10 @@ from confluent_kafka.admin import (
 )
 
 from kafka_io.clients import admin_client
+from kafka_io.connection_errors import CauseWatch
 from kafka_io.errors import KafkaUnavailable, TopicNotFound
 from kafka_io.profile import ConnectionProfile
+from kafka_io.sensitive import secret_values
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,19 @@ class Cluster:
     def __init__(self, profile: ConnectionProfile, timeout: float | None = None) -> None:
         self.profile = profile
         self.timeout = profile.timeout_s if timeout is None else timeout
-        self._admin: AdminClient = admin_client(profile)
+        self._causes = CauseWatch(secret_values(profile.properties))
+        self._admin: AdminClient = admin_client(profile, error_cb=self._causes)
 
     def _metadata(self, topic: str | None = None):  # type: ignore[no-untyped-def]
         try:
             return self._admin.list_topics(topic=topic, timeout=self.timeout)
         except KafkaException as exc:
+            # The failed request says "transport failure"; the callbacks queued while it
+            # waited say why (a refused password, an untrusted certificate).
+            self._admin.poll(0)
+            why = self._causes.cause() or _reason(exc)
             raise KafkaUnavailable(
-                f"cannot reach Kafka at {self.profile.bootstrap}: {_reason(exc)}"
+                f"cannot reach Kafka at {self.profile.bootstrap}: {why}"
             ) from exc
 
     def cluster_id(self) -> str | None:

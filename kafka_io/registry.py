@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from fastavro import parse_schema
 
+from kafka_io.avro_guard import SchemaShapeError, ValueGuard, guard_for
+
 NEGATIVE_TTL_S = 30.0
 # Under the caller's own settings: a lookup against a dead or hung registry ends within
 # about 2 x timeout + one back-off, instead of never (no timeout) or after 7 s of retries.
@@ -50,6 +52,9 @@ class ResolvedSchema:
     text: str  # self-contained JSON: what an event file stores to decode with no registry
     parsed: Any  # fastavro's parsed form, given to schemaless_reader
     record_name: str | None  # short name of a top-level record, a default event type
+    # Set for schemas whose values must be vetted before fastavro reads them (recursive,
+    # very deep, or with arrays of zero-byte items): see kafka_io.avro_guard.
+    guard: ValueGuard | None = None
 
 
 def make_registry(config: Mapping[str, Any] | None) -> Registry | None:
@@ -197,12 +202,15 @@ def _parse(schema_id: int, text: str, named: dict[str, Any]) -> ResolvedSchema:
     has_references = bool(named)  # checked first: parsing adds the schema itself to named
     try:
         parsed = parse_schema(json.loads(text), named)
+        guard = guard_for(parsed, named)
+        if has_references:
+            # Inline the referenced types so the stored text needs no registry to parse.
+            text = json.dumps(_inline(parsed, named, set()), separators=(",", ":"))
+    except (RecursionError, SchemaShapeError) as exc:
+        raise SchemaError(f"schema id {schema_id} is not a usable Avro schema: {exc}") from exc
     except Exception as exc:  # json and fastavro raise several types for one meaning
         raise SchemaError(f"schema id {schema_id} is not a valid Avro schema: {exc}") from exc
-    if has_references:
-        # Inline the referenced types so the stored text needs no registry to parse.
-        text = json.dumps(_inline(parsed, named, set()), separators=(",", ":"))
-    return ResolvedSchema(schema_id, text, parsed, record_name_of(parsed))
+    return ResolvedSchema(schema_id, text, parsed, record_name_of(parsed), guard)
 
 
 def _inline(node: Any, named: Mapping[str, Any], defined: set[str]) -> Any:

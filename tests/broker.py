@@ -1,7 +1,12 @@
 """A real single-node Apache Kafka 4.x (KRaft, combined broker+controller) for tests.
 
-    python tests/broker.py start [--state FILE]   # prints HOST:PORT, leaves it running
+    python tests/broker.py start [--state FILE] [--secure]  # prints HOST:PORT, leaves it running
     python tests/broker.py stop [--state FILE]
+
+``--secure`` (``start(secure=True)``) adds a SASL_SSL listener beside the plaintext one:
+SCRAM-SHA-512 over TLS, with a CA and a broker certificate made by ``openssl`` in the
+broker's temp dir and one user with a random password, so a wrong password is really
+refused.  Its bootstrap, CA file, user and password are in the handle (and the state file).
 
 The broker jars come from Maven Central through ``mvn dependency:copy-dependencies``
 (``tests/kafka-pom.xml``) and are cached under ``~/.cache/event-explorer-tests`` so a
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,6 +30,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import broker_tls
 
 HERE = Path(__file__).resolve().parent
 POM = HERE / "kafka-pom.xml"
@@ -54,10 +62,42 @@ _RUNNING: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass
+class SecureListener:
+    """The SASL_SSL listener of a broker started with ``secure=True``."""
+
+    bootstrap: str
+    ca_file: str  # PEM of the CA that signed the broker's certificate
+    user: str
+    password: str
+    mechanism: str = "SCRAM-SHA-512"
+
+    def client_properties(self, password: str | None = None) -> dict[str, str]:
+        """librdkafka properties that reach this listener (another password: to fail)."""
+        return {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": self.mechanism,
+            "ssl.ca.location": self.ca_file,
+            "sasl.username": self.user,
+            "sasl.password": self.password if password is None else password,
+        }
+
+
+@dataclass
 class BrokerHandle:
     bootstrap: str
     pid: int
     workdir: str
+    secure: SecureListener | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> BrokerHandle:
+        secure = data.get("secure")
+        return cls(
+            data["bootstrap"],
+            data["pid"],
+            data["workdir"],
+            SecureListener(**secure) if isinstance(secure, dict) else None,
+        )
 
 
 def _pom_version() -> str:
@@ -137,14 +177,24 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: fl
     raise TimeoutError(f"Kafka did not become ready in {timeout:.0f}s; see {log}")
 
 
-def start(timeout: float = 90) -> BrokerHandle:
-    """Start a fresh broker on free loopback ports in a temp dir; return its handle."""
+def start(timeout: float = 90, secure: bool = False) -> BrokerHandle:
+    """Start a fresh broker on free loopback ports in a temp dir; return its handle.
+
+    ``secure``: also a SASL_SSL listener (SCRAM-SHA-512 over TLS) with one user."""
     libs = ensure_jars()
     workdir = Path(tempfile.mkdtemp(prefix="ee-kafka-"))
     port, cport = _free_port(), _free_port()
     log = workdir / "server.log"
     log4j = workdir / "log4j2.properties"
     log4j.write_text(LOG4J2.format(log=log))
+    listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
+    protocols = ["CONTROLLER:PLAINTEXT", "PLAINTEXT:PLAINTEXT"]
+    extra: list[str] = []
+    listener: SecureListener | None = None
+    if secure:
+        listener, extra = _secure_listener(workdir)
+        listeners.append(f"SASL_SSL://{listener.bootstrap}")
+        protocols.append("SASL_SSL:SASL_SSL")
     props = workdir / "server.properties"
     props.write_text(
         "\n".join(
@@ -152,11 +202,12 @@ def start(timeout: float = 90) -> BrokerHandle:
                 "process.roles=broker,controller",
                 "node.id=1",
                 f"controller.quorum.voters=1@127.0.0.1:{cport}",
-                f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                f"listeners={','.join(listeners)},CONTROLLER://127.0.0.1:{cport}",
+                f"advertised.listeners={','.join(listeners)}",
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"listener.security.protocol.map={','.join(protocols)}",
+                *extra,
                 f"log.dirs={workdir / 'data'}",
                 "num.partitions=1",
                 "auto.create.topics.enable=false",
@@ -177,13 +228,30 @@ def start(timeout: float = 90) -> BrokerHandle:
         )
     )
     cluster_id = _cluster_id()
+    format_args = ["format", "-t", cluster_id, "-c", str(props)]
+    if listener is not None:
+        # The user exists in the metadata log from the start: nothing to wait for.
+        scram = f"{listener.mechanism}=[name={listener.user},password={listener.password}]"
+        format_args += ["--add-scram", scram]
     subprocess.run(
-        _java(libs, log4j, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
+        _java(libs, log4j, "kafka.tools.StorageTool", *format_args),
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    with open(workdir / "stdout.log", "wb") as out:  # the child keeps its own descriptor
+    return _launch(libs, workdir, port, timeout, listener)
+
+
+def _launch(
+    libs: Path, workdir: Path, port: int, timeout: float, listener: SecureListener | None = None
+) -> BrokerHandle:
+    """Run the broker of ``workdir`` (already formatted) and wait until it answers."""
+    log, log4j, props = (
+        workdir / "server.log",
+        workdir / "log4j2.properties",
+        workdir / "server.properties",
+    )
+    with open(workdir / "stdout.log", "ab") as out:  # the child keeps its own descriptor
         proc = subprocess.Popen(
             _java(libs, log4j, "kafka.Kafka", str(props)),
             stdout=out,
@@ -196,14 +264,55 @@ def start(timeout: float = 90) -> BrokerHandle:
     except BaseException:
         _stop_pid(proc.pid)
         raise
-    return BrokerHandle(bootstrap=f"127.0.0.1:{port}", pid=proc.pid, workdir=str(workdir))
+    return BrokerHandle(
+        bootstrap=f"127.0.0.1:{port}", pid=proc.pid, workdir=str(workdir), secure=listener
+    )
+
+
+def _secure_listener(workdir: Path) -> tuple[SecureListener, list[str]]:
+    """A SASL_SSL listener on a free port: its TLS material, user and broker settings."""
+    tls = workdir / "tls"
+    store_password = secrets.token_urlsafe(12)
+    ca_file, keystore = broker_tls.make_tls(tls, store_password)
+    # token_urlsafe: no ',', '=' or ']' to break the --add-scram syntax.
+    listener = SecureListener(
+        bootstrap=f"127.0.0.1:{_free_port()}",
+        ca_file=str(ca_file),
+        user=f"support-{secrets.token_hex(3)}",
+        password=secrets.token_urlsafe(18),
+    )
+    name = "listener.name.sasl_ssl"
+    settings = [
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        f"{name}.sasl.enabled.mechanisms=SCRAM-SHA-512",
+        f"{name}.scram-sha-512.sasl.jaas.config="
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        f"{name}.ssl.keystore.type=PKCS12",
+        f"{name}.ssl.keystore.location={keystore}",
+        f"{name}.ssl.keystore.password={store_password}",
+        f"{name}.ssl.key.password={store_password}",
+        f"{name}.ssl.client.auth=none",
+    ]
+    return listener, settings
+
+
+def restart(handle: BrokerHandle, down_s: float = 0.0, timeout: float = 90) -> BrokerHandle:
+    """Stop the broker (SIGTERM, its data kept), wait ``down_s``, start it again on the
+    same ports: what clients see as a broker that went away and came back."""
+    _stop_pid(handle.pid)
+    time.sleep(down_s)
+    port = int(handle.bootstrap.rsplit(":", 1)[1])
+    return _launch(ensure_jars(), Path(handle.workdir), port, timeout, handle.secure)
 
 
 def _cluster_id() -> str:
     """A KRaft cluster id: a random UUID in Kafka's url-safe base64 form."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if text[0].isalnum():  # "-C_ul..." would be read by the storage tool as an option
+            return text
 
 
 def _kill(pid: int, grace: float = 15) -> None:
@@ -269,9 +378,14 @@ def main(argv: list[str]) -> int:
         at = argv.index("--state")
         state = Path(argv[at + 1])
         argv = argv[:at] + argv[at + 2 :]
+    secure = "--secure" in argv
+    argv = [a for a in argv if a != "--secure"]
     if argv[:1] == ["start"]:
         CACHE.mkdir(parents=True, exist_ok=True)
-        handle = start()
+        handle = start(secure=secure)
+        # The state file holds the test user's password: readable by this user only.
+        state.touch(mode=0o600)
+        state.chmod(0o600)
         state.write_text(json.dumps(asdict(handle)))
         print(handle.bootstrap)
         return 0
@@ -279,7 +393,7 @@ def main(argv: list[str]) -> int:
         if not state.exists():
             print("no broker started by this script is running", file=sys.stderr)
             return 0
-        stop(BrokerHandle(**json.loads(state.read_text())))
+        stop(BrokerHandle.from_json(json.loads(state.read_text())))
         state.unlink()
         return 0
     if argv[:1] == ["fetch"]:

@@ -19,7 +19,7 @@ import pytest
 # The GUI tests' fixtures: a plugin module rather than a second conftest.py (one conftest
 # module name keeps mypy's view of the test tree unambiguous).  It imports Qt only inside
 # its fixtures, so the Qt-free core run loads it harmlessly.
-pytest_plugins = ["gui_fixtures", "registry_fixtures"]
+pytest_plugins = ["gui_fixtures", "registry_fixtures", "secure_broker_fixtures", "keyring_fixtures"]
 
 
 @pytest.fixture(scope="session")

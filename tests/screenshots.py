@@ -8,6 +8,8 @@ Writes:
   errors.png        the orders topic (Avro) filtered to undecodable records, one selected
   rates.png         the event-rate dock: the demo's orders per minute, stacked by type
   lag.png           the consumer-lag panel on a simulated ten minutes of five groups
+  as-of.png         as-of mode at an account's sixth event, with every account's state then
+  support.png       the search box on one account id, its owner and memos masked
                     (a file has no consumer groups; the sampler feeds it on a cluster)
 """
 
@@ -111,6 +113,29 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: window.monitoring.charts.rate is not None)
         settle(0.8)
         rate_dock.grab().save(str(args.out / "rates.png"))
+
+        window.activate_topic("bank-accounts")
+        wait(lambda: loaded(window))
+        select_aggregate(window, AGGREGATE, step=5)
+        window.as_of_mode.toggle()  # at the selected event's time
+        window.auditing.states()
+        wait(lambda: window.panes.states.model.rowCount() > 0)
+        settle(0.8)
+        window.grab().save(str(args.out / "as-of.png"))
+        window.as_of_mode.leave()
+
+        # What support staff see: one id looked up in every topic, personal data masked.
+        window.masking.given = ("payload.owner", "*.memo")
+        window.masking.set(window.masking.masker)
+        window.filter_bar.clear()
+        window.filter_bar.flush()
+        window.focus_search()
+        window.panes.search.query.setText(AGGREGATE)
+        window.search.search(AGGREGATE)
+        wait(lambda: window.panes.search.state.topLevelItemCount() > 0)
+        window.search.open_position("bank-accounts", 0, 14381)  # its first event
+        settle(0.8)
+        window.grab().save(str(args.out / "support.png"))
         window.close()
 
         chart = LagChart()

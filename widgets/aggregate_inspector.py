@@ -118,6 +118,7 @@ class AggregateInspector(QWidget):
     step_selected = Signal(int)
     fold_selected = Signal(str)
     diff_requested = Signal(int, int)
+    audit_requested = Signal()  # "Audit report…": evidence of the state shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,10 +130,22 @@ class AggregateInspector(QWidget):
         self.fold_combo.setMinimumWidth(160)
         self.fold_combo.setToolTip("The fold that rebuilds the aggregate's state")
         self.fold_combo.currentIndexChanged.connect(self._fold_changed)
+        self.audit_button = QPushButton("Audit report…")
+        self.audit_button.setToolTip(
+            "Write a report that proves this state: the exact records, the fold's code, "
+            "hashes to verify (Audit > Export audit report…)"
+        )
+        self.audit_button.clicked.connect(self.audit_requested.emit)
         head = QHBoxLayout()
         head.addWidget(self.aggregate_label, 1)
         head.addWidget(QLabel("Fold:"))
         head.addWidget(self.fold_combo)
+        head.addWidget(self.audit_button)
+        # As-of mode, history that is gone: said above the timeline, not in a tooltip.
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #5a4300; background: #fff4d6; padding: 3px;")
+        self.note.setVisible(False)
 
         self.timeline_model = TimelineModel()
         self.timeline = Timeline()
@@ -220,6 +233,7 @@ class AggregateInspector(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(head)
+        layout.addWidget(self.note)
         layout.addWidget(self.splitter, 1)
         self.aggregate: str | None = None
         self._syncing = False
@@ -244,6 +258,7 @@ class AggregateInspector(QWidget):
         """A new aggregate (or the same one re-read): the timeline, nothing selected yet."""
         self.aggregate = aggregate
         self.aggregate_label.setText(f"{aggregate}  ·  {len(refs):,} events")
+        self.audit_button.setEnabled(bool(refs))
         self._syncing = True
         self.timeline_model.set_refs(refs, failure_step)
         self.slider.setRange(0, max(0, len(refs) - 1))
@@ -335,9 +350,15 @@ class AggregateInspector(QWidget):
         )
         self.tabs.setCurrentIndex(1)
 
+    def set_note(self, lines: Sequence[str]) -> None:
+        """What qualifies the state shown (as-of mode, history that is gone); [] hides it."""
+        self.note.setText("\n".join(lines))
+        self.note.setVisible(bool(lines))
+
     def show_message(self, text: str) -> None:
         """No aggregate to show: say why, instead of an empty panel."""
         self.aggregate = None
+        self.audit_button.setEnabled(False)
         self.aggregate_label.setText(text)
         self.timeline_model.set_refs([])
         self.slider.setRange(0, 0)

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette, QPen
 
-from app.lag.history import Status
+from app.lag.status import Status
 
 SERIES_COLORS = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -86,6 +86,28 @@ def make_time_plot(y_label: str) -> pg.PlotWidget:
     plot.setMinimumHeight(140)
     item.addLegend(offset=(8, 8), labelTextSize="8pt")
     return plot
+
+
+class AsOfMarker:
+    """A dashed amber line at the as-of moment, on a time plot; hidden when there is none."""
+
+    def __init__(self, plot: pg.PlotWidget) -> None:
+        pen = pg.mkPen(STATUS_COLORS[Status.WARNING], width=2, style=Qt.PenStyle.DashLine)
+        self.line = pg.InfiniteLine(
+            angle=90, movable=False, pen=pen, label="as of", labelOpts={"position": 0.92}
+        )
+        self.line.setVisible(False)
+        self.line.setZValue(50)
+        plot.addItem(self.line, ignoreBounds=True)
+
+    def set(self, at_ms: int | None) -> None:
+        if at_ms is not None:
+            self.line.setValue(at_ms / 1000)
+        self.line.setVisible(at_ms is not None)
+
+    @property
+    def shown_at_s(self) -> float | None:
+        return float(self.line.value()) if self.line.isVisible() else None
 
 
 def apply_palette(plot: pg.PlotWidget, palette: QPalette) -> None:

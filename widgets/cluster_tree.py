@@ -150,7 +150,9 @@ class ClusterTree(QTreeWidget):
             none.setFlags(Qt.ItemFlag.NoItemFlags)
             self.groups_root.addChild(none)
 
-    def set_topic_note(self, name: str, note: str, *, warning: bool = False) -> None:
+    def set_topic_note(
+        self, name: str, note: str, *, warning: bool = False, live: bool = False
+    ) -> None:
         """Add a line to a topic's details (its tooltip): the partitioner and its
         evidence, or why its events are incomplete (then the topic is marked)."""
         item = self.topic_item(name)
@@ -159,12 +161,15 @@ class ClusterTree(QTreeWidget):
         base = str(item.data(0, BASE_TIP_ROLE) or item.toolTip(0))
         item.setData(0, BASE_TIP_ROLE, base)
         notes = dict(item.data(0, NOTES_ROLE) or {})
-        notes["warning" if warning else "info"] = note
+        notes["warning" if warning else "live" if live else note.split(":")[0]] = note
         item.setData(0, NOTES_ROLE, notes)
         item.setToolTip(0, "\n".join([base, *notes.values()]))
         if warning:
             item.setText(0, f"⚠ {name}")
             item.setForeground(0, QBrush(QColor("#b3261e")))
+        elif live:
+            item.setText(0, f"● {name}")
+            item.setForeground(0, QBrush(QColor("#1b7f3b")))
 
     def _topic_items(self) -> list[QTreeWidgetItem]:
         root = self.topics_root

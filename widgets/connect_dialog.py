@@ -25,14 +25,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.sources.connections import ConnectionRequest, RecentConnection
+from widgets.profile_picker import ProfilePicker
 
 
 class ConnectDialog(QDialog):
     def __init__(
-        self, recent: Sequence[RecentConnection] = (), parent: QWidget | None = None
+        self,
+        recent: Sequence[RecentConnection] = (),
+        parent: QWidget | None = None,
+        profiles: Sequence[str] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connect to a Kafka cluster")
+        # A saved profile (its secrets in the OS keyring) instead of the form below.
+        self.picker = ProfilePicker(profiles)
+        self.chosen_profile: str | None = None
         self._recent = list(recent)
         self.recent = QComboBox()
         self.recent.addItem("— recent connections —" if recent else "— no recent connections —")
@@ -66,7 +73,9 @@ class ConnectDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
         self.error.setWordWrap(True)
+        self.picker.picked.connect(lambda _name: self.error.clear())
         form = QFormLayout()
+        form.addRow("Profile:", self.picker)
         form.addRow(self.recent)
         form.addRow("Bootstrap servers:", self.bootstrap)
         form.addRow("Properties (-X):", self.properties)
@@ -133,6 +142,10 @@ class ConnectDialog(QDialog):
             self.config.setText(path)
 
     def _accept(self) -> None:
+        self.chosen_profile = self.picker.current()
+        if self.chosen_profile is not None:
+            self.accept()
+            return
         request = self.request()
         if request is not None:
             self._request = request

@@ -165,6 +165,12 @@ class EventDetail(QWidget):
     def current(self) -> Event | None:
         return self._event
 
+    def set_raw_visible(self, visible: bool) -> None:
+        """The Raw tab shows the value's bytes as they are: hidden while masking is on."""
+        self.tabs.setTabVisible(3, visible)
+        if not visible:
+            self.raw.clear()
+
     def show_event(self, ev: Event | None) -> None:
         self._event = ev
         self.tree.clear()

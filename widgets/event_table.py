@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHeaderView,
     QMenu,
+    QPushButton,
     QStyle,
     QTableView,
     QWidget,
@@ -290,6 +292,11 @@ class EventTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
+        # Following a topic: "N new events" when new rows arrive below the view.
+        self.new_rows = QPushButton(self.viewport())
+        self.new_rows.setVisible(False)
+        self.new_rows.clicked.connect(self.follow_end)
+        self.unseen = 0
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setShowGrid(False)
@@ -316,6 +323,37 @@ class EventTable(QTableView):
         if not rows and self.currentIndex().isValid():
             rows = [self.currentIndex().row()]
         return rows
+
+    def at_end(self) -> bool:
+        """Whether the last row is in view (or there is room below the rows)."""
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return True
+        last = self.rowAt(self.viewport().height() - 1)
+        return last < 0 or last >= model.rowCount() - 1
+
+    def rows_added(self, count: int, was_at_end: bool) -> None:
+        """Rows arrived at the end of a live topic: follow them like ``tail -f`` if the
+        view was at the end, else count them on a button that brings the view there."""
+        if was_at_end:
+            self.scrollToBottom()
+            QTimer.singleShot(0, self.scrollToBottom)  # again once the new rows are laid out
+            return
+        self.unseen += count
+        self.new_rows.setText(f"{self.unseen:,} new event{'s' * (self.unseen != 1)} ↓")
+        self.new_rows.adjustSize()
+        viewport = self.viewport().rect()
+        self.new_rows.move(
+            viewport.right() - self.new_rows.width() - 16,
+            viewport.bottom() - self.new_rows.height() - 8,
+        )
+        self.new_rows.setVisible(True)
+        self.new_rows.raise_()
+
+    def follow_end(self) -> None:
+        self.unseen = 0
+        self.new_rows.setVisible(False)
+        self.scrollToBottom()
 
     def set_empty_text(self, text: str) -> None:
         if text != self.empty_text:

@@ -186,6 +186,14 @@ class FilterBar(QWidget):
     def set_aggregates(self, names: Iterable[str]) -> None:
         self._aggregates.setStringList(sorted(names))
 
+    def set_text_search(self, allowed: bool, why: str = "") -> None:
+        """Text search scans the raw values: off (and cleared) while they are masked."""
+        if not allowed and self.text.text():
+            self.text.clear()
+        self.text.setEnabled(allowed)
+        self.text.setPlaceholderText("Search in values…" if allowed else why)
+        self.text.setToolTip("" if allowed else why)
+
     def set_type_counts(self, counts: Mapping[str, int]) -> None:
         self.types.set_counts(counts)
 

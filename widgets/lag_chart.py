@@ -3,7 +3,8 @@
 The panel is a view: the composition root's sampler worker feeds a ``LagHistory``
 (app/lag_model) and hands it over with ``set_history``; the panel redraws at most
 every ``refresh_ms`` however fast it is fed.  Each group's line is its total lag in
-records (sum of partitions) or in seconds (its oldest waiting event); per-partition
+records (sum of partitions) or in seconds (the age of its oldest waiting event, from
+that record's timestamp; "~" marks an estimate from offsets over time); per-partition
 lines of the selected group come on demand.  With many groups only the ``max_lines``
 most lagging are drawn until the user picks others in the table.
 """
@@ -31,9 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lag.history import GroupStatus, LagHistory, LagUnit, Series, Status, format_duration
+from app.lag.history import LagHistory, LagUnit, Series
+from app.lag.status import GroupStatus, Status, format_age, format_duration
 from widgets.chart_style import (
     STATUS_COLORS,
+    AsOfMarker,
     apply_palette,
     hover_fill,
     make_time_plot,
@@ -44,6 +47,14 @@ from widgets.chart_style import (
 COLUMNS = ("Plot", "Group", "Status", "Lag", "Oldest waiting", "Catch-up", "Members", "Rule")
 _PLOT, _GROUP, _STATUS, _LAG, _AGE, _ETA, _MEMBERS, _RULE = range(len(COLUMNS))
 _Y_LABEL = {"records": "Lag (records)", "seconds": "Lag (seconds)"}
+# How the "Oldest waiting" age was found, when it is not simply the record's timestamp.
+_AGE_TIPS = {
+    "record": "Age of the record at the committed offset, from its timestamp",
+    "next_record": "The committed offset holds no record any more (retention, compaction "
+    "or a transaction marker): age of the first record after it",
+    "estimate": "Estimated from offsets over time: the record at the committed offset "
+    "could not be read",
+}
 
 
 def format_lag(value: float, unit: LagUnit) -> str:
@@ -111,6 +122,7 @@ class LagChart(QWidget):
         self.hover.setZValue(100)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
         self.plot.addItem(self.hover, ignoreBounds=True)
+        self.as_of = AsOfMarker(self.plot)
         self._mouse = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse
         )
@@ -261,12 +273,13 @@ class LagChart(QWidget):
             _GROUP: QTableWidgetItem(status.group),
             _STATUS: badge,
             _LAG: QTableWidgetItem("n/a" if status.lag is None else f"{status.lag:,}"),
-            _AGE: QTableWidgetItem(format_duration(status.lag_seconds)),
+            _AGE: QTableWidgetItem(format_age(status.lag_seconds, status.age_source)),
             _ETA: QTableWidgetItem(format_duration(status.catch_up_seconds)),
             _MEMBERS: QTableWidgetItem(f"{status.members} ({status.state.lower()})"),
             _RULE: QTableWidgetItem(status.rule),
         }
         cells[_RULE].setToolTip(status.rule)
+        cells[_AGE].setToolTip(_AGE_TIPS.get(status.age_source or "", ""))
         for col in (_LAG, _AGE, _ETA):
             cells[col].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for col, cell in cells.items():

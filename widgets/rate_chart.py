@@ -26,16 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.lag.history import (
-    OTHER_TYPES,
-    EventCounts,
-    LagHistory,
-    Series,
-    count_events,
-    keep_top_types,
-)
+from app.lag.history import LagHistory, Series
+from app.lag.rates import OTHER_TYPES, EventCounts, count_events, keep_top_types
 from widgets.chart_style import (
     OTHER_COLOR,
+    AsOfMarker,
     apply_palette,
     make_time_plot,
     series_color,
@@ -96,6 +91,7 @@ class RateChart(QWidget):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.history.getPlotItem().getViewBox().setMouseEnabled(x=True, y=False)
         self.history.scene().sigMouseClicked.connect(self._on_click)
+        self.as_of = AsOfMarker(self.history)
 
         split = QSplitter(Qt.Orientation.Vertical)
         top = QWidget()

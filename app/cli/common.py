@@ -1,23 +1,47 @@
-"""Options and output shared by every CLI command: connection, source, times, JSON."""
+"""Options and output shared by every CLI command: connection, source, times, exit codes."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
 from pathlib import Path
 
-from app.sources import ClusterSource, FileSource, Source, SourceSettings, TopicSettings
+from app.cli import profile_option
+from app.sources import (
+    ClusterSource,
+    FileSource,
+    ReadReport,
+    Source,
+    SourceSettings,
+    TopicSettings,
+)
 from kafka_io.decode import ValueFormat
+from kafka_io.partitioners import partitioner as named_partitioner
 from kafka_io.profile import ConnectionProfile
+
+
+class ExitCode(IntEnum):
+    """What every command exits with, as grep and diff do."""
+
+    OK = 0
+    NO_MATCH = 1  # the command ran and nothing matched (no events, no such aggregate)
+    ERROR = 2  # bad input, or something failed (a fold, a read that ended early)
+    INTERRUPTED = 130  # Ctrl-C
 
 
 class UsageError(Exception):
     """A command line that cannot be carried out; shown as one line, exit 2."""
 
 
+class NothingMatched(Exception):
+    """The command ran and found nothing to show; shown as one line, exit 1."""
+
+
 def add_connection_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
     group = parser.add_argument_group("connection")
+    profile_option.add_profile_option(group)
     group.add_argument("--bootstrap", "-b", required=required, help="HOST:PORT[,HOST:PORT]")
     group.add_argument(
         "-X",
@@ -44,7 +68,10 @@ def add_connection_options(parser: argparse.ArgumentParser, required: bool = Fal
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     add_connection_options(parser)
     parser.add_argument("--topic", "-t", help="topic to read (with --bootstrap)")
-    parser.add_argument("--file", "-f", type=Path, help="event file: Avro container or kcat -J")
+    parser.add_argument(
+        "--file", "-f", type=Path,
+        help="event file: an export (Avro), kcat -J lines, or events --json lines",
+    )  # fmt: skip
     parser.add_argument(
         "--format",
         choices=[f.value for f in ValueFormat],
@@ -57,9 +84,25 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aggregate-rule", help="where the aggregate id is: key | header:NAME | field:PATH"
     )
+    add_mask_option(parser)
+    parser.add_argument(
+        "--partitioner",
+        help="how producers placed keys: murmur2 (Java), crc32 (librdkafka's default), "
+        "fnv1a (Sarama), or librdkafka's names (default: detected from a sample of keys)",
+    )
+
+
+def add_mask_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mask", metavar="GLOB", action="append", default=[],
+        help="hide this field in what is shown, printed or written (repeatable): a glob "
+        "over the value's dotted field path (payload.cardNumber, *.email) or header:NAME",
+    )  # fmt: skip
 
 
 def profile_from(args: argparse.Namespace) -> ConnectionProfile:
+    if profile_option.uses_profile(args):
+        return profile_option.profile_connection(args)
     return ConnectionProfile.from_args(
         args.bootstrap, args.x_options, args.config, args.registry, args.registry_auth,
         timeout_s=args.timeout,
@@ -80,10 +123,17 @@ def seconds_arg(text: str) -> float:
 def source_from(args: argparse.Namespace) -> tuple[Source, str]:
     """The source and topic the user named; a file may hold several topics."""
     try:
-        given = TopicSettings(args.type_rule, args.aggregate_rule, ValueFormat(args.format))
+        partitioner = getattr(args, "partitioner", None)
+        if partitioner is not None:
+            partitioner = named_partitioner(partitioner).name
+        given = TopicSettings(
+            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)
+    if profile_option.uses_profile(args):
+        return profile_option.profile_source(args, given)
     if args.file is not None:
         if not args.file.exists():
             raise UsageError(f"no such file: {args.file}")
@@ -104,21 +154,65 @@ def source_from(args: argparse.Namespace) -> tuple[Source, str]:
     return ClusterSource(profile_from(args), settings), args.topic
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+# Epoch milliseconds from 1973-03-03 on have 12 digits or more.  A shorter number is far
+# more likely epoch seconds or a compact date (20251001) than a time in 1970-1973, so it
+# is refused rather than silently read as milliseconds.
+MIN_EPOCH_MS = 100_000_000_000
+
+
 def parse_time(text: str | None) -> int | None:
-    """ISO 8601 to epoch milliseconds; a time without a zone is taken as UTC."""
+    """A time given on the command line, as epoch milliseconds.
+
+    ISO 8601 (a time without a zone is UTC; finer than a millisecond is floored), or
+    epoch milliseconds as a bare integer of 12 digits or more.  Raises UsageError.
+    """
     if text is None:
         return None
     raw = text.strip()
+    if raw.isdigit():
+        ms = int(raw)
+        if ms < MIN_EPOCH_MS:
+            raise UsageError(
+                f"{raw} is too small for epoch milliseconds (12 digits or more); "
+                "for epoch seconds add 000, for a date write YYYY-MM-DD"
+            )
+        return ms
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
     try:
         dt = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        raise UsageError(f"not an ISO 8601 time: {text!r}") from exc
+    except ValueError:
+        raise UsageError(f"not a time: {text!r} (give ISO 8601 or epoch milliseconds)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    ms = (dt - _EPOCH) // _MS
+    if ms < 0:
+        raise UsageError(f"{text} is before 1970: Kafka timestamps start at 1970-01-01")
+    return ms
+
+
+def time_range(since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    """``--from`` and ``--to`` (both inclusive); an empty range is a usage error."""
+    since_ms, until_ms = parse_time(since), parse_time(until)
+    if since_ms is not None and until_ms is not None and since_ms > until_ms:
+        raise UsageError(f"--from {since} is later than --to {until}: the range is empty")
+    return since_ms, until_ms
 
 
 def out(line: str) -> None:
     sys.stdout.write(line + "\n")
+
+
+def say(command: str, message: str) -> None:
+    """One line on stderr, in the form every command uses."""
+    print(f"event-explorer {command}: {message}", file=sys.stderr)
+
+
+def incomplete_exit(report: ReadReport, command: str) -> ExitCode:
+    """After what was read was printed: exit 2, saying why, if the read ended early."""
+    if report.incomplete is None:
+        return ExitCode.OK
+    say(command, f"incomplete read: {report.incomplete}")
+    return ExitCode.ERROR

@@ -1,27 +1,39 @@
-"""CLI commands that read: ``topics``, ``events`` and ``export``."""
+"""CLI commands that read: ``topics`` and ``events`` (``export`` is in ``app.cli.export``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from app.audit.as_of import filter_rows
+from app.cli import profile_option
+from app.cli.as_of import add_as_of_options, as_of_from
 from app.cli.common import (
+    ExitCode,
+    NothingMatched,
     UsageError,
     add_connection_options,
     add_source_options,
+    incomplete_exit,
     out,
-    parse_time,
     profile_from,
     source_from,
 )
-from app.index.query import Query, run_query
+from app.cli.filters import (
+    Filters,
+    add_filter_options,
+    filters_from,
+    say_not_in_its_partition,
+    say_reading_everything,
+)
+from app.cli.follow import follow_events
+from app.cli.masking import masker_from, may_use_cache
+from app.index.query import run_query
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
 from app.output.event_json import dumps, event_record
-from app.sources import ClusterSource, ReadReport, Source
+from app.sources import ReadReport, Source
 from kafka_io.event import iso_utc
-from kafka_io.eventfile import write_event_file
 from kafka_io.metadata import Cluster
 
 
@@ -34,29 +46,24 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("events", help="print events of a topic or an event file")
     add_source_options(p)
-    p.add_argument("--aggregate", "-a", help="only this aggregate (reads only its partition)")
-    p.add_argument("--type", dest="types", action="append", help="event type (repeatable)")
-    p.add_argument("--from", dest="since", metavar="ISO8601", help="first timestamp (inclusive)")
-    p.add_argument("--to", dest="until", metavar="ISO8601", help="last timestamp (inclusive)")
-    p.add_argument("--text", help="text in key or value")
+    add_filter_options(p)
     p.add_argument("--limit", type=int, help="print at most N events")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_as_of_options(p)
     p.add_argument(
         "--no-cache", action="store_true", help="do not use or update the persisted index"
     )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="print the events produced from now on (or from --from on) until Ctrl-C",
+    )
     p.set_defaults(func=run_events)
-
-    p = sub.add_parser("export", help="export a topic to a self-contained Avro event file")
-    add_source_options(p)
-    p.add_argument("--out", "-o", type=Path, required=True, help="FILE.avro to write")
-    p.add_argument("--from", dest="since", metavar="ISO8601")
-    p.add_argument("--to", dest="until", metavar="ISO8601")
-    p.set_defaults(func=run_export)
 
 
 def run_topics(args: argparse.Namespace) -> int:
     cluster = Cluster(profile_from(args))
-    topics = cluster.topics(include_internal=args.internal)
+    topics = profile_option.visible_topics(args, cluster.topics(include_internal=args.internal))
     for t in topics:
         if args.json:
             out(
@@ -78,31 +85,27 @@ def run_topics(args: argparse.Namespace) -> int:
             out(f"{t.name}\t{len(t.partitions)} partitions\t{t.count} records\t{t.cleanup_policy}")
     if not topics and not args.json:
         print("(no topics)", file=sys.stderr)
-    return 0
+    return ExitCode.OK
 
 
 def run_events(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: give 1 or more")
     source, topic = source_from(args)
-    since, until = parse_time(args.since), parse_time(args.until)
-    whole_topic = not (args.aggregate or since is not None or until is not None)
-    if isinstance(source, CachedSource) and whole_topic and not args.no_cache:
+    filters = filters_from(args)
+    if args.follow:
+        return follow_events(args, source, topic, filters)
+    masker = masker_from(args, "events")
+    cache = not args.no_cache and may_use_cache(args, "events")
+    if isinstance(source, CachedSource) and not filters.narrows_read and cache:
         # The whole topic: through the persisted index, so a rerun reads only what is new.
         cached = open_topic(source, topic)
         index, report = cached.index, cached.report
     else:
-        index, report = _aggregate_or_window(source, topic, args.aggregate, since, until)
-    query = Query(
-        aggregate=args.aggregate,
-        types=frozenset(args.types) if args.types else None,
-        since_ms=since,
-        until_ms=until,
-        text=args.text,
-    )
-    rows = run_query(index, query)
-    if args.limit is not None:
-        rows = rows[: args.limit]
-    for row in rows:
-        ev = index.event(int(row))
+        index, report = _aggregate_or_window(source, topic, filters)
+    rows = filter_rows(index, run_query(index, filters.query()), as_of_from(args))
+    for row in rows[: args.limit]:
+        ev = masker.event(index.event(int(row)))
         if args.json:
             out(dumps(event_record(ev)))
         else:
@@ -111,54 +114,32 @@ def run_events(args: argparse.Namespace) -> int:
                 f"{iso_utc(ev.timestamp_ms)}  {ev.partition}:{ev.offset}  "
                 f"{ev.aggregate or '-'}  {ev.type}{mark}"
             )
-    return incomplete_exit(report)
-
-
-def incomplete_exit(report: ReadReport) -> int:
-    """Exit 2 (after what was read was printed) when the read did not get everything."""
-    if report.incomplete is None:
-        return 0
-    print(f"event-explorer: incomplete read: {report.incomplete}", file=sys.stderr)
-    return 2
+    if report.incomplete is None and not len(rows):
+        raise NothingMatched(filters.nothing_matched(topic))
+    return incomplete_exit(report, "events")
 
 
 def _aggregate_or_window(
-    source: Source, topic: str, aggregate: str | None, since: int | None, until: int | None
+    source: Source, topic: str, filters: Filters
 ) -> tuple[TopicIndex, ReadReport]:
+    aggregate = filters.aggregate
     partitions = source.partitions_for_aggregate(topic, aggregate) if aggregate else None
-    index, report = _read_index(source, topic, partitions, since, until)
-    if partitions is not None and index.aggregate_id(aggregate or "") is None:
-        # Not where the Java partitioner puts it: the producer used another partitioner.
-        print(
-            f"{aggregate!r} is not in partition {partitions[0]} (where murmur2 puts "
-            "its key); reading every partition",
-            file=sys.stderr,
-        )
-        index, report = _read_index(source, topic, None, since, until)
+    if aggregate and partitions is None:
+        say_reading_everything("events", source, topic)
+    index, report = _read_index(source, topic, partitions, filters)
+    if partitions and report.complete and index.aggregate_id(aggregate or "") is None:
+        say_not_in_its_partition("events", source, topic, aggregate or "", partitions)
+        index, report = _read_index(source, topic, None, filters)
     return index, report
 
 
 def _read_index(
-    source: Source,
-    topic: str,
-    partitions: list[int] | None,
-    since: int | None,
-    until: int | None,
+    source: Source, topic: str, partitions: list[int] | None, filters: Filters
 ) -> tuple[TopicIndex, ReadReport]:
     index = TopicIndex(topic, decoder=source.make_decoder())
-    read = source.read(topic, partitions=partitions, from_ms=since, to_ms=until)
+    read = source.read(
+        topic, partitions=partitions, from_ms=filters.since_ms, to_ms=filters.until_ms
+    )
     for batch in read:
         index.append(batch)
     return index, read.report
-
-
-def run_export(args: argparse.Namespace) -> int:
-    source, topic = source_from(args)
-    if not isinstance(source, ClusterSource):
-        raise UsageError("export reads from a cluster: give --bootstrap and --topic")
-    since, until = parse_time(args.since), parse_time(args.until)
-    decoder = source.make_decoder()
-    read = source.read(topic, from_ms=since, to_ms=until, decoder=decoder)
-    count = write_event_file(args.out, read.events(), decoder=decoder)
-    print(f"exported {count} events of {topic} to {args.out}", file=sys.stderr)
-    return incomplete_exit(read.report)

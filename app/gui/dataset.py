@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from app.audit.history import history_notes
 from app.index.topic_index import TopicIndex
 from app.sources import (
     Listing,
@@ -34,6 +35,8 @@ class Dataset:
     incomplete: dict[str, str] = field(default_factory=dict)
     # topic -> how its aggregates' partitions are told (the detected partitioner).
     partitioners: dict[str, str] = field(default_factory=dict)
+    # topic -> {partition: (low, high)} watermarks when its read was planned (a cluster).
+    watermarks: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -74,6 +77,23 @@ class Dataset:
         if topic is not None and topic in self.incomplete:
             return self.incomplete[topic]
         return self.incomplete.get("")
+
+    def history_notes(self, topic: str, partitions: list[int]) -> list[str]:
+        """Why a state built from ``partitions`` of ``topic`` may miss early history:
+        a low watermark above 0 on a cluster, a file that starts past offset 0."""
+        marks = self.watermarks.get(topic)
+        if marks is not None:
+            return history_notes(topic, marks, partitions)
+        index = self.indexes.get(topic)
+        if index is None or not self.source.preloads:
+            return []
+        starts = {p: s.first_offset for p, s in index.partitions.items() if p in partitions}
+        return [
+            f"partition {p} of the file starts at offset {first}: earlier records are not "
+            "in it, so a state built from it may come from a truncated history"
+            for p, first in sorted(starts.items())
+            if first > 0
+        ]
 
     def topic_settings(self, topic: str) -> TopicSettings:
         return self.source.settings.for_topic(topic)

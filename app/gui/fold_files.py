@@ -56,12 +56,13 @@ class FoldFiles(QObject):
     def errors(self) -> dict[str, str]:
         return {source: err.message for source, err in self.library.errors.items()}
 
-    def add(self, path: str | Path) -> list[str]:
-        """Load a fold file or folder given by the user; the fold names it provides."""
+    def add(self, path: str | Path, *, remember: bool = True) -> list[str]:
+        """Load a fold file or folder given by the user; the fold names it provides.
+        ``remember=False``: for this session only (a profile's fold folder)."""
         resolved = Path(path).resolve()
         if str(resolved) not in {str(Path(p).resolve()) for p in self.library.paths}:
             self.library.paths = (*self.library.paths, resolved)
-        if str(resolved) not in self.remembered:
+        if remember and str(resolved) not in self.remembered:
             self.remembered.append(str(resolved))
         before = set(self.registry.names())
         files = [resolved] if resolved.is_file() else sorted(resolved.glob("*.py"))

@@ -8,13 +8,16 @@ A newer request cancels an older one, so dragging the slider never queues up wor
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.audit.as_of import AsOf, filter_rows
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.replay.diff import StateDiff, changed_leaves
 from app.replay.folds import FoldRegistry, FoldSpec
 from app.replay.replayer import Replayer
@@ -66,6 +69,12 @@ class InspectorController(QObject):
         # A Decoder caches per thread: each replay (run on this controller's worker)
         # decodes with its own, not the index's display decoder of the GUI thread.
         self.make_decoder: Callable[[], Decoder] | None = None
+        # What the state may show (folds run on the real values; results are masked).
+        self.masker = Masker()
+        # As-of mode: the timeline keeps what had been written by then.
+        self.as_of: AsOf | None = None
+        # Sentences about history that is gone, for a topic and the aggregate's partitions.
+        self.history_notes: Callable[[str, list[int]], list[str]] = lambda _t, _p: []
         self._pending_step: int | None = None
         self._task: Task | None = None
         self._generation = 0
@@ -83,6 +92,27 @@ class InspectorController(QObject):
             step = self.widget.step
             self.show_aggregate(self.index, self.topic, self.aggregate, step if step >= 0 else None)
 
+    def set_masker(self, masker: Masker) -> None:
+        """Show states through ``masker``; the step shown is shown again."""
+        self.masker = masker
+        if self._replayer is not None and self.widget.step >= 0:
+            self.request_step(self.widget.step)
+
+    @property
+    def replayer(self) -> Replayer | None:
+        """The replay of the aggregate shown (as-of applied), if any."""
+        return self._replayer
+
+    def set_as_of(self, as_of: AsOf | None) -> None:
+        """Freeze the inspector at ``as_of`` (None: thaw), at the last event kept."""
+        self.as_of = as_of
+        if self.index is not None and self.aggregate is not None and self.topic is not None:
+            self.show_aggregate(self.index, self.topic, self.aggregate)
+
+    def rows(self, index: TopicIndex, aggregate: str) -> np.ndarray:
+        """The aggregate's rows the inspector shows, in log order (as-of applied)."""
+        return filter_rows(index, index.rows_for_aggregate(aggregate), self.as_of)
+
     def fold_for(self, topic: str) -> FoldSpec:
         chosen = self._chosen_fold.get(topic)
         if chosen is not None and chosen in self.registry:
@@ -98,7 +128,11 @@ class InspectorController(QObject):
         names = [s.name for s in self.registry.matching(topic)]
         self.widget.set_folds(names, self.fold.name)
         decoder = self.make_decoder() if self.make_decoder is not None else None
-        self._replayer = Replayer.from_index(index, aggregate, self.fold, decoder=decoder)
+        rows = self.rows(index, aggregate)
+        self._replayer = Replayer.from_index(
+            index, aggregate, self.fold, decoder=decoder, rows=rows
+        )
+        self._show_notes(topic, aggregate)
         self._generation += 1
         generation = self._generation
         replayer = self._replayer
@@ -119,9 +153,17 @@ class InspectorController(QObject):
             lambda r: self._timeline_ready(generation, r),
         )
 
+    def _show_notes(self, topic: str, aggregate: str) -> None:
+        lines = [] if self.as_of is None else [f"{self.as_of.label()}: later events are hidden"]
+        if self.index is not None:
+            every = self.index.rows_for_aggregate(aggregate)
+            parts = sorted(set(self.index.partition_col[every].tolist()))
+            lines += self.history_notes(topic, parts)
+        self.widget.set_note(lines)
+
     def select_row(self, index: TopicIndex, topic: str, aggregate: str, row_id: int) -> None:
         """A table row was selected: its aggregate, positioned at that event."""
-        rows = index.rows_for_aggregate(aggregate)
+        rows = self.rows(index, aggregate)
         hits = (rows == row_id).nonzero()[0]
         step = int(hits[0]) if len(hits) else None
         if (
@@ -143,11 +185,14 @@ class InspectorController(QObject):
         index, topic, aggregate, replayer = self.index, self.topic, self.aggregate, self._replayer
         if index is None or topic is None or aggregate is None or replayer is None:
             return
-        rows = index.rows_for_aggregate(aggregate)
+        rows = self.rows(index, aggregate)
         if len(rows) == len(replayer):
             return
         step = self.widget.step
-        keep = replayer.ref(step) if 0 <= step < len(replayer) else None
+        # At the newest event (or none picked): follow the newest; stepped back in
+        # history: stay on the event picked.
+        at_newest = step < 0 or step == len(replayer) - 1
+        keep = None if at_newest else replayer.ref(step)
         at: int | None = None
         if keep is not None:
             parts, offs = index.partition_col[rows], index.offset_col[rows]
@@ -201,8 +246,11 @@ class InspectorController(QObject):
         failure = result.failure
         if failure is not None:
             self.widget.show_failure(failure.describe(), failure.step, failure.traceback)
-        self.widget.show_state(result.view)
-        self.state_shown.emit(result.view)
+        view = result.view
+        if self.masker.active:
+            view = replace(view, state=self.masker.state(view.state))
+        self.widget.show_state(view)
+        self.state_shown.emit(view)
 
     def request_diff(self, a: int, b: int) -> None:
         replayer = self._replayer
@@ -215,7 +263,12 @@ class InspectorController(QObject):
 
         def done(result: DiffResult) -> None:
             if generation == self._generation:
-                self.widget.show_diff(result.a, result.b, result.diff.changes)
+                mask = self.masker.changes
+                changes = [
+                    replace(c, old=mask(c.path, c.old), new=mask(c.path, c.new))
+                    for c in result.diff.changes
+                ]
+                self.widget.show_diff(result.a, result.b, changes)
 
         self._submit(f"diff {a}..{b}", job, done, cancel_previous=False)
 

@@ -57,9 +57,12 @@ def read_all_job(source: Source, sink: Sink) -> Callable[[JobContext], ReadDone]
     return job
 
 
-def plan_topic_job(source: CachedSource, topic: str) -> Callable[[JobContext], TopicPlan]:
-    """Load the topic's stored index, if it can be trusted, and plan the catch-up read."""
-    return lambda ctx: plan_topic(source.clone(), topic)
+def plan_topic_job(
+    source: CachedSource, topic: str, persist: bool = True
+) -> Callable[[JobContext], TopicPlan]:
+    """Load the topic's stored index, if it can be trusted, and plan the catch-up read
+    (``persist=False``: no stored index, the whole topic)."""
+    return lambda ctx: plan_topic(source.clone(), topic, persist=persist)
 
 
 def read_plan_job(

@@ -8,6 +8,7 @@ and is added to the ``LagHistory`` that the chart draws.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -36,7 +37,13 @@ class LagMonitor(QObject):
         if len(self.history):
             chart.set_history(self.history)
 
-    def start(self, profile: ConnectionProfile) -> None:
+    def start(
+        self,
+        profile: ConnectionProfile,
+        keep: Callable[[LagSample], LagSample] | None = None,
+    ) -> None:
+        """Sample the cluster's groups; ``keep`` narrows each sample (a profile's topic
+        lock shows only the groups and partitions of its topics)."""
         self.stop()
         self.history = LagHistory()
         history = self.history
@@ -50,7 +57,7 @@ class LagMonitor(QObject):
 
         def on_sample(sample: LagSample) -> None:
             if history is self.history:
-                history.add(sample)
+                history.add(keep(sample) if keep is not None else sample)
                 for chart in self.charts:
                     chart.set_history(history)
 

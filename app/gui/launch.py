@@ -46,10 +46,21 @@ def build_window(
     remembered = [p for p in settings.fold_files() if Path(p).exists()]
     folds = FoldFiles(given, remembered=remembered, use_user_dir=use_user_folds)
     window = MainWindow(settings, folds)
+    window.masking.given = tuple(_arg(args, "mask", []) or [])  # type: ignore[arg-type]
+    if window.masking.given:
+        window.masking.set(window.masking.masker)
     bootstrap = _arg(args, "bootstrap")
     config = _arg(args, "config")
     file = _arg(args, "file")
-    if bootstrap or config:
+    import_file, profile_name = _arg(args, "import_profile"), _arg(args, "profile")
+    if import_file:
+        # A double-clicked .evx-profile: show it, keep its secrets, then connect with it.
+        actions = window.profile_actions
+        actions.imported.connect(actions.connect_profile)
+        QTimer.singleShot(0, lambda: actions.import_file(Path(str(import_file))))
+    elif profile_name:
+        window.profile_actions.connect_profile(str(profile_name))
+    elif bootstrap or config:
         try:
             profile = ConnectionProfile.from_args(
                 bootstrap,  # type: ignore[arg-type]

@@ -18,12 +18,15 @@ from PySide6.QtWidgets import (
 from app.gui.panels import ChartReady, add_monitoring_docks
 from app.gui.settings import Settings
 from widgets.aggregate_inspector import AggregateInspector
+from widgets.as_of_bar import AsOfBar
 from widgets.cluster_tree import ClusterTree
 from widgets.event_detail import EventDetail
 from widgets.event_table import EventTable
 from widgets.filter_bar import FilterBar
 from widgets.message_banner import MessageBanner
 from widgets.progress_panel import ProgressPanel
+from widgets.search_panel import SearchPanel
+from widgets.states_table import StatesTable
 
 STATE_VERSION = 1
 EMPTY_HINT = (
@@ -48,10 +51,18 @@ class Panes:
     detail_dock: QDockWidget
     inspector_dock: QDockWidget
     monitor_docks: list[QDockWidget]
+    search: SearchPanel
+    search_dock: QDockWidget
+    as_of_bar: AsOfBar
+    states: StatesTable
+    states_dock: QDockWidget
 
     @property
     def docks(self) -> list[QDockWidget]:
-        return [self.cluster_dock, self.detail_dock, self.inspector_dock, *self.monitor_docks]
+        return [
+            self.cluster_dock, self.detail_dock, self.search_dock, self.inspector_dock,
+            self.states_dock, *self.monitor_docks,
+        ]  # fmt: skip
 
     @property
     def lag_dock(self) -> QDockWidget:
@@ -71,7 +82,7 @@ def _dock(
 def build_panes(window: QMainWindow, on_chart_ready: ChartReady) -> Panes:
     """Cluster tree | event table (+ banner, progress) | event detail, with the aggregate
     inspector below, tabbed with the lag and rate charts."""
-    banner, progress, table = MessageBanner(), ProgressPanel(), EventTable()
+    banner, progress, table, as_of_bar = MessageBanner(), ProgressPanel(), EventTable(), AsOfBar()
     empty_hint = QLabel(EMPTY_HINT)
     empty_hint.setWordWrap(True)
     empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -80,7 +91,7 @@ def build_panes(window: QMainWindow, on_chart_ready: ChartReady) -> Panes:
     layout = QVBoxLayout(central)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(0)
-    for widget in (banner, progress, empty_hint):
+    for widget in (banner, as_of_bar, progress, empty_hint):
         layout.addWidget(widget)
     layout.addWidget(table, 1)
     window.setCentralWidget(central)
@@ -99,13 +110,20 @@ def build_panes(window: QMainWindow, on_chart_ready: ChartReady) -> Panes:
     detail_dock = _dock(window, "Event", "detailDock", detail, right)
     inspector_dock = _dock(window, "Aggregate", "inspectorDock", inspector, bottom)
     monitor_docks = add_monitoring_docks(window, inspector_dock, on_chart_ready)
+    search = SearchPanel()
+    search_dock = _dock(window, "Find an id", "searchDock", search, bottom)
+    window.tabifyDockWidget(inspector_dock, search_dock)
+    states = StatesTable()
+    states_dock = _dock(window, "States", "statesDock", states, bottom)
+    window.tabifyDockWidget(inspector_dock, states_dock)
     inspector_dock.raise_()
     window.resizeDocks([cluster_dock], [330], Qt.Orientation.Horizontal)
     window.resizeDocks([detail_dock], [400], Qt.Orientation.Horizontal)
     window.resizeDocks([inspector_dock], [330], Qt.Orientation.Vertical)
     return Panes(
         banner, filter_bar, progress, table, empty_hint, cluster_tree, detail, inspector,
-        cluster_dock, detail_dock, inspector_dock, monitor_docks,
+        cluster_dock, detail_dock, inspector_dock, monitor_docks, search, search_dock,
+        as_of_bar, states, states_dock,
     )  # fmt: skip
 
 

@@ -52,6 +52,8 @@ class Loader(QObject):
         self.dataset: Dataset | None = None
         self.read_task: Task | None = None
         self.reading_topic: str | None = None
+        # The persisted index holds values unmasked: a profile's masking may forbid it.
+        self.keep_index = True
         self._opening: Task | None = None
         self._reading = False
         self._tree_timer = QTimer(self)
@@ -151,6 +153,7 @@ class Loader(QObject):
                 return  # superseded while planning
             plan.index.decoder = source.make_decoder()  # display decodes on this thread
             dataset.indexes[topic] = plan.index
+            dataset.watermarks[topic] = dict(plan.watermarks)
             self.topic_grew.emit(topic)
             if plan.note:
                 self.error.emit(f"{topic}: {plan.note}; reading it again")
@@ -175,7 +178,10 @@ class Loader(QObject):
         dataset.reset_topic(topic)
         self.topic_grew.emit(topic)
         task = self.workers.submit(
-            f"open {topic}", plan_topic_job(source, topic), on_result=planned, on_failed=failed
+            f"open {topic}",
+            plan_topic_job(source, topic, self.keep_index),
+            on_result=planned,
+            on_failed=failed,
         )
         planning.append(task)
         self.read_task = task
@@ -196,6 +202,11 @@ class Loader(QObject):
             on_result=noted,
             on_failed=lambda msg: noted(f"unknown ({msg})"),
         )
+
+    def index_batch(self, dataset: Dataset, batch: list[Event]) -> None:
+        """Add events to the dataset's indexes (on the GUI thread) and say which grew."""
+        for grown in dataset.append(batch):
+            self.topic_grew.emit(grown)
 
     # --- the read ---------------------------------------------------------------------------
 

@@ -5,35 +5,42 @@ TopicView queries, InspectorController replays, Opener opens sources, LagMonitor
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
+from app.audit.as_of import AsOf
 from app.gui.actions import build_menus
-from app.gui.dataset import Dataset
-from app.gui.exporting import choose_export_path, export_job
+from app.gui.as_of_mode import AsOfMode
+from app.gui.auditing import Auditing
+from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
-from app.gui.jobs import ReadDone
 from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
+from app.gui.masking_view import Masking
 from app.gui.monitoring import Monitoring
 from app.gui.opening import Opener
+from app.gui.profile_actions import ProfileActions
+from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
-from app.gui.tree_view import show_dataset, show_notes
+from app.gui.topics import TopicsController
 from app.gui.worker import Workers
-from app.sources import Progress, Source, TopicSettings
+from app.masking.masker import Masker
+from app.profiles import Profile
+from app.profiles.masking_key import masker_for
+from app.sources import Source, TopicSettings
 from kafka_io.event import Event
 from kafka_io.profile import ConnectionProfile
 from widgets.goto_dialog import GotoDialog
-from widgets.topic_rules_dialog import TopicRulesDialog
 
 LISTING_REFRESH_MS = 60_000
-PICK_EVENT = "Select an event in the table to inspect its aggregate."
+FORGET = "Forget saved password"
 
 
 class MainWindow(QMainWindow):
@@ -55,13 +62,20 @@ class MainWindow(QMainWindow):
         self.topic_view = TopicView(
             self.table, self.filter_bar, lambda: self.loader.reading, self.show_failure, self
         )
-        self.topic_view.incomplete_note = self._incomplete_note
         self.inspector_ctl = InspectorController(self.inspector, folds.registry, self)
-        self._wanted_topic: str | None = None
         self.monitoring = Monitoring(self.workers, panes.lag_dock, self._show_time_range, self)
+        self.topics = TopicsController(
+            self, panes, self.loader, self.workers, self.topic_view, self.inspector_ctl,
+            self.monitoring, settings, lambda force: self._draw_rates(force),
+        )  # fmt: skip
         menus = build_menus(self)
         for dock in panes.docks:
             menus["view"].addAction(dock.toggleViewAction())
+        self.search = SearchController(
+            panes.search, self.loader, self.workers, lambda: self.folds.registry,
+            self.activate_topic, self.topic_view, self,
+        )  # fmt: skip
+        self.exporter = Exporter(self.loader, self.topic_view, self.workers, self.statusBar(), self)
         self.fold_actions = FoldActions(
             folds, settings, self.inspector_ctl,
             lambda text: self.statusBar().showMessage(text, 5000), self.show_failure_text, self,
@@ -69,6 +83,19 @@ class MainWindow(QMainWindow):
         self.opener = Opener(
             self.loader, settings, menus["recent_files"], menus["recent_connections"], self
         )
+        self.profile_actions = ProfileActions(
+            self, self.opener.open_source, remembered=settings.topic_settings
+        )
+        self.opener.profiles = self.profile_actions
+        self.masking = Masking(
+            self.statusBar(), self.topic_view, self.inspector_ctl, self.detail, self
+        )
+        self._profile_masker = Masker()
+        self.as_of_mode = AsOfMode(panes.as_of_bar, self.setWindowTitle, self._moment_shown, self)
+        self.auditing = Auditing(
+            self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
+            self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
+        )  # fmt: skip
         self._wire()
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)
@@ -81,15 +108,12 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         loader, tree, panes = self.loader, self.cluster_tree, self.panes
-        loader.dataset_changed.connect(self._dataset_changed)
-        loader.topics_changed.connect(self._topics_changed)
-        loader.topic_grew.connect(self._topic_grew)
-        loader.topic_noted.connect(lambda _topic: self._topics_changed())
-        loader.read_started.connect(panes.progress.start)
-        loader.read_progress.connect(self._read_progress)
-        loader.read_finished.connect(self._read_finished)
+        self.topics.loaded.connect(self.source_loaded.emit)
         loader.error.connect(self.show_error)
-        self.opener.failed.connect(self.show_failure_text)
+        self.opener.failed.connect(self._open_failed)
+        self.profile_actions.failed.connect(self.show_failure_text)
+        self.profile_actions.note.connect(lambda t: self.statusBar().showMessage(t, 10000))
+        self.profile_actions.opening.connect(self._profile_opening)
         self.banner.action_triggered.connect(self._banner_action)
         self.opener.opened.connect(self._source_opened)
         panes.progress.cancel_requested.connect(loader.cancel_read)
@@ -97,7 +121,7 @@ class MainWindow(QMainWindow):
         tree.partition_activated.connect(lambda t, _p: self.activate_topic(t))
         tree.group_activated.connect(self.show_group_lag)
         tree.reload_requested.connect(self.reload_topic)
-        tree.rules_requested.connect(self.topic_rules_dialog)
+        tree.rules_requested.connect(self.topics.rules_dialog)
         tree.refresh_requested.connect(self.refresh_listing)
         self.topic_view.event_selected.connect(self._event_selected)
         self.topic_view.refreshed.connect(self._refreshed)
@@ -106,6 +130,11 @@ class MainWindow(QMainWindow):
             lambda n: self.statusBar().showMessage(f"Copied {n:,} event{'s' * (n != 1)}", 3000)
         )
         self.inspector_ctl.stepped.connect(self._stepped)
+        self.inspector_ctl.history_notes = self._history_notes
+        self.inspector.audit_requested.connect(self.audit_report_dialog)
+        self.as_of_mode.changed.connect(self._as_of_changed)
+        panes.states.aggregate_activated.connect(self._show_aggregate)
+
         self.detail.copied.connect(lambda _t: self.statusBar().showMessage("Copied", 3000))
 
     # --- sources (menu actions; the Opener does the work) ----------------------------------
@@ -124,6 +153,12 @@ class MainWindow(QMainWindow):
 
     def _source_opened(self, source: Source) -> None:
         self.banner.dismiss()
+        # A profile's masking holds for its source only; --mask for every source.
+        by_profile = self.profile_actions.connecting is not None
+        masker, self._profile_masker = self._profile_masker if by_profile else Masker(), Masker()
+        self.loader.keep_index = masker.rules.use_index_cache
+        self.masking.set(masker)
+        self.profile_actions.opened(source)
         self.monitoring.source_opened(source)
         if not source.preloads:
             self.source_loaded.emit()
@@ -131,124 +166,19 @@ class MainWindow(QMainWindow):
     def refresh_listing(self) -> None:
         self.loader.refresh_listing()
 
-    # --- topics --------------------------------------------------------------------------
+    # --- topics (the TopicsController does the work) ------------------------------------
 
     def activate_topic(self, topic: str) -> None:
-        dataset = self.loader.dataset
-        if dataset is None or (self.topic_view.topic == topic and dataset.indexes.get(topic)):
-            return
-        self.panes.empty_hint.setVisible(False)
-        if not dataset.source.preloads and not len(dataset.indexes.get(topic) or ()):
-            self.loader.read_topic(topic)
-        self.topic_view.set_topic(topic, dataset.index(topic))
-        self.cluster_tree.select_topic(topic, emit=False)
-        self.inspector_ctl.clear(PICK_EVENT)
-        self.setWindowTitle(f"{topic} — {dataset.name} — Event Explorer")
-        self._draw_rates(force=True)
+        self.topics.activate(topic)
 
     def reload_topic(self, topic: str | None = None) -> None:
-        topic = topic or self.topic_view.topic
-        dataset = self.loader.dataset
-        if topic is None or dataset is None:
-            return
-        self.loader.read_topic(topic)
-        if not dataset.source.preloads:
-            self.topic_view.set_topic(topic, dataset.index(topic))
-
-    def topic_rules_dialog(self, topic: str | None = None) -> None:
-        topic = topic or self.topic_view.topic
-        dataset = self.loader.dataset
-        if topic is None or dataset is None:
-            self.statusBar().showMessage("Pick a topic first.", 5000)
-            return
-        dialog = TopicRulesDialog(topic, dataset.topic_settings(topic), parent=self)
-        if dialog.exec() and dialog.chosen is not None:
-            self.apply_topic_settings(topic, dialog.chosen)
+        self.topics.reload(topic)
 
     def apply_topic_settings(self, topic: str, settings: TopicSettings) -> None:
-        """Read ``topic`` with ``settings`` from now on, remembered for its cluster/file."""
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        self.settings.set_topic_settings(dataset.source.location, topic, settings)
-        dataset.set_topic_settings(topic, settings)
-        self.topic_view.clear()
-        if dataset.source.preloads:
-            self._wanted_topic = topic  # shown again once the new read reaches it
-            self.loader.read_topic(topic)
-        else:
-            self.activate_topic(topic)
-
-    # --- loader events -------------------------------------------------------------------
-
-    def _dataset_changed(self, dataset: Dataset) -> None:
-        self.inspector_ctl.make_decoder = dataset.source.make_decoder
-        self.monitoring.clear_rates()
-        self.topic_view.clear()
-        self.detail.show_event(None)
-        self.inspector_ctl.clear(PICK_EVENT)
-        show_dataset(self.cluster_tree, dataset, None)
-        self.setWindowTitle(f"{dataset.name} — Event Explorer")
-
-    def _topics_changed(self) -> None:
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        show_dataset(self.cluster_tree, dataset, self.topic_view.topic)
-        if self.topic_view.topic is None and not dataset.source.preloads:
-            self.panes.empty_hint.setText(f"Connected to {dataset.name}: pick a topic on the left.")
-            self.panes.empty_hint.setVisible(True)
-
-    def _incomplete_note(self, topic: str | None) -> str | None:
-        dataset = self.loader.dataset
-        return dataset.incomplete_note(topic) if dataset is not None else None
-
-    def _topic_grew(self, topic: str) -> None:
-        dataset = self.loader.dataset
-        if dataset is None:
-            return
-        if self.topic_view.topic is None and dataset.source.preloads:
-            # The first topic of a file shows as soon as its first batch is in, with its
-            # first event selected: every panel has something to show from the start.
-            if self._wanted_topic not in (None, topic):
-                return
-            self._wanted_topic = None
-            self.topic_view.set_topic(topic, dataset.index(topic))
-            self.cluster_tree.set_topics(dataset.topic_infos())
-            self.cluster_tree.select_topic(topic, emit=False)
-            self.topic_view.select_model_row(0)
-        elif topic == self.topic_view.topic:
-            if dataset.indexes.get(topic) is not self.topic_view.index:
-                # The stored index of a cluster topic took the place of the empty one.
-                self.topic_view.set_topic(topic, dataset.index(topic))
-            else:
-                self.topic_view.grew()
-
-    def _read_progress(self, progress: Progress) -> None:
-        self.panes.progress.update_counts(
-            progress.read, progress.total, progress.status, progress.per_partition
-        )
-
-    def _read_finished(self, done: ReadDone) -> None:
-        self.panes.progress.finish()
-        dataset = self.loader.dataset
-        name = dataset.name if dataset else ""
-        if dataset is not None:
-            show_notes(self.cluster_tree, dataset)
-        self.topic_view.refresh(force_completion=True)
-        if done.incomplete is not None:
-            text = f"{name}: {done.incomplete}"
-            self.statusBar().showMessage(text, 10000)
-            self.banner.show_message(text, "warning", action="Retry")
-        else:
-            what = "cancelled after" if done.cancelled else "read"
-            stored = f" (+{done.reused:,} from the stored index)" if done.reused else ""
-            self.statusBar().showMessage(f"{name}: {what} {done.events:,} events{stored}", 5000)
-        if self.topic_view.model.rowCount() and self.topic_view.selected_row_id() is None:
-            self.topic_view.select_model_row(0)
-        self.source_loaded.emit()
+        self.topics.apply_settings(topic, settings)
 
     def _refreshed(self, shown: int, total: int) -> None:
+        self.search.select_pending()
         if total and self.topic_view.selected_row_id() is None and not self.loader.reading:
             self.topic_view.select_model_row(0)
         self.inspector_ctl.index_grew()
@@ -261,35 +191,42 @@ class MainWindow(QMainWindow):
             reading=self.loader.reading, force=force,
         )  # fmt: skip
 
-    def export_dialog(self) -> None:
-        if self.topic_view.index is None:
-            self.statusBar().showMessage("Open a topic first.", 5000)
-            return
-        path = choose_export_path(self)
-        if path is not None:
-            self.export_shown(path)
-
-    def export_shown(self, path: Path) -> None:
-        """Write the events the table shows (the current filter) to ``path``."""
-        dataset, index = self.loader.dataset, self.topic_view.index
-        if dataset is None or index is None:
-            return
-        rows = self.topic_view.model.rows
-        self.workers.submit(
-            f"export to {path.name}",
-            export_job(dataset.source, index, rows, path),
-            on_progress=lambda p: self.statusBar().showMessage(f"Exporting {p[0]:,} of {p[1]:,}…"),
-            on_result=lambda n: self.statusBar().showMessage(
-                f"Exported {n:,} events to {path}", 10000
-            ),
-        )
-
     def _show_time_range(self, start_ms: int, end_ms: int) -> None:
         self.filter_bar.set_time_range(start_ms, end_ms)
         self.filter_bar.flush()
 
     def show_group_lag(self, group: str) -> None:
         self.monitoring.show_group(group)
+
+    # --- audit: as-of mode, states, reports ----------------------------------------------
+
+    def _as_of_changed(self, as_of: AsOf | None) -> None:
+        self.topic_view.set_as_of(as_of)
+        self.inspector_ctl.set_as_of(as_of)
+        self.monitoring.set_as_of(as_of.at_ms if as_of is not None else None)
+
+    def _moment_shown(self) -> int:
+        """Where as-of mode starts: the selected event's time, else the newest shown."""
+        index, row = self.topic_view.index, self.topic_view.selected_row_id()
+        if index is not None and row is not None:
+            return int(index.timestamp_col[row])
+        if index is not None and len(index):
+            return int(index.timestamp_col.max())
+        return int(time.time() * 1000)
+
+    def _history_notes(self, topic: str, partitions: list[int]) -> list[str]:
+        dataset = self.loader.dataset
+        return dataset.history_notes(topic, partitions) if dataset is not None else []
+
+    def _show_aggregate(self, aggregate: str) -> None:
+        """From the States table: the aggregate in the filter and the inspector."""
+        self.filter_bar.aggregate.setText(aggregate)
+        self.filter_bar.flush()
+        self.panes.inspector_dock.show()
+        self.panes.inspector_dock.raise_()
+
+    def audit_report_dialog(self) -> None:
+        self.auditing.report_dialog(self)
 
     # --- selection and stepping ----------------------------------------------------------
 
@@ -320,6 +257,11 @@ class MainWindow(QMainWindow):
     def focus_aggregate(self) -> None:
         self.filter_bar.aggregate.setFocus()
 
+    def focus_search(self) -> None:
+        self.panes.search_dock.show()
+        self.panes.search_dock.raise_()
+        self.panes.search.query.setFocus()
+
     # --- dialogs and messages ------------------------------------------------------------
 
     def goto_dialog(self) -> None:
@@ -335,6 +277,34 @@ class MainWindow(QMainWindow):
         if action == "retry":
             self.banner.dismiss()
             self.reload_topic()
+        elif action == FORGET.lower() and self.profile_actions.connecting is not None:
+            name = self.profile_actions.connecting
+            self.banner.dismiss()
+            self.profile_actions.forget_secrets(name)
+            self.profile_actions.connect_profile(name)  # asks for them again
+
+    def _profile_opening(self, profile: Profile) -> None:
+        masker, note = masker_for(profile, credentials=self.profile_actions.credentials)
+        self._profile_masker = masker
+        if note is not None:
+            self.statusBar().showMessage(note, 10000)
+        folder = Path(profile.fold_folder).expanduser() if profile.fold_folder else None
+        if folder is not None and folder.is_dir():
+            self.folds.add(folder, remember=False)  # the profile's, not the user's choice
+
+    def toggle_unmask(self) -> None:
+        """View > Show masked values (when the profile allows it)."""
+        refused = self.masking.toggle_unmask()
+        if refused is not None:
+            self.statusBar().showMessage(refused, 5000)
+
+    def _open_failed(self, text: str) -> None:
+        """A connect that failed; through a saved profile, its secrets may be stale."""
+        if self.profile_actions.connecting is None:
+            self.show_failure_text(text)
+            return
+        self.statusBar().showMessage(text, 10000)
+        self.banner.show_message(text, "error", action=FORGET)
 
     def show_error(self, message: str) -> None:
         """A passing problem: the status bar."""

@@ -14,6 +14,7 @@ from app.gui.lag_monitor import LagMonitor
 from app.gui.panels import Charts, LagView, RateView
 from app.gui.worker import Workers
 from app.index.topic_index import TopicIndex
+from app.profiles.lock import LockedClusterSource
 from app.sources import ClusterSource, Source
 
 RATES_EVERY_S = 2.0
@@ -35,11 +36,13 @@ class Monitoring(QObject):
         self.on_time_range = on_time_range
         self.source: Source | None = None
         self._drawn_at = 0.0
+        self.as_of_ms: int | None = None  # as-of mode's moment, marked on both charts
 
     def source_opened(self, source: Source) -> None:
         self.source = source
         if source.has_groups and isinstance(source, ClusterSource):
-            self.lag_monitor.start(source.profile)
+            lock = source.lock.lag if isinstance(source, LockedClusterSource) else None
+            self.lag_monitor.start(source.profile, lock)
         else:
             self.lag_monitor.stop()
         self._lag_notice()
@@ -49,11 +52,13 @@ class Monitoring(QObject):
         if name == "lag":
             lag: LagView = chart  # type: ignore[assignment]
             self.charts.lag = lag
+            lag.as_of.set(self.as_of_ms)
             self.lag_monitor.add_chart(lag)
             self._lag_notice()
         elif name == "rate":
             rate: RateView = chart  # type: ignore[assignment]
             self.charts.rate = rate
+            rate.as_of.set(self.as_of_ms)
             self.lag_monitor.add_chart(rate)
             chart.timeRangeClicked.connect(self._bucket_clicked)  # type: ignore[attr-defined]
 
@@ -73,6 +78,13 @@ class Monitoring(QObject):
             chart.set_events(index.timestamp_col, index.type_col, index.type_names)
         else:
             chart.set_events(index.timestamp_col[rows], index.type_col[rows], index.type_names)
+
+    def set_as_of(self, at_ms: int | None) -> None:
+        """Mark the as-of moment on the charts (None: remove the mark)."""
+        self.as_of_ms = at_ms
+        for chart in (self.charts.lag, self.charts.rate):
+            if chart is not None:
+                chart.as_of.set(at_ms)
 
     def clear_rates(self) -> None:
         """Another source was opened: the old topic's rates are not shown over it."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from app.gui.dataset import Dataset
 from app.gui.jobs import ReadDone
 from app.gui.loader import Loader
+from app.gui.profile_actions import ProfileActions
 from app.gui.settings import Settings
 from app.sources import ClusterSource, FileSource, Source, SourceSettings
 from app.sources.connections import ConnectionRequest
@@ -48,6 +49,7 @@ class Opener(QObject):
         self._parent = parent
         self._pending_file: Path | None = None
         self._pending_request: ConnectionRequest | None = None
+        self.profiles: ProfileActions | None = None  # saved profiles (set by the window)
         loader.dataset_changed.connect(self._dataset_changed)
         loader.open_failed.connect(self._open_failed)
         loader.read_finished.connect(self._read_finished)
@@ -82,8 +84,21 @@ class Opener(QObject):
     # --- clusters ------------------------------------------------------------------------
 
     def connect_dialog(self) -> None:
-        dialog = ConnectDialog(self.settings.recent_connections(), self._parent)
-        if dialog.exec() and dialog.chosen is not None:
+        profiles = self.profiles
+        names = profiles.names() if profiles is not None else []
+        dialog = ConnectDialog(self.settings.recent_connections(), self._parent, names)
+        if profiles is not None:
+
+            def import_profile() -> None:
+                profiles.import_dialog()
+                dialog.picker.set_profiles(profiles.names())
+
+            dialog.picker.import_requested.connect(import_profile)
+        if not dialog.exec():
+            return
+        if dialog.chosen_profile is not None and profiles is not None:
+            profiles.connect_profile(dialog.chosen_profile)
+        elif dialog.chosen is not None:
             self.connect_to(dialog.chosen)
 
     def connect_to(self, request: ConnectionRequest) -> bool:

@@ -21,8 +21,14 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 from app.lag.history import LagHistory
 
 
+class AsOfLine(Protocol):
+    def set(self, at_ms: int | None) -> None: ...
+
+
 class HistoryView(Protocol):
     """A chart fed by the lag sampler's history."""
+
+    as_of: AsOfLine  # the as-of moment's line (as-of mode)
 
     def set_history(self, history: LagHistory) -> None: ...
 

@@ -15,9 +15,12 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
+from app.audit.as_of import AsOf, filter_rows, rows_as_of
+from app.gui.masked_events import MaskedEvents
 from app.gui.worker import FailureHandler, JobContext, Workers
 from app.index.query import Query, count_by_type, run_query
 from app.index.topic_index import TopicIndex
+from app.masking.masker import Masker
 from app.output.table_text import as_json_lines, as_tsv
 from kafka_io.event import Event
 from widgets.event_table import EventTable, EventTableModel
@@ -76,10 +79,15 @@ class TopicView(QObject):
         filter_bar.changed.connect(self.apply_filter)
         self.topic: str | None = None
         self.index: TopicIndex | None = None
+        self.live = False  # the open topic is being followed: the table follows its end
         # Why a topic's rows are not everything there is (the window knows).
         self.incomplete_note: Callable[[str | None], str | None] = lambda _topic: None
         self.filter = FilterState()
         self.query: Query = Query()
+        self._shown_query: tuple[Query, AsOf | None] = (Query(), None)
+        self.as_of: AsOf | None = None  # as-of mode: only what had been written by then
+        self.masker = Masker()  # what the table, copies and the detail may show
+        self._masked: MaskedEvents | None = None
         self._shown_len = 0
         self._generation = -1
         self._completion_at = 0.0
@@ -95,7 +103,7 @@ class TopicView(QObject):
         self.topic, self.index = topic, index
         self._generation = -1
         self._completion_size = -1
-        self.model.set_rows(index, np.empty(0, np.int64))
+        self.model.set_rows(self._store(index), np.empty(0, np.int64))
         self.refresh(force_completion=True)
 
     def clear(self) -> None:
@@ -114,6 +122,34 @@ class TopicView(QObject):
         self.filter = state
         self.refresh()
 
+    def set_as_of(self, as_of: AsOf | None) -> None:
+        """Freeze the table (and its counts and type lists) at ``as_of``; None: thaw."""
+        if as_of != self.as_of:
+            self.as_of = as_of
+            self.refresh(force_completion=True)
+
+    def set_masker(self, masker: Masker) -> None:
+        """Show the rows through ``masker`` (the selected row stays selected)."""
+        self.masker = masker
+        index = self.index
+        if index is not None:
+            selected = self.selected_row_id()
+            self.model.set_rows(self._store(index), self.model.rows)
+            if selected is not None:
+                self.select_row_id(selected, scroll=False)
+
+    def _store(self, index: TopicIndex) -> TopicIndex | MaskedEvents:
+        """What the table reads events from: the index, or the index masked."""
+        if not self.masker.active:
+            return index
+        masked = self._masked
+        if masked is None or masked.index is not index or masked.masker is not self.masker:
+            masked = self._masked = MaskedEvents(index, self.masker)
+        return masked
+
+    def _rows(self, index: TopicIndex, query: Query) -> np.ndarray:
+        return filter_rows(index, run_query(index, query), self.as_of)
+
     # --- refresh -------------------------------------------------------------------------
 
     def refresh(self, force_completion: bool = False) -> None:
@@ -126,7 +162,7 @@ class TopicView(QObject):
         if query.text and len(index) >= ASYNC_QUERY_ROWS and not self.is_reading():
             self._refresh_in_worker(index, query, force_completion)
             return
-        self._show(index, query, run_query(index, query), force_completion)
+        self._show(index, query, self._rows(index, query), force_completion)
 
     def _refresh_in_worker(self, index: TopicIndex, query: Query, force: bool) -> None:
         """A text search over a large index scans its values: off the GUI thread.
@@ -138,7 +174,7 @@ class TopicView(QObject):
         self.filter_bar.summary.setText("Searching…")
 
         def job(ctx: JobContext) -> np.ndarray | None:
-            return None if seq != self._query_seq else run_query(index, query)
+            return None if seq != self._query_seq else self._rows(index, query)
 
         def done(rows: np.ndarray | None) -> None:
             fresh = seq == self._query_seq and index is self.index
@@ -158,14 +194,22 @@ class TopicView(QObject):
 
     def _show(self, index: TopicIndex, query: Query, rows: np.ndarray, force: bool) -> None:
         old = self.model.rows
-        same_query = query == self.query and self.model.store is index
+        same_query = (query, self.as_of) == self._shown_query and self.model.store is self._store(
+            index
+        )
         if same_query and 0 < len(old) <= len(rows) and np.array_equal(rows[: len(old)], old):
+            was_at_end = self.table.at_end()
             self.model.append_rows(rows[len(old) :])  # the log grew at its end
+            if self.live and len(rows) > len(old):
+                self.table.rows_added(len(rows) - len(old), was_at_end)
         elif not (same_query and np.array_equal(rows, old)):
             self._reset_keeping_selection(rows)
         self.query = query
+        self._shown_query = (query, self.as_of)
         self._generation = index.generation
-        self.filter_bar.set_summary(len(rows), len(index), self.incomplete_note(self.topic))
+        mask = rows_as_of(index, self.as_of)
+        total = len(index) if mask is None else int(np.count_nonzero(mask))
+        self.filter_bar.set_summary(len(rows), total, self.incomplete_note(self.topic))
         self.table.set_empty_text(
             "No events match the filter." if len(index) and not len(rows) else ""
         )
@@ -180,12 +224,14 @@ class TopicView(QObject):
             return
         self._completion_at = now
         self._completion_size = index.generation
-        self.filter_bar.set_type_counts(count_by_type(index, index.log_order()))
+        order = index.log_order()
+        shown = order if self.as_of is None else filter_rows(index, order, self.as_of)
+        self.filter_bar.set_type_counts(count_by_type(index, shown))
         self.filter_bar.set_aggregates(index.sorted_aggregates())
 
     def _reset_keeping_selection(self, rows: np.ndarray) -> None:
         selected = self.selected_row_id()
-        self.model.set_rows(self.index, rows)
+        self.model.set_rows(self._store(self.index) if self.index is not None else None, rows)
         if selected is not None and not self.select_row_id(selected, scroll=True):
             self.selection_lost.emit()  # the filter hides it: the detail must not linger
 
@@ -226,11 +272,12 @@ class TopicView(QObject):
     # --- copy ----------------------------------------------------------------------------
 
     def selected_events(self) -> list[Event]:
-        """The selected events, in display order, freshly decoded."""
+        """The selected events, in display order, freshly decoded (and masked)."""
         index = self.index
         if index is None:
             return []
-        return [index.event(self.model.row_id(r)) for r in self.table.selected_model_rows()]
+        rows = [self.model.row_id(r) for r in self.table.selected_model_rows()]
+        return [self.masker.event(index.event(row)) for row in rows]
 
     def copy_selected(self, fmt: str = "jsonl") -> int:
         """Put the selected events on the clipboard as JSON lines or TSV; how many."""

@@ -4,15 +4,22 @@ is open."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from app.gui.dataset import Dataset
 from widgets.cluster_tree import ClusterTree
 
 
-def show_dataset(tree: ClusterTree, dataset: Dataset, open_topic: str | None) -> None:
-    """Everything the tree shows of ``dataset``, with ``open_topic`` selected."""
+def show_dataset(
+    tree: ClusterTree, dataset: Dataset, open_topic: str | None, live: Collection[str] = ()
+) -> None:
+    """Everything the tree shows of ``dataset``, with ``open_topic`` selected and the
+    topics being followed marked live."""
     tree.set_source_name(dataset.name)
     tree.set_topics(dataset.topic_infos())
     show_notes(tree, dataset)
+    for topic in live:
+        tree.set_topic_note(topic, "Following live", live=True)
     listing = dataset.listing
     groups = listing.groups if listing is not None else []
     note = listing.groups_note if listing is not None else "(none in a file)"

@@ -175,6 +175,8 @@ class FileColumn:
         return list(self.crcs)
 
     def close(self) -> None:
+        # The map holds a descriptor of its own: it goes once no array uses it.
+        self._map, self._arr = None, np.empty(0, self.dtype)
         fd, self._fd = self._fd, -1
         if fd >= 0:
             with contextlib.suppress(OSError):

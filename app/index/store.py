@@ -68,6 +68,10 @@ def save(index: TopicIndex, cache_dir: Path | None = None, *, signature: str = "
     """Save ``index`` atomically; returns its folder.  ``signature`` names the decoding
     rules the index was built with (a later load with other rules rebuilds)."""
     folder = index_dir(index.cluster_id, index.topic, cache_dir)
+    if getattr(index._storage, "private", False):
+        raise CacheError("not saved: this index must not be kept on disk")
+    if index.read_only and not (index.reclaim is not None and index.reclaim()):
+        raise CacheError("not saved: another window writes this topic's index")
     if index.damaged is not None:
         discard(index.cluster_id, index.topic, cache_dir, lock=index.lock)
         raise CacheError(f"not saved: the stored index was damaged ({index.damaged})")

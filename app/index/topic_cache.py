@@ -17,7 +17,7 @@ last N events per partition.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +25,12 @@ from typing import Protocol, runtime_checkable
 
 from app.index.build import BuildRead, auto_workers
 from app.index.catch_up import fingerprint_offsets, reconcile, start_over
+from app.index.mapped import FileStorage
+from app.index.private_storage import private_storage
 from app.index.retry import redecode_transient
-from app.index.storage import DiskFullError, release_free_memory
-from app.index.store import drop, load_or_new, save
-from app.index.store_files import CacheError
+from app.index.storage import DiskFullError, MemoryStorage, release_free_memory
+from app.index.store import drop, load_or_new, read_meta_quietly, save
+from app.index.store_files import CacheError, TopicLock
 from app.index.topic_index import TopicIndex
 from app.index.window import Window, WindowSpec, window_of
 from app.index.window_plan import window_starts
@@ -77,6 +79,7 @@ class TopicPlan:
     watermarks: dict[int, tuple[int, int]]
     signature: str
     note: str | None  # why a stored index was discarded, or why it will not be saved
+    persist: bool = True  # False: nothing is loaded from or saved to disk (masking)
 
     @property
     def reused(self) -> int:
@@ -135,6 +138,7 @@ def plan_topic(
     cache_dir: Path | None = None,
     *,
     window: WindowSpec | None = None,
+    persist: bool = True,
 ) -> TopicPlan:
     """Load the stored index if it can be trusted and say which offsets are new.
 
@@ -143,8 +147,14 @@ def plan_topic(
     later than the window asks for is read again.  The stored index's checksums are
     checked in the background (``plan.index.verification``); ``finish_topic`` refuses
     to save over a damaged one and ``open_topic`` waits for the check.
+
+    ``persist=False``: no stored index is read or written (a profile whose masking
+    forbids keeping unmasked values on disk); the index lives in files that have no
+    name (``app.index.private_storage``) and vanish with it.
     """
     signature = signature_of(source, topic)
+    if not persist:
+        return _private_plan(source, topic, signature, window)
     index, note = load_or_new(
         source.identity, topic, source.make_decoder(), cache_dir=cache_dir,
         signature=signature, wait_for_checksums=False,
@@ -165,20 +175,48 @@ def plan_topic(
         index, note = start_over(index, cache_dir), f"the stored index held {held.describe()}"
     if len(index) == 0:
         plan = {p: low for p, (low, high) in marks.items() if low < high}
-        if starts is not None:
-            lows = {p: low for p, (low, _high) in marks.items()}
-            index.window = Window(window or WindowSpec(), dict(starts), lows)
+        _set_window(index, window, starts, marks)
+    if len(index):
+        redecode_transient(index, source.make_decoder())
+    return TopicPlan(index, _ranges(index, plan, marks), marks, signature, note)
+
+
+def _private_plan(
+    source: CachedSource, topic: str, signature: str, window: WindowSpec | None
+) -> TopicPlan:
+    marks = {p.partition: (p.low, p.high) for p in source.partitions(topic)}
+    storage = private_storage() or MemoryStorage()
+    index = TopicIndex(topic, source.make_decoder(), cluster_id=source.identity, storage=storage)
+    starts = None
+    if window is not None and not window.everything and isinstance(source, ClusterSource):
+        starts = window_starts(source, topic, window, marks)
+    _set_window(index, window, starts, marks)
+    plan = {p: low for p, (low, high) in marks.items() if low < high}
+    return TopicPlan(index, _ranges(index, plan, marks), marks, signature, None, persist=False)
+
+
+def _set_window(
+    index: TopicIndex,
+    window: WindowSpec | None,
+    starts: dict[int, int] | None,
+    marks: dict[int, tuple[int, int]],
+) -> None:
+    if starts is not None:
+        lows = {p: low for p, (low, _high) in marks.items()}
+        index.window = Window(window or WindowSpec(), dict(starts), lows)
+
+
+def _ranges(
+    index: TopicIndex, plan: dict[int, int], marks: dict[int, tuple[int, int]]
+) -> list[PartitionRange]:
     win = index.window if isinstance(index.window, Window) else None
     if win is not None:
         plan = {p: max(s, win.starts.get(p, s)) for p, s in plan.items()}
-    if len(index):
-        redecode_transient(index, source.make_decoder())
-    ranges = [
+    return [
         PartitionRange(p, start, marks[p][1])
         for p, start in sorted(plan.items())
         if start < marks[p][1]
     ]
-    return TopicPlan(index, ranges, marks, signature, note)
 
 
 def read_plan(
@@ -221,10 +259,11 @@ def finish_topic(
     reached (an open transaction stops it at its last stable offset; a read cut short
     stops where it stopped), so nothing committed later is ever skipped.  Without one
     (no read was needed), the planned ranges' ends.  An index that lives in memory (the
-    cache folder cannot be used) or is another window's is not saved.
+    cache folder cannot be used), that must not be kept (``plan.persist``) or is
+    another window's is not saved.
     """
     index = plan.index
-    if not index.persistent or index.read_only:
+    if index.read_only:
         return
     planned = {r.partition: r.end for r in plan.ranges}
     for p, (low, high) in plan.watermarks.items():
@@ -235,6 +274,8 @@ def finish_topic(
             index.mark_position(p, min(reached, planned[p]), low)
         else:
             index.mark_position(p, high, low)
+    if not plan.persist or not index.persistent:
+        return
     verification = index.verification
     if verification is not None and index.damaged is None:
         index.damaged = verification.wait()
@@ -250,7 +291,28 @@ def let_go(index: TopicIndex) -> None:
     if lock is not None and not index.read_only:
         index.read_only = True
         index.lock = None
+        storage = index._storage
+        if isinstance(storage, FileStorage):
+            index.reclaim = _reclaimer(index, storage.folder.parent)
         lock.release()
+
+
+def _reclaimer(index: TopicIndex, folder: Path) -> Callable[[], bool]:
+    """Take the topic's lock back for ``index`` (following appends to it), unless
+    another window or run saved the topic meanwhile: its files then hold that save."""
+    saved = read_meta_quietly(folder)
+
+    def reclaim() -> bool:
+        lock = TopicLock(folder)
+        if not lock.try_acquire():
+            return False
+        if read_meta_quietly(folder) != saved:
+            lock.release()
+            return False
+        index.lock, index.read_only, index.reclaim = lock, False, None
+        return True
+
+    return reclaim
 
 
 def warm_workers(source: ClusterSource, topic: str, workers: int | None = None) -> int:
@@ -273,16 +335,18 @@ def open_topic(
     persist: bool = True,
     workers: int | None = None,
     window: WindowSpec | None = None,
+    keep_index: bool = True,
 ) -> CachedRead:
     """The topic's index, brought up to the watermarks seen now, and saved again.
 
     A cancelled read is not saved; a read cut short is saved up to where each partition
     got, so the next open reads only the rest.  A stored index whose checksums do not
-    match is discarded and the topic read again.
+    match is discarded and the topic read again.  ``persist=False``: the result is not
+    saved; ``keep_index=False``: no stored index is used or kept at all (masking).
     """
     if workers != 0 and isinstance(source, ClusterSource):
         warm_workers(source, topic, workers)  # they start while the stored index is checked
-    plan = plan_topic(source, topic, cache_dir, window=window)
+    plan = plan_topic(source, topic, cache_dir, window=window, persist=keep_index)
     verification = plan.index.verification
     damage = verification.wait() if verification is not None else None
     if damage is not None:
@@ -313,3 +377,17 @@ def open_topic(
             plan.note = f"{plan.note}; {exc}" if plan.note else str(exc)
     let_go(plan.index)
     return CachedRead(plan.index, read.report.events, reused, plan.note, read.report)
+
+
+def save_followed(
+    source: CachedSource,
+    index: TopicIndex,
+    positions: Mapping[int, int],
+    cache_dir: Path | None = None,
+) -> None:
+    """Save an index that following has been appending to, up to where it got: the
+    next open reads only what arrived after."""
+    for p, next_offset in positions.items():
+        index.mark_position(p, next_offset)
+    if index.persistent and not index.read_only:
+        save(index, cache_dir, signature=signature_of(source, index.topic))

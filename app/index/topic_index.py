@@ -115,6 +115,9 @@ class TopicIndex:
         # and the background check of their checksums.
         self.lock: Any = None
         self.verification: Any = None
+        # Set when this window let go of the lock after a save: takes it back (True) if
+        # nobody saved the topic since, so following can go on appending.
+        self.reclaim: Any = None
         self._reset_derived()
 
     def _reset_derived(self) -> None:
@@ -179,7 +182,7 @@ class TopicIndex:
             append_block(self, block)
 
     def _check_writable(self) -> None:
-        if self.read_only:
+        if self.read_only and not (self.reclaim is not None and self.reclaim()):
             raise ReadOnlyIndexError(
                 f"the index of {self.topic} is being written by another window; "
                 "this one shows its last saved state"
@@ -197,7 +200,8 @@ class TopicIndex:
     def mark_position(self, partition: int, next_offset: int, low: int | None = None) -> None:
         """Record that a read of ``partition`` got up to ``next_offset`` (past transaction
         markers, say) and, optionally, the low watermark seen."""
-        self._book.mark_position(partition, next_offset, low)
+        with self._lock:  # a save may be taking a snapshot on a worker
+            self._book.mark_position(partition, next_offset, low)
 
     def relabel(self, row: int, etype: str, aggregate: str | None, error: str | None) -> None:
         """A row decoded again (its registry answers now): new type, aggregate, error.

@@ -1,9 +1,10 @@
-"""Consumer lag over time: history, lag in seconds, catch-up time, status, event rates.
+"""Consumer lag over time: the history of samples, lag in records or seconds, statuses.
 
 No Qt and no Kafka here: samples come in from ``kafka_io.lag`` (any object with the
 same fields will do, see ``SampleReading``), answers go out as numpy arrays and frozen
-dataclasses that the charts and the CLI draw.  How lag in records becomes lag in
-seconds is described in ``app.lag.seconds``.
+dataclasses that the charts and the CLI draw.  Lag in seconds is the age of the oldest
+waiting record, from its timestamp where the sampler could read it (``app.lag.age``)
+and estimated from offsets over time elsewhere (``app.lag.seconds``).
 
 Status follows Burrow's rules, evaluated per partition over a sliding window and
 reported for the group as its worst partition, with the rule that fired as a
@@ -19,45 +20,16 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from app.lag.rates import (
-    BUCKET_WIDTHS_MS,
-    OTHER_TYPES,
-    EventCounts,
-    count_events,
-    keep_top_types,
-)
-from app.lag.seconds import estimate_lag_seconds, held_seconds, latest_lag_seconds
-
-# The GUI and CLI need only this module: status and event-count types are re-exported.
+from app.lag.age import AgeSource, latest_seconds, measured_age, series_seconds
+from app.lag.ring import Rows
+from app.lag.seconds import held_seconds
 from app.lag.status import (
     GroupStatus,
     PartitionBlock,
-    PartitionStatus,
-    Status,
-    catch_up_seconds,
     evaluate_group,
-    format_duration,
 )
 
-__all__ = [
-    "BUCKET_WIDTHS_MS",
-    "OTHER_TYPES",
-    "EventCounts",
-    "GroupStatus",
-    "LagHistory",
-    "LagUnit",
-    "PartitionStatus",
-    "SampleReading",
-    "Series",
-    "Status",
-    "catch_up_seconds",
-    "count_events",
-    "estimate_lag_seconds",
-    "format_duration",
-    "held_seconds",
-    "keep_top_types",
-    "latest_lag_seconds",
-]
+__all__ = ["LagHistory", "LagUnit", "SampleReading", "Series"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -77,6 +49,10 @@ class PartitionReading(Protocol):
     def committed(self) -> int | None: ...
     @property
     def end(self) -> int | None: ...
+    @property
+    def oldest_ms(self) -> int | None: ...
+    @property
+    def oldest_source(self) -> Literal["record", "next_record"] | None: ...
 
 
 class GroupReading(Protocol):
@@ -124,44 +100,17 @@ class _GroupTrack:
     members: int = 0
     error: str | None = None
     keys: dict[Key, int] = field(default_factory=dict)  # (topic, partition) -> committed row
+    # Where each partition's latest measured age came from (None: not measured).
+    sources: dict[Key, AgeSource | None] = field(default_factory=dict)
     seen: int = 0  # the round that last listed the group
-
-
-class _Rows:
-    """A growable 2-D float ring: one row per series, one column per sample slot."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.index: dict[object, int] = {}
-        self.data: FloatArray = np.full((8, capacity), np.nan)
-
-    def row(self, key: object) -> int:
-        row = self.index.get(key)
-        if row is None:
-            row = self.index[key] = len(self.index)
-            if row >= self.data.shape[0]:
-                grown = np.full((self.data.shape[0] * 2, self.capacity), np.nan)
-                grown[: self.data.shape[0]] = self.data
-                self.data = grown
-        return row
-
-    def compact(self) -> dict[int, int]:
-        """Drop rows with no data left in the ring; returns old row -> new row."""
-        alive = [(k, r) for k, r in self.index.items() if np.isfinite(self.data[r]).any()]
-        remap = {r: i for i, (_, r) in enumerate(alive)}
-        data = np.full((max(8, len(alive)), self.capacity), np.nan)
-        if alive:
-            data[: len(alive)] = self.data[[r for _, r in alive]]
-        self.data = data
-        self.index = {k: remap[r] for k, r in alive}
-        return remap
 
 
 class LagHistory:
     """A bounded ring of lag samples with the questions the GUI and CLI ask of it.
 
     ``capacity`` samples are kept (720 at the default 5 s interval is one hour);
-    memory is one float per (group partition + watched partition) per slot.
+    memory is two floats per group partition (committed offset, measured lag in
+    seconds) and one per watched partition per slot.
     ``window_s`` is the span the status rules and rates look back over.  Not
     thread-safe: feed it and read it from one thread (the GUI thread).
     """
@@ -176,8 +125,9 @@ class LagHistory:
         self._head = 0
         self._count = 0
         self._added = 0
-        self._committed = _Rows(capacity)  # key: (group, topic, partition)
-        self._ends = _Rows(capacity)  # key: (topic, partition)
+        # key: (group, topic, partition); second plane: the measured lag in seconds.
+        self._committed = Rows(capacity, second_plane=True)
+        self._ends = Rows(capacity)  # key: (topic, partition)
         self._groups: dict[str, _GroupTrack] = {}
         self._last_ok_round = 0
         self.last_error: str | None = None
@@ -191,6 +141,7 @@ class LagHistory:
         self._times[slot] = sample.time_ms / 1000.0
         self._committed.data[:, slot] = np.nan
         self._ends.data[:, slot] = np.nan
+        self._committed.second[:, slot] = np.nan
         self._head = (slot + 1) % self.capacity
         self._count = min(self._count + 1, self.capacity)
         self._added += 1
@@ -217,6 +168,12 @@ class LagHistory:
                 if p.end is not None and key not in sample.watermarks:
                     end_row = ends.row(key)
                     ends.data[end_row, slot] = p.end
+                if p.committed is not None and p.end is not None:
+                    age, source = measured_age(
+                        sample.time_ms, p.committed, p.end, p.oldest_ms, p.oldest_source
+                    )
+                    self._committed.second[crow, slot] = age
+                    track.sources[key] = source  # the latest sample with both offsets decides
         if self._added % self.capacity == 0:
             self._compact()
 
@@ -226,6 +183,7 @@ class LagHistory:
         for name in list(self._groups):
             track = self._groups[name]
             track.keys = {k: remap[r] for k, r in track.keys.items() if r in remap}
+            track.sources = {k: v for k, v in track.sources.items() if k in track.keys}
             if not track.keys and self._added - track.seen >= self.capacity:
                 del self._groups[name]
 
@@ -260,6 +218,13 @@ class LagHistory:
         order = self._order()
         return self._ends.data[row, order] if row is not None else np.full(order.size, np.nan)
 
+    def measured_ages(self, group: str, topic: str, partition: int) -> FloatArray:
+        """Lag in seconds from record timestamps (NaN where it was not measured)."""
+        row = self._committed.index.get((group, topic, partition))
+        order = self._order()
+        plane = self._committed.second
+        return plane[row, order] if row is not None else np.full(order.size, np.nan)
+
     # -- lag series ------------------------------------------------------------------------
 
     def partition_lag(self, group: str, unit: LagUnit = "records") -> list[Series]:
@@ -270,7 +235,8 @@ class LagHistory:
             committed = self.committed(group, topic, partition)
             ends = self.ends(topic, partition)
             if unit == "seconds":
-                values = estimate_lag_seconds(times, committed, ends)
+                measured = self.measured_ages(group, topic, partition)
+                values = series_seconds(times, committed, ends, measured)
             else:
                 values = np.clip(ends - committed, 0.0, None)
             out.append(Series(f"{topic}[{partition}]", times, values))
@@ -324,19 +290,18 @@ class LagHistory:
         for name in names:
             track = self._groups.get(name)
             keys.append(sorted(track.keys) if track else [])
-        flat = [k for ks in keys for k in ks]
-        committed_rows = np.array(
-            [self._groups[n].keys[k] for n, ks in zip(names, keys, strict=True) for k in ks],
-            dtype=np.int64,
-        )
+        owners = [(n, k) for n, ks in zip(names, keys, strict=True) for k in ks]
+        committed_rows = np.array([self._groups[n].keys[k] for n, k in owners], dtype=np.int64)
         committed = self._committed.data[np.ix_(committed_rows, order)]
-        ends = np.full(committed.shape, np.nan)
-        found = [(i, self._ends.index.get(k)) for i, k in enumerate(flat)]
-        known = [(i, r) for i, r in found if r is not None]
-        if known:
-            end_rows = np.array([r for _, r in known], dtype=np.int64)
-            ends[[i for i, _ in known]] = self._ends.data[np.ix_(end_rows, order)]
-        ages = latest_lag_seconds(times, committed, ends)
+        ends = _gather(self._ends, [k for _, k in owners], order)
+        measured = self._committed.second[np.ix_(committed_rows, order)]
+        ages, estimated = latest_seconds(times, committed, ends, measured)
+        sources: list[AgeSource | None] = [
+            "estimate" if guess else self._groups[n].sources.get(k) if known else None
+            for (n, k), known, guess in zip(
+                owners, np.isfinite(ages).tolist(), estimated.tolist(), strict=True
+            )
+        ]
         held_s, held_all = held_seconds(times, committed)
         inside = times >= times[-1] - self.window_s if times.size else np.zeros(0, bool)
         out, start = [], 0
@@ -345,7 +310,7 @@ class LagHistory:
             start += len(ks)
             block = PartitionBlock(
                 ks, times[inside], committed[rows][:, inside], ends[rows][:, inside], ages[rows],
-                held_s[rows], held_all[rows],
+                held_s[rows], held_all[rows], sources[rows],
             )  # fmt: skip
             out.append(self._evaluate(name, block))
         return out
@@ -358,3 +323,13 @@ class LagHistory:
         if track.seen < self._last_ok_round:
             error = "the cluster no longer lists this group"
         return evaluate_group(name, track.state, track.members, error, block, self.min_samples)
+
+
+def _gather(ring: Rows, keys: Sequence[object], order: IntArray) -> FloatArray:
+    """The rows of ``keys`` in sample order, NaN for keys the ring does not hold."""
+    out = np.full((len(keys), order.size), np.nan)
+    found = [(i, r) for i, k in enumerate(keys) if (r := ring.index.get(k)) is not None]
+    if found:
+        rows = np.array([r for _, r in found], dtype=np.int64)
+        out[[i for i, _ in found]] = ring.data[np.ix_(rows, order)]
+    return out

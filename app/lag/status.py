@@ -30,6 +30,8 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
+from app.lag.age import AgeSource
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -59,6 +61,7 @@ class PartitionStatus:
     rule: str
     lag: int | None
     lag_seconds: float | None
+    age_source: AgeSource | None = None  # where lag_seconds came from (app.lag.age)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class GroupStatus:
     produce_rate: float | None  # records/s, from high-watermark deltas in the window
     partitions: tuple[PartitionStatus, ...] = ()
     error: str | None = None
+    age_source: AgeSource | None = None  # that of the partition with the oldest record
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,14 @@ class PartitionBlock:
     # history (NaN: unknown); ``held_all`` marks rows that never moved in it (a floor).
     held_s: FloatArray | None = None
     held_all: npt.NDArray[np.bool_] | None = None
+    age_sources: Sequence[AgeSource | None] | None = None  # (R,) where lag_seconds came from
+
+    def age(self, row: int) -> tuple[float | None, AgeSource | None]:
+        """The row's lag in seconds and its source; (None, None) when unknown."""
+        age = float(self.lag_seconds[row])
+        if math.isnan(age):
+            return None, None
+        return age, self.age_sources[row] if self.age_sources is not None else None
 
     def held(self, row: int, fallback_s: float) -> str:
         """'4 min 01 s' or 'at least 1 h 00 min', for the stuck-offset sentences."""
@@ -134,8 +146,10 @@ def evaluate_partitions(
         topic, partition = block.keys[i]
         lag = int(max(block.ends[i, ok][-1] - block.committed[i, ok][-1], 0)) if n else None
         rule = "no committed offset yet" if n == 0 else f"{n} of {min_samples} samples needed"
+        # Too few samples for a verdict, but a record's age is known from the first one.
+        age, source = block.age(i) if n else (None, None)
         out[i] = PartitionStatus(
-            topic, partition, Status.UNKNOWN, f"{topic}[{partition}]: {rule}.", lag, None
+            topic, partition, Status.UNKNOWN, f"{topic}[{partition}]: {rule}.", lag, age, source
         )
     return [v for v in out if v is not None]
 
@@ -194,9 +208,10 @@ def _judge(
             )
         else:
             status, rule = Status.OK, f"consumer is keeping up (lag {now:,.0f})"
-        age = float(block.lag_seconds[i])
-        seconds = None if math.isnan(age) else age
-        out.append(PartitionStatus(topic, partition, status, f"{name}: {rule}.", int(now), seconds))
+        age, source = block.age(i)
+        out.append(
+            PartitionStatus(topic, partition, status, f"{name}: {rule}.", int(now), age, source)
+        )
     return out
 
 
@@ -212,8 +227,10 @@ def evaluate_group(
     parts = tuple(evaluate_partitions(block, members, min_samples)) if len(block) else ()
     lags = [p.lag for p in parts if p.lag is not None]
     lag = sum(lags) if lags else None
-    seconds = [p.lag_seconds for p in parts if p.lag_seconds is not None]
-    lag_seconds = max(seconds) if seconds else None
+    aged = [p for p in parts if p.lag_seconds is not None]
+    oldest = max(aged, key=lambda p: p.lag_seconds or 0.0) if aged else None
+    lag_seconds = oldest.lag_seconds if oldest else None
+    age_source = oldest.age_source if oldest else None
     consume = _rate_sum(block.times, block.committed) if len(block) else None
     produce = _rate_sum(block.times, block.ends) if len(block) else None
     catch_up = catch_up_seconds(lag, consume, produce)
@@ -221,7 +238,7 @@ def evaluate_group(
     def result(status: Status, rule: str) -> GroupStatus:
         return GroupStatus(
             group, status, rule, state, members, lag, lag_seconds,
-            catch_up, consume, produce, parts, error,
+            catch_up, consume, produce, parts, error, age_source,
         )  # fmt: skip
 
     if error is not None:
@@ -294,3 +311,9 @@ def format_duration(seconds: float | None) -> str:
     if s < 86400:
         return f"{s // 3600} h {s % 3600 // 60:02d} min"
     return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def format_age(seconds: float | None, source: AgeSource | None) -> str:
+    """``format_duration``, marked with ``~`` when the age is an estimate."""
+    text = format_duration(seconds)
+    return f"~{text}" if source == "estimate" and seconds is not None else text

@@ -14,10 +14,12 @@ Where folds come from, lowest precedence first (a higher one wins a name clash, 
 A fold file is compiled and executed from its source as a fresh module each time it
 is (re)loaded, without writing bytecode caches next to it, so an edit is picked up even
 within the same second.  Files whose names start with ``_`` or ``.`` are skipped.  A
-file that fails to import becomes an entry in ``FoldLibrary.errors`` (with its
-traceback) instead of an exception; when it fails on a reload, the folds of its last
-good version stay registered, so a half-typed edit does not pull a fold from under an
-open view.
+file that fails to import becomes an entry in ``FoldLibrary.errors`` (one readable
+line naming the file and the line, plus the traceback) instead of an exception; when
+it fails on a reload, the folds of its last good version stay registered, so a
+half-typed edit does not pull a fold from under an open view.  Whoever asked for a
+file by name (``--folds``, File > Load folds) gets its failure as an error
+(``given_errors``) and chooses among its folds first (``given_specs``).
 
 ``FoldWatcher.poll()`` (the GUI calls it from a timer) notices new, changed (mtime or
 size) and deleted fold files and reloads them.
@@ -66,11 +68,24 @@ def examples_dir() -> Path:
 
 @dataclass(frozen=True)
 class FoldLoadError:
-    """A fold source that could not be loaded."""
+    """A fold source that could not be loaded.
+
+    ``message`` is one readable line that names the file and the line to fix, e.g.
+    ``my_fold.py, line 7: SyntaxError: expected ':'`` (what the CLI prints and the GUI
+    shows); ``traceback`` is the whole story, for a details view.
+    """
 
     source: str
     message: str
     traceback: str = ""
+    line: int | None = None
+
+    @classmethod
+    def of(cls, path: Path, exc: BaseException) -> FoldLoadError:
+        """The error of a fold file that raised ``exc`` while it was compiled or run."""
+        line = _line_in_file(path, exc)
+        where = path.name if line is None else f"{path.name}, line {line}"
+        return cls(str(path), f"{where}: {_one_line(exc, path)}", _format_error(exc), line)
 
 
 def _module_name(path: Path) -> str:
@@ -81,6 +96,31 @@ def _module_name(path: Path) -> str:
 
 def _format_error(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def _one_line(exc: BaseException, path: Path | None = None) -> str:
+    """``Type: message`` on one line (a message may span several)."""
+    if isinstance(exc, SyntaxError) and exc.msg:
+        # str() would append "(/full/path, line N)"; the caller names this file itself.
+        text = exc.msg
+        if exc.filename and exc.filename != str(path):  # a module the fold file imports
+            text += f" ({Path(exc.filename).name}, line {exc.lineno})"
+    else:
+        text = str(exc)
+    text = " ".join(text.split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _line_in_file(path: Path, exc: BaseException) -> int | None:
+    """The line of ``path`` to look at: where the syntax error is, else the last line of
+    the file the failure went through (the error may be raised deeper, in a library)."""
+    if isinstance(exc, SyntaxError) and exc.filename == str(path):
+        return exc.lineno
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == str(path):
+            line = lineno
+    return line
 
 
 def load_fold_file(path: Path, origin: Origin = Origin.PATH) -> list[FoldSpec]:
@@ -189,7 +229,9 @@ class FoldLibrary:
         for path, origin in self.fold_files().items():
             self._load_file(path, origin)
         for missing in self._missing_paths():
-            self.errors[str(missing)] = FoldLoadError(str(missing), "no such file or folder")
+            self.errors[str(missing)] = FoldLoadError(
+                str(missing), f"{missing}: no such file or folder"
+            )
         return self
 
     def _load_entry_points(self) -> None:
@@ -199,7 +241,7 @@ class FoldLibrary:
             except Exception as exc:  # a broken plugin is reported, never fatal
                 source = f"entry point {ep.name}"
                 self.errors[source] = FoldLoadError(
-                    source, f"{type(exc).__name__}: {exc}", _format_error(exc)
+                    source, f"{source}: {_one_line(exc)}", _format_error(exc)
                 )
                 continue
             for spec in specs:
@@ -207,6 +249,20 @@ class FoldLibrary:
 
     def _missing_paths(self) -> list[Path]:
         return [Path(p) for p in self.paths if not Path(p).exists()]
+
+    def _given_files(self) -> set[str]:
+        return {str(f) for f, origin in self.fold_files().items() if origin == Origin.PATH}
+
+    def given_errors(self) -> list[FoldLoadError]:
+        """The failures of what the user named (``--folds`` paths, File > Load folds):
+        errors to report as such, unlike a broken file in the user's folder."""
+        given = self._given_files() | {str(p) for p in self._missing_paths()}
+        return [err for source, err in self.errors.items() if source in given]
+
+    def given_specs(self) -> list[FoldSpec]:
+        """The folds defined by the files the user named, in registry order."""
+        given = self._given_files()
+        return [s for s in self.registry.specs() if s.source in given]
 
     def fold_files(self) -> dict[Path, Origin]:
         """Every fold file in scope now, with the origin it counts as (highest wins)."""
@@ -230,9 +286,7 @@ class FoldLibrary:
         try:
             specs = load_fold_file(path, origin)
         except Exception as exc:  # the error entry is the report; old folds are kept
-            self.errors[str(path)] = FoldLoadError(
-                str(path), f"{type(exc).__name__}: {exc}", _format_error(exc)
-            )
+            self.errors[str(path)] = FoldLoadError.of(path, exc)
             return []
         self.errors.pop(str(path), None)
         self.registry.remove_source(str(path))

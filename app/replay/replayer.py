@@ -67,6 +67,7 @@ class Replayer:
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
         budget_s: float = DEFAULT_BUDGET_S,
         decoder: ValueDecoder | None = None,
+        rows: np.ndarray | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be >= 1")
@@ -81,7 +82,9 @@ class Replayer:
         if isinstance(source, TopicIndex):
             if aggregate is None:
                 raise ValueError("replaying from an index needs the aggregate")
-            self._src = IndexEvents(source, source.rows_for_aggregate(aggregate), decoder)
+            if rows is None:
+                rows = source.rows_for_aggregate(aggregate)
+            self._src = IndexEvents(source, rows, decoder)
         else:
             events = list(source)
             if aggregate is not None:

@@ -6,7 +6,16 @@ The CLI, the GUI's jobs and the tests all read through a ``Source``, so a file a
 cluster give the same Events and the same answers.
 """
 
-from app.sources.base import Listing, Progress, Read, ReadReport, Source, make_registry
+from app.sources.base import (
+    FollowableSource,
+    Following,
+    Listing,
+    Progress,
+    Read,
+    ReadReport,
+    Source,
+    make_registry,
+)
 from app.sources.cluster import ClusterSource
 from app.sources.files import FileSource
 from app.sources.settings import SourceSettings, TopicSettings
@@ -15,6 +24,8 @@ from kafka_io.metadata import GroupInfo, PartitionInfo, TopicInfo
 __all__ = [
     "ClusterSource",
     "FileSource",
+    "FollowableSource",
+    "Following",
     "GroupInfo",
     "Listing",
     "PartitionInfo",

@@ -8,9 +8,9 @@ it for the batches, then look at its ``report`` to learn whether it was complete
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from app.sources.settings import SourceSettings
 from kafka_io.cancel import CancelToken
@@ -170,6 +170,35 @@ class Source(Protocol):
         """How the source tells an aggregate's partition, with the evidence (the detected
         partitioner, say); None when it reads everything anyway (a file)."""
         ...
+
+
+class Following(Protocol):
+    """A topic being followed: iterate for its new batches (until cancelled); the next
+    offset of each partition is where following stands."""
+
+    @property
+    def positions(self) -> dict[int, int]: ...
+
+    def __iter__(self) -> Iterator[list[Event]]: ...
+
+
+@runtime_checkable
+class FollowableSource(Source, Protocol):
+    """A source whose topics grow while you look (a cluster): it can follow one."""
+
+    def follow(
+        self,
+        topic: str,
+        cancel: CancelToken,
+        *,
+        start: Mapping[int, int] | None = None,
+        partitions: Iterable[int] | None = None,
+        key: bytes | None = None,
+        on_status: Callable[[str], None] | None = None,
+        decoder: Decoder | None = None,
+    ) -> Following: ...
+
+    def clone(self, settings: SourceSettings | None = None) -> FollowableSource: ...
 
 
 def make_registry(profile: ConnectionProfile) -> Registry | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from app.sources.base import (
+    Following,
     Listing,
     Progress,
     ProgressCallback,
@@ -18,6 +19,7 @@ from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.errors import ReadIncomplete
 from kafka_io.event import Event
+from kafka_io.follow import TopicFollower
 from kafka_io.key_sample import detect_topic_partitioner, sample_keys
 from kafka_io.metadata import Cluster, PartitionInfo, TopicInfo
 from kafka_io.partition_detect import Detection, detect_partitioner
@@ -196,6 +198,25 @@ class ClusterSource:
             self._detections[topic] = found
         return found
 
+    def follow(
+        self,
+        topic: str,
+        cancel: CancelToken,
+        *,
+        start: Mapping[int, int] | None = None,
+        partitions: Iterable[int] | None = None,
+        key: bytes | None = None,
+        on_status: Callable[[str], None] | None = None,
+        decoder: Decoder | None = None,
+    ) -> Following:
+        """New events of ``topic`` as they arrive, until ``cancel`` (read-only, as every
+        read).  ``start``: partition -> first offset (others: from their end now)."""
+        follower = TopicFollower(
+            self.profile, topic, decoder or self.make_decoder(), start=start, key=key,
+            partitions=None if partitions is None else frozenset(partitions),
+        )  # fmt: skip
+        return _Following(follower, cancel, on_status)
+
     def partitions_for_aggregate(self, topic: str, aggregate: str) -> list[int] | None:
         # Only when the aggregate *is* the key does the partitioner say where it lives.
         if self.settings.for_topic(topic).aggregate_rule not in (None, "key"):
@@ -228,3 +249,17 @@ def _without_credentials(url: str) -> str:
         return url
     host, slash, path = rest.partition("/")
     return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
+
+class _Following:
+    def __init__(
+        self, follower: TopicFollower, cancel: CancelToken, on_status: Callable[[str], None] | None
+    ) -> None:
+        self._follower, self._cancel, self._on_status = follower, cancel, on_status
+
+    @property
+    def positions(self) -> dict[int, int]:
+        return dict(self._follower.state.positions)
+
+    def __iter__(self) -> Iterator[list[Event]]:
+        return self._follower.follow(self._cancel, self._on_status)

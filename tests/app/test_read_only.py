@@ -13,6 +13,8 @@ from confluent_kafka.admin import AdminClient
 from kafka_helpers import Rec, produce
 
 from app.cli.main import main
+from app.sources import ClusterSource
+from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.metadata import Cluster
 from kafka_io.profile import ConnectionProfile
@@ -82,6 +84,16 @@ def test_browsing_leaves_committed_offsets_untouched(
     assert (
         main(["export", "--bootstrap", kafka_bootstrap, "--topic", topic, "--out", str(out)]) == 0
     )
+    # Following, even told to use the real group and to auto-commit: still only a reader.
+    cancel = CancelToken()
+    hostile = ConnectionProfile(kafka_bootstrap, {"group.id": group, "enable.auto.commit": "true"})
+    following = ClusterSource(hostile).follow(topic, cancel, start={0: 0, 1: 0, 2: 0})
+    seen = 0
+    for batch in following:
+        seen += len(batch)
+        if seen >= 300:
+            cancel.cancel()
+    assert seen == 300
 
     after = _committed_by_group(admin, topic)
     assert after == before, "a real group's committed offsets changed, or a new group committed"

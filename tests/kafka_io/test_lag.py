@@ -12,7 +12,8 @@ import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from app.lag.history import LagHistory, Status
+from app.lag.history import LagHistory
+from app.lag.status import Status
 from kafka_io.lag import LagSample, LagSampler
 from kafka_io.profile import ConnectionProfile
 
@@ -79,9 +80,13 @@ def now_ms() -> int:
 
 
 def consume(
-    bootstrap: str, group: str, topic: str, until: Callable[[], bool], batch: int, pause: float
-) -> tuple[Consumer, dict[int, int]]:
-    """A real member of ``group``: subscribes, consumes, commits after every batch."""
+    bootstrap: str, group: str, topic: str, seconds: float, batch: int, pause: float
+) -> tuple[Consumer, dict[int, int], int]:
+    """A real member of ``group``: subscribes, consumes, commits after every batch.
+
+    Consumes for ``seconds`` from its first commit, whose time (ms) it returns as well:
+    joining the group can take seconds on a loaded machine.
+    """
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -92,14 +97,18 @@ def consume(
     )
     consumer.subscribe([topic])
     committed: dict[int, int] = {}
-    while not until():
+    first_ms, deadline = 0, time.monotonic() + 60  # the join must not take a minute
+    while time.monotonic() < deadline:
         msgs = [m for m in consumer.consume(num_messages=batch, timeout=0.1) if not m.error()]
         if msgs:
             for tp in consumer.commit(asynchronous=False) or ():
                 committed[tp.partition] = tp.offset
+            if not first_ms:
+                first_ms, deadline = now_ms(), time.monotonic() + seconds
         if pause:
             time.sleep(pause)
-    return consumer, committed
+    assert first_ms, "the member never got to consume"
+    return consumer, committed, first_ms
 
 
 def test_lag_rises_stops_and_catches_up(
@@ -119,11 +128,7 @@ def test_lag_rises_stops_and_catches_up(
     sampling.start()
     try:
         # 1. A consumer at about half the production rate: lag grows.
-        slow_from = now_ms()
-        deadline = time.monotonic() + 6
-        slow, last_commit = consume(
-            kafka_bootstrap, group, topic, lambda: time.monotonic() > deadline, 10, 0.1
-        )
+        slow, last_commit, slow_from = consume(kafka_bootstrap, group, topic, 6, 10, 0.1)
         slow.close()
         # 2. Nobody consumes: offsets stand still, no members.
         stopped_from = now_ms()
@@ -131,10 +136,7 @@ def test_lag_rises_stops_and_catches_up(
         # 3. A new member of the same group, three times faster than production,
         #    works the backlog off; then production stops and it drains the rest.
         resumed_from = now_ms()
-        deadline = time.monotonic() + 3
-        fast, _ = consume(
-            kafka_bootstrap, group, topic, lambda: time.monotonic() > deadline, 30, 0.05
-        )
+        fast, _, fast_from = consume(kafka_bootstrap, group, topic, 3, 30, 0.05)
         producer.stop()
         produced_ms = (producer.started_ms, producer.stopped_ms)
         ends = producer.ends
@@ -190,7 +192,7 @@ def test_lag_rises_stops_and_catches_up(
     final = samples[-1].groups[0]
     assert [p.end for p in final.partitions] == ends
     assert [p.lag for p in final.partitions] == [0, 0, 0]
-    catching_up = phase(resumed_from + 1000, produced_ms[1])
+    catching_up = phase(fast_from + 1000, produced_ms[1])
     assert lag[catching_up[0]] < lag[stopped_phase[-1]]
     assert lag[catching_up[-1]] < lag[catching_up[0]]
     assert lag[-1] == 0

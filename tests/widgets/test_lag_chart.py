@@ -7,17 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import dark_palette
+from gui_helpers import color_count, dark_palette
 from lag_scenario import START_MS, STEP_S, scenario
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
-from app.lag.history import GroupStatus, LagHistory, Status
-from kafka_io.lag import LagSample
+from app.lag.history import LagHistory
+from app.lag.status import GroupStatus, Status
+from kafka_io.lag import GroupOffsets, LagSample, PartitionOffsets
+from widgets.chart_style import STATUS_COLORS, series_color
 from widgets.lag_chart import COLUMNS, LagChart
 
-SHOTS = Path("/tmp/ee-shots")
 EXPECTED = {
     "orders-projector": Status.OK,
     "billing": Status.WARNING,
@@ -179,21 +181,54 @@ def test_hover_shows_values_at_the_nearest_sample(qtbot: QtBot, chart: LagChart)
     assert chart.crosshair.value() == pytest.approx(times[60])
 
 
-def test_screenshots_light_and_dark(qtbot: QtBot, chart: LagChart) -> None:
+def test_screenshots_light_and_dark(qtbot: QtBot, chart: LagChart, tmp_path: Path) -> None:
     history = scenario()
+    chart.resize(1000, 640)
     chart.set_history(history)
     chart.refresh()
     chart.select_group("billing")
     chart.set_show_partitions(False)
     qtbot.wait(50)  # let the view auto-range before mapping data to the screen
-    view = chart.plot.getPlotItem().getViewBox()
-    times = history.times()
-    chart.plot.scene().sigMouseMoved.emit(view.mapViewToScene(QPointF(times[100], 1000.0)))
-    qtbot.waitUntil(lambda: chart.hover.isVisible(), timeout=2000)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert chart.grab().save(str(SHOTS / "lag.png"))
-    light_bg = chart.plot.backgroundBrush().color()
-    chart.setPalette(dark_palette(chart.palette()))
-    dark_bg = chart.plot.backgroundBrush().color()
-    assert dark_bg.lightness() < 60 < light_bg.lightness()
-    assert chart.grab().save(str(SHOTS / "lag-dark.png"))
+    plotted = chart.plotted_groups()
+    assert plotted
+    for name, palette in (("light", chart.palette()), ("dark", dark_palette(chart.palette()))):
+        chart.setPalette(palette)
+        qtbot.wait(20)
+        image = chart.plot.grab().toImage()
+        assert image.save(str(tmp_path / f"lag-{name}.png"))
+        background = chart.plot.backgroundBrush().color()
+        assert background == palette.color(QPalette.ColorRole.Base)
+        assert color_count(image, background) > image.width() * image.height() // 4
+        # Every plotted group's line is drawn in its own colour.
+        for i, group in enumerate(plotted):
+            assert color_count(image, series_color(i), tolerance=10) > 30, f"{name}: {group}"
+        # The status badges keep their colours, whatever the palette.
+        table = chart.table.grab().toImage()
+        for status in (Status.OK, Status.STOPPED):
+            assert color_count(table, QColor(STATUS_COLORS[status])) > 50, status
+    assert chart.plot.backgroundBrush().color().lightness() < 60
+
+
+def test_oldest_waiting_comes_from_the_record_from_the_first_sample(
+    qtbot: QtBot, chart: LagChart
+) -> None:
+    history = LagHistory()
+    record_ms = START_MS - 9 * 60_000  # the stopped group's oldest waiting record
+    for i in range(3):
+        stopped = PartitionOffsets("orders", 0, 100, 150 + i, None, record_ms, 100)
+        unread = PartitionOffsets("orders", 1, 40, 90 + 10 * i)  # its record could not be read
+        groups = (
+            GroupOffsets("stopped", "EMPTY", 0, (stopped,)),
+            GroupOffsets("unread", "EMPTY", 0, (unread,)),
+        )
+        history.add(LagSample(START_MS + i * STEP_S * 1000, groups, {}))
+    chart.set_history(history)
+    chart.refresh()
+    age = cell(chart, row_of(chart, "stopped"), "Oldest waiting")
+    assert age.text() == "9 min 10 s"  # 9 min before the first sample, two samples ago
+    assert "timestamp" in age.toolTip()
+    estimate = cell(chart, row_of(chart, "unread"), "Oldest waiting")
+    assert estimate.text().startswith("~") and "Estimated" in estimate.toolTip()
+    chart.seconds_button.click()
+    _, y = chart.curves["stopped"].getData()
+    np.testing.assert_allclose(y, [540.0, 545.0, 550.0])  # from 9 minutes, not from 0

@@ -151,6 +151,7 @@ def test_connect_dialog_request_and_recent_connection(
         recent = settings.recent_connections()
         assert recent[0].bootstrap == kafka_bootstrap
         assert dict(recent[0].properties) == {"client.id": "gui-test"}
+        settings.sync()  # QSettings writes the file later, from the event loop
         assert "hunter2" not in (tmp_path / "s.ini").read_text()
     finally:
         window.close()

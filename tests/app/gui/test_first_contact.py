@@ -237,7 +237,7 @@ def test_export_writes_exactly_the_shown_events(window: MainWindow, tmp_path: Pa
     want = run_query(index, Query(aggregate="ACC-100007"))
     for name in ("shown.avro", "shown.jsonl"):
         path = tmp_path / name
-        window.export_shown(path)
+        window.exporter.export_shown(path)
         pump_until(path.exists, 30)
         back = [e for batch in FileSource(path).read(None) for e in batch]
         assert len(back) == len(want)

@@ -9,18 +9,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pytest
 
-from app.lag.history import (
-    OTHER_TYPES,
-    LagHistory,
-    Status,
-    catch_up_seconds,
-    count_events,
-    estimate_lag_seconds,
-    format_duration,
-    held_seconds,
-    keep_top_types,
-    latest_lag_seconds,
-)
+from app.lag.history import LagHistory
+from app.lag.rates import OTHER_TYPES, count_events, keep_top_types
+from app.lag.seconds import estimate_lag_seconds, held_seconds, latest_lag_seconds
+from app.lag.status import Status, catch_up_seconds, format_duration
 from kafka_io.lag import GroupOffsets, LagSample, PartitionOffsets
 
 T0 = 1_700_000_000.0  # seconds; any epoch works

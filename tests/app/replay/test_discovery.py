@@ -215,3 +215,43 @@ def test_describe_lists_every_fold_with_its_origin(tmp_path: Path) -> None:
     assert {"name": "f", "topics": ["*"], "source": str(f.resolve()), "origin": "path",
             "description": ""} in rows  # fmt: skip
     assert rows[0]["origin"] == "built in"
+
+
+def test_a_load_error_is_one_readable_line_naming_the_file_and_line(tmp_path: Path) -> None:
+    body = "from app.replay.folds import fold\n\n\n\n\n\ndef f(state, event)\n    return state\n"
+    broken = write(tmp_path / "my_fold.py", body)  # the ':' is missing on line 7
+    lib = library(tmp_path, broken)
+    err = lib.errors[str(broken.resolve())]
+    assert err.message == "my_fold.py, line 7: SyntaxError: expected ':'"
+    assert err.line == 7
+    assert "SyntaxError" in err.traceback and "my_fold.py" in err.traceback
+
+
+def test_an_error_raised_at_import_names_the_line_in_the_fold_file(tmp_path: Path) -> None:
+    # The failure happens inside a helper called from line 5: the fold file's line is
+    # what the user can act on; a multi-line message is folded into the one line.
+    body = "import json\n\n\ndef helper():\n    return json.loads('{')\n\nvalue = helper()\n"
+    raises = write(tmp_path / "raises.py", body)
+    multiline = write(tmp_path / "multi.py", "raise ValueError('first\\nsecond')\n")
+    lib = library(tmp_path, raises, multiline)
+    err = lib.errors[str(raises.resolve())]
+    assert err.message.startswith("raises.py, line 5: JSONDecodeError: ")
+    assert err.line == 5
+    multi = lib.errors[str(multiline.resolve())]
+    assert multi.message == "multi.py, line 1: ValueError: first second"
+    assert "\n" not in multi.message and "\\n" not in multi.message
+
+
+def test_errors_of_given_paths_and_their_folds_are_told_apart(tmp_path: Path) -> None:
+    (tmp_path / "user").mkdir()
+    write(tmp_path / "user" / "broken_user.py", "def oops(:\n")
+    given = fold_file(tmp_path / "given.py", "given")
+    broken = write(tmp_path / "broken_given.py", "def oops(:\n")
+    lib = library(tmp_path, given, broken, tmp_path / "missing.py")
+    assert len(lib.errors) == 3
+    assert sorted(e.source for e in lib.given_errors()) == sorted(
+        [str(broken.resolve()), str(tmp_path / "missing.py")]
+    )
+    assert [s.name for s in lib.given_specs()] == ["given"]
+    missing = next(e for e in lib.given_errors() if e.source.endswith("missing.py"))
+    assert missing.message == f"{tmp_path / 'missing.py'}: no such file or folder"

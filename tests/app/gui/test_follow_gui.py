@@ -1,0 +1,117 @@
+"""Following a topic in the window, against the real broker: new events appear, the filter
+applies to them, the inspector's aggregate changes state, the table follows its end, and
+what was followed is in the persisted index afterwards."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+from gui_helpers import loaded, pump_until
+from PySide6.QtWidgets import QApplication
+
+from app.gui.jobs import ReadDone
+from app.gui.launch import build_window
+from app.gui.main_window import MainWindow
+from app.gui.settings import Settings
+from widgets.event_table import Role
+
+pytestmark = pytest.mark.kafka
+
+
+def deposit(producer: Producer, topic: str, account: str, amount: int) -> None:
+    body = {"eventType": "MoneyDeposited", "aggregateId": account, "payload": {"amount": amount}}
+    producer.produce(topic, key=account, value=orjson.dumps(body))
+
+
+def window_on(bootstrap: str, tmp_path: Path) -> MainWindow:
+    args = argparse.Namespace(bootstrap=bootstrap, x_options=[], config=None, registry=None,
+                              registry_auth=None, file=None, folds=[])  # fmt: skip
+    window = build_window(args, Settings(tmp_path / "s.ini"), use_user_folds=False)
+    window.show()
+    return window
+
+
+def shown(window: MainWindow) -> list[object]:
+    model = window.topic_view.model
+    return [model.data(model.index(r, 0), Role.EVENT) for r in range(model.rowCount())]
+
+
+def test_follow_a_topic_live(
+    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    topic = make_topic(partitions=2, prefix="bank-accounts")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    opened = {"eventType": "AccountOpened", "aggregateId": "ACC-1",
+              "payload": {"owner": "Ada", "currency": "EUR"}}  # fmt: skip
+    producer.produce(topic, key="ACC-1", value=orjson.dumps(opened))
+    for i in range(20):
+        deposit(producer, topic, f"ACC-{i % 4}", 10)
+    assert producer.flush(30) == 0
+    window = window_on(kafka_bootstrap, tmp_path)
+    try:
+        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
+        window.activate_topic(topic)
+        assert window.topics.toggle_follow()  # starts once the topic is read
+        pump_until(lambda: window.topics.follows.is_live(topic), 60)
+        item = window.cluster_tree.topic_item(topic)
+        assert item is not None and item.text(0) == f"● {topic}"
+        assert len(shown(window)) == 21
+
+        # The inspector on ACC-1's newest event: its balance follows new deposits.
+        window.filter_bar.set_aggregate("ACC-1")
+        window.filter_bar.flush()
+        rows = window.topic_view.model.rowCount()
+        window.topic_view.select_model_row(rows - 1)
+        balance = window.inspector.state_tree
+
+        def balance_now() -> float:
+            item = balance.item_at_path("balance")
+            return float(item.text(1)) if item is not None else float("nan")
+
+        before = 5 * 10.0  # ACC-1's five deposits so far
+        pump_until(lambda: balance_now() == before, 30)
+        deposit(producer, topic, "ACC-1", 25)
+        deposit(producer, topic, "ACC-2", 99)  # not shown: the filter applies to new events
+        assert producer.flush(30) == 0
+        pump_until(lambda: window.topic_view.model.rowCount() == rows + 1, 30)
+        assert {e.aggregate for e in shown(window)} == {"ACC-1"}  # type: ignore[attr-defined]
+
+        pump_until(lambda: balance_now() == before + 25, 30)
+
+        # Unfiltered, the table follows its end like tail -f.
+        window.filter_bar.clear()
+        window.filter_bar.flush()
+        window.table.scrollToBottom()
+        for i in range(300):
+            deposit(producer, topic, f"ACC-{i % 4}", 1)
+        assert producer.flush(30) == 0
+        pump_until(lambda: window.topic_view.model.rowCount() == 323, 30)
+        pump_until(window.table.at_end, 10)
+        window.table.scrollToTop()
+        deposit(producer, topic, "ACC-3", 1)
+        assert producer.flush(30) == 0
+        pump_until(lambda: window.table.new_rows.isVisible(), 30)
+        assert window.table.new_rows.text() == "1 new event ↓"
+    finally:
+        window.topics.toggle_follow(topic)  # stop: the followed events are saved
+        saving = [t for t in window.workers.running if t.name.startswith("save index")]
+        assert saving  # following stopped: its events are being saved
+        pump_until(lambda: all(t.done for t in saving), 30)
+        window.close()
+
+    # Reopened, the followed events come from the stored index: nothing is read again.
+    again = window_on(kafka_bootstrap, tmp_path)
+    finished: list[ReadDone] = []
+    again.loader.read_finished.connect(finished.append)
+    try:
+        pump_until(lambda: topic in again.cluster_tree.topic_names(), 60)
+        again.activate_topic(topic)
+        pump_until(lambda: bool(finished) and loaded(again), 60)
+        assert (finished[-1].reused, finished[-1].events) == (324, 0)
+    finally:
+        again.close()
