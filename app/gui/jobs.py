@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from app.gui.worker import JobContext
 from app.index.topic_cache import CachedSource, TopicPlan, finish_topic, plan_topic, read_plan
+from app.index.window import WindowSpec
 from app.sources import Listing, Progress, Read, ReadReport, Source
 from kafka_io.cancel import CancelToken
 from kafka_io.event import Event
@@ -58,11 +59,11 @@ def read_all_job(source: Source, sink: Sink) -> Callable[[JobContext], ReadDone]
 
 
 def plan_topic_job(
-    source: CachedSource, topic: str, persist: bool = True
+    source: CachedSource, topic: str, persist: bool = True, window: WindowSpec | None = None
 ) -> Callable[[JobContext], TopicPlan]:
     """Load the topic's stored index, if it can be trusted, and plan the catch-up read
-    (``persist=False``: no stored index, the whole topic)."""
-    return lambda ctx: plan_topic(source.clone(), topic, persist=persist)
+    (``persist=False``: no stored index, the whole topic; ``window``: only that part)."""
+    return lambda ctx: plan_topic(source.clone(), topic, persist=persist, window=window)
 
 
 def read_plan_job(

@@ -30,6 +30,7 @@ from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
 from app.gui.topics import TopicsController
+from app.gui.window_open import WindowOpener
 from app.gui.worker import Workers
 from app.masking.masker import Masker
 from app.profiles import Profile
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
             self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
             self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
         )  # fmt: skip
+        self.windows = WindowOpener(self, self.loader, self.topics, settings)
         self._wire()
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)

@@ -9,9 +9,11 @@ batches are ``ColumnBatch``es in log order, appended on the GUI thread with
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 
+from app.gui.dataset import Dataset
 from app.gui.jobs import ReadDone
 from app.gui.settings import Settings
 from app.gui.worker import JobContext
@@ -30,8 +32,9 @@ from app.sources import ClusterSource
 from kafka_io.cancel import CancelToken
 from kafka_io.event import Event
 
-# Where a build job hands its batches (False: stop, the GUI is done with this read).
-ColumnSink = Callable[[ColumnBatch | list[Event], CancelToken], bool]
+# Where a build job hands its batches (False: stop, the GUI is done with this read):
+# ColumnBatch or list[Event] (a BatchStream's put takes either).
+ColumnSink = Callable[[Any, CancelToken], bool]
 
 
 def plan_window_job(
@@ -84,6 +87,23 @@ def append_batch(index: TopicIndex, batch: ColumnBatch | list[Event]) -> str | N
     except ReadOnlyIndexError as exc:
         return str(exc)
     return None
+
+
+def index_any(
+    dataset: Dataset, topic: str | None, batch: ColumnBatch | list[Event]
+) -> tuple[set[str], str | None]:
+    """Add a batch of any read to the dataset (on the GUI thread): the topics that grew
+    and None, or why the read must stop (see ``append_batch``)."""
+    try:
+        if isinstance(batch, ColumnBatch):
+            assert topic is not None  # column batches come from one topic's build
+            dataset.index(topic).append_columns(batch)
+            return {topic}, None
+        return dataset.append(batch), None
+    except DiskFullError as exc:
+        return set(), f"{exc.strerror}: the read stopped; the last saved index is kept"
+    except ReadOnlyIndexError as exc:
+        return set(), str(exc)
 
 
 def verify_job(plan: TopicPlan) -> Callable[[JobContext], str | None]:

@@ -1,0 +1,106 @@
+"""Topic > Open a window of it… in the main window, against the real broker: the dialog
+opens with its shortcut, the chosen window is what the table shows, and the choice is
+remembered for the topic the next time the app opens it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gui_helpers import loaded, must, pump_until
+from kafka_helpers import BASE_MS, Rec, produce
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication
+
+from app.gui.launch import build_window
+from app.gui.main_window import MainWindow
+from app.gui.settings import Settings
+from app.index.window import Window
+from widgets.event_table import Role
+
+pytestmark = pytest.mark.kafka
+
+PER_PARTITION = 40
+KEEP = 6
+
+
+def window_on(bootstrap: str, settings: Path) -> MainWindow:
+    args = argparse.Namespace(bootstrap=bootstrap, x_options=[], config=None, registry=None,
+                              registry_auth=None, file=None, folds=[])  # fmt: skip
+    window = build_window(args, Settings(settings), use_user_folds=False)
+    window.show()
+    return window
+
+
+def shown(window: MainWindow) -> set[tuple[int, int]]:
+    model = window.topic_view.model
+    events = [model.data(model.index(r, 0), Role.EVENT) for r in range(model.rowCount())]
+    return {(e.partition, e.offset) for e in events}
+
+
+def action(window: MainWindow, text: str) -> QAction:
+    found = [a for a in window.findChildren(QAction) if a.text() == text]
+    assert len(found) == 1, text
+    return found[0]
+
+
+def test_open_a_window_of_a_topic_from_the_menu(
+    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    topic = make_topic(partitions=3, prefix="ledger")
+    records = [
+        Rec(
+            f'{{"eventType":"Booked","aggregateId":"L-{i % 9}","i":{i}}}'.encode(),
+            f"L-{i % 9}".encode(),
+            i % 3,
+            BASE_MS + i * 1000,
+        )
+        for i in range(3 * PER_PARTITION)
+    ]
+    written = produce(kafka_bootstrap, topic, records)
+    last = {(p, o) for p, o in written if o >= PER_PARTITION - KEEP}
+    assert len(last) == 3 * KEEP
+    window = window_on(kafka_bootstrap, tmp_path / "s.ini")
+    try:
+        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
+        window.activate_topic(topic)
+        pump_until(lambda: loaded(window) and len(shown(window)) == 3 * PER_PARTITION, 60)
+
+        opening = action(window, "Open a &window of it…")
+        assert opening.shortcut() == QKeySequence("Ctrl+Shift+W")
+        opening.trigger()
+        dialog = must(window.windows.shown)
+        assert dialog.choice().everything  # nothing chosen for this topic yet
+        dialog.events_count.setValue(KEEP)
+        dialog.grab().save(str(tmp_path / "open-window-dialog.png"))
+        dialog.accept()
+        pump_until(lambda: loaded(window) and shown(window) == last, 60)
+        index = must(window.loader.dataset).indexes[topic]
+        assert isinstance(index.window, Window)
+        summary = window.filter_bar.summary
+        assert summary.text() == f"{3 * KEEP} events (incomplete)"
+        assert "holds the last 6 events of each partition" in summary.toolTip()
+        window.grab().save(str(tmp_path / "window-of-a-topic.png"))
+    finally:
+        window.close()
+
+    # Opened again, the topic is read with the window chosen for it.
+    again = window_on(kafka_bootstrap, tmp_path / "s.ini")
+    try:
+        pump_until(lambda: topic in again.cluster_tree.topic_names(), 60)
+        again.activate_topic(topic)
+        pump_until(lambda: loaded(again) and len(shown(again)) >= 3 * KEEP, 60)
+        assert shown(again) == last
+        opening = action(again, "Open a &window of it…")
+        opening.trigger()
+        dialog = must(again.windows.shown)
+        assert dialog.choice() == must(again.windows.window_for(topic))
+        dialog.everything.setChecked(True)
+        dialog.accept()
+        pump_until(lambda: loaded(again) and len(shown(again)) == 3 * PER_PARTITION, 60)
+        assert again.windows.window_for(topic) is None
+        assert again.filter_bar.summary.text() == f"{3 * PER_PARTITION} events"
+    finally:
+        again.close()
