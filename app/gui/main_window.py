@@ -97,8 +97,9 @@ class MainWindow(QMainWindow):
             self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
             self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
         )  # fmt: skip
-        self.windows = WindowOpener(self, self.loader, self.topics, settings)
         self._wire()
+        say = self.show_failure_text
+        self.windows = WindowOpener(self, self.loader, self.topics, settings, say)
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)
         self.listing_timer.setInterval(LISTING_REFRESH_MS)

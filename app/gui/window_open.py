@@ -6,29 +6,64 @@ dropped: it would be shown whole).  The work is in ``app.gui.window_jobs``."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from app.gui.loader import Loader
 from app.gui.settings import Settings
 from app.gui.topics import TopicsController
-from app.gui.window_jobs import remember_window, remembered_window
+from app.gui.window_jobs import history_before_window_job, remember_window, remembered_window
+from app.gui.worker import Task
 from app.index import store
 from app.index.topic_cache import CachedSource
-from app.index.window import WindowSpec, window_of
+from app.index.window import HistoryBefore, WindowSpec, window_of
+from kafka_io.event import iso_utc
 from widgets.open_window_dialog import OpenWindowDialog
+
+EARLIER = "Earlier events of aggregate"
+EARLIER_KEYS = "Ctrl+Shift+H"
+
+
+def earlier_summary(aggregate: str, history: HistoryBefore) -> str:
+    """One line on what was found (types and times only: no values to mask)."""
+    events = history.events
+    if not events:
+        text = f"{aggregate} has no events before the window"
+    else:
+        first, last = events[0], events[-1]
+        text = (
+            f"{aggregate} has {len(events):,} event{'s' * (len(events) != 1)} before the "
+            f"window, {first.type} at {iso_utc(first.timestamp_ms)} to {last.type} at "
+            f"{iso_utc(last.timestamp_ms)}"
+        )
+    if not history.complete:
+        text += " (the read was cut short: there may be more)"
+    return text + (f"; {history.note}" if history.note else "")
 
 
 class WindowOpener(QObject):
+    earlier_read = Signal(object)  # HistoryBefore (tests wait on it)
+
     def __init__(
         self,
         window: QMainWindow,
         loader: Loader,
         topics: TopicsController,
         settings: Settings,
+        say: Callable[[str, str], None],  # (text, level): "info" | "error"
     ) -> None:
         super().__init__(window)
         self.window, self.loader, self.topics, self.settings = window, loader, topics, settings
+        self.say, self.workers = say, loader.workers
+        # The inspector's notes say when its aggregate may have events before the window.
+        inspector = self.inspector = topics.inspector_ctl
+        notes = inspector.history_notes
+        inspector.history_notes = lambda topic, parts: [
+            *notes(topic, parts),
+            *self._before_notes(topic, parts),
+        ]
         loader.window_for = self.window_for
         # The table's count says when it shows a window of the topic.
         others = topics.topic_view.incomplete_note
@@ -51,6 +86,44 @@ class WindowOpener(QObject):
             return other
         mine = f"the window holds {window.describe()} of the topic"
         return f"{other}; {mine}" if other else mine
+
+    def _before_notes(self, topic: str, partitions: list[int]) -> list[str]:
+        dataset = self.loader.dataset
+        index = dataset.indexes.get(topic) if dataset is not None else None
+        window = window_of(index) if index is not None else None
+        if window is None or not any(window.cut(p) for p in partitions):
+            return []
+        return [
+            f"The window holds {window.describe()}: this aggregate may have earlier "
+            f"events. Topic > {EARLIER} ({EARLIER_KEYS}) reads them."
+        ]
+
+    def read_earlier(self) -> Task | None:
+        """Read the inspector's aggregate's events before the window (its partition,
+        its key) and say what they are."""
+        inspector, dataset = self.inspector, self.loader.dataset
+        topic, aggregate = inspector.topic, inspector.aggregate
+        index = dataset.indexes.get(topic) if dataset is not None and topic else None
+        if dataset is None or topic is None or aggregate is None or index is None:
+            self.say("Select an event of the aggregate first.", "error")
+            return None
+        if window_of(index) is None or not isinstance(dataset.source, CachedSource):
+            self.say(f"{topic} is open whole: {aggregate} has no events before it.", "info")
+            return None
+        self.say(f"Reading the events of {aggregate} before the window…", "info")
+
+        def done(history: HistoryBefore) -> None:
+            self.say(earlier_summary(aggregate, history), "info")
+            self.earlier_read.emit(history)
+
+        return self.workers.submit(
+            f"earlier events of {aggregate}",
+            history_before_window_job(dataset.source, index, aggregate),
+            on_result=done,
+            on_failed=lambda message: self.say(
+                f"Reading earlier events failed: {message}", "error"
+            ),
+        )
 
     def dialog(self, topic: str | None = None) -> OpenWindowDialog | None:
         """Ask which part of ``topic`` (the one shown if None) to read, then read it."""

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from app.gui.launch import build_window
 from app.gui.main_window import MainWindow
 from app.gui.settings import Settings
-from app.index.window import Window
+from app.index.window import HistoryBefore, Window
 from widgets.event_table import Role
 
 pytestmark = pytest.mark.kafka
@@ -82,6 +82,31 @@ def test_open_a_window_of_a_topic_from_the_menu(
         summary = window.filter_bar.summary
         assert summary.text() == f"{3 * KEEP} events (incomplete)"
         assert "holds the last 6 events of each partition" in summary.toolTip()
+        # Whole-history answers are refused on a window, and say why.
+        action(window, "&States of every aggregate").trigger()
+        assert window.banner.isVisible()
+        assert "needs the whole history of" in window.statusBar().currentMessage()
+
+        # The inspector says its aggregate may have earlier events, and reads them.
+        row = next(r for r in range(window.topic_view.model.rowCount())
+                   if window.topic_view.model.data(window.topic_view.model.index(r, 0),
+                                                   Role.EVENT).aggregate == "L-3")  # fmt: skip
+        window.topic_view.select_model_row(row)
+        note = window.inspector.note
+        pump_until(lambda: "may have earlier events" in note.text(), 30)
+        read: list[HistoryBefore] = []
+        window.windows.earlier_read.connect(read.append)
+        earlier = action(window, "&Earlier events of aggregate")
+        assert earlier.shortcut() == QKeySequence("Ctrl+Shift+H")
+        earlier.trigger()
+        pump_until(lambda: bool(read), 30)
+        # Record i went to partition i % 3 at offset i // 3, stamped in order of i.
+        expected = [(i % 3, i // 3) for i, r in enumerate(records)
+                    if r.key == b"L-3" and i // 3 < PER_PARTITION - KEEP]  # fmt: skip
+        assert expected
+        assert [(e.partition, e.offset) for e in read[0].events] == expected
+        message = window.statusBar().currentMessage()
+        assert message.startswith(f"L-3 has {len(expected)} events before the window, Booked at")
         window.grab().save(str(tmp_path / "window-of-a-topic.png"))
     finally:
         window.close()
