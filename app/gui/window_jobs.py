@@ -8,7 +8,7 @@ batches are ``ColumnBatch``es in log order, appended on the GUI thread with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -17,7 +17,7 @@ from app.gui.dataset import Dataset
 from app.gui.jobs import ReadDone
 from app.gui.settings import Settings
 from app.gui.worker import JobContext
-from app.index.batch import ColumnBatch
+from app.index.batch import NAME_KINDS, ColumnBatch
 from app.index.storage import DiskFullError
 from app.index.topic_cache import CachedSource, TopicPlan, build_plan, plan_topic, warm_workers
 from app.index.topic_index import ReadOnlyIndexError, TopicIndex
@@ -63,7 +63,7 @@ def build_job(
             source.clone(), plan, workers=workers, cancel=ctx.token, on_progress=ctx.progress
         )
         for batch in read:
-            if not sink(batch, ctx.token):
+            if not all(sink(part, ctx.token) for part in _slices(batch)):
                 ctx.token.cancel()
                 break
         report = read.report
@@ -71,6 +71,25 @@ def build_job(
         return ReadDone(report.events, cancelled, incomplete=report.incomplete, report=report)
 
     return job
+
+
+# Rows per batch handed to the GUI thread: the merge releases hundreds of thousands at
+# once; in slices the table fills as it goes and no append holds the thread long.
+GUI_BATCH_ROWS = 10_000
+
+
+def _slices(batch: ColumnBatch | list[Event]) -> Iterator[ColumnBatch | list[Event]]:
+    if not isinstance(batch, ColumnBatch) or len(batch) <= GUI_BATCH_ROWS:
+        yield batch
+        return
+    # The names a batch brings go with its first slice; the others bring none.
+    after = {k: batch.names_from.get(k, 0) + len(batch.new_names.get(k) or ()) for k in NAME_KINDS}
+    for lo in range(0, len(batch), GUI_BATCH_ROWS):
+        part = batch.block.slice(lo, min(lo + GUI_BATCH_ROWS, len(batch)))
+        if lo == 0:
+            yield ColumnBatch(part, batch.stream, batch.names_from, batch.new_names)
+        else:
+            yield ColumnBatch(part, batch.stream, dict(after), {})
 
 
 def append_batch(index: TopicIndex, batch: ColumnBatch | list[Event]) -> str | None:
