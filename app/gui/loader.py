@@ -27,7 +27,7 @@ from app.gui.jobs import (
 from app.gui.stream import BatchStream
 from app.gui.window_jobs import build_job, index_any
 from app.gui.worker import JobContext, Task, Workers
-from app.index.topic_cache import CachedSource, TopicPlan
+from app.index.topic_cache import CachedSource, TopicPlan, let_go
 from app.index.window import WindowSpec
 from app.sources import Listing, Progress, Source
 from kafka_io.event import Event
@@ -153,6 +153,7 @@ class Loader(QObject):
 
         def planned(plan: TopicPlan) -> None:
             if self.dataset is not dataset or planning[0] is not self.read_task:
+                let_go(plan.index)  # the topic's lock: the read that replaced it needs it
                 return  # superseded while planning
             plan.index.decoder = source.make_decoder()  # display decodes on this thread
             dataset.indexes[topic] = plan.index
@@ -178,6 +179,8 @@ class Loader(QObject):
                 self.error.emit(f"Opening {topic} failed: {message}")
                 self.read_finished.emit(ReadDone(0, False, incomplete=message))
 
+        if (shown := dataset.indexes.get(topic)) is not None:
+            let_go(shown)  # a read cancelled or cut short may still hold the topic's lock
         dataset.reset_topic(topic)
         self.topic_grew.emit(topic)
         task = self.workers.submit(

@@ -175,7 +175,7 @@ def load_or_new(
         fresh = TopicIndex(topic, decoder, cluster_id=cluster_id, storage=MemoryStorage())
         return fresh, f"{why_not}: this topic is indexed in memory and not saved"
     lock = TopicLock(folder)
-    if not lock.try_acquire():
+    if not lock.acquire():
         return _read_only(folder, cluster_id, topic, decoder, signature)
     note = None
     try:

@@ -26,7 +26,7 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import platformdirs
@@ -88,9 +88,22 @@ class TopicLock:
     same app are told apart too; the kernel releases it when the process dies.
     """
 
+    # Locks held by this process: a read of the topic that was just replaced (a topic
+    # opened again at once) lets go in a moment, so it is waited for, briefly.
+    _here: ClassVar[set[str]] = set()
+    _here_changed = threading.Condition()
+
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK
         self._fd = -1
+
+    def acquire(self, own_wait_s: float = 5.0) -> bool:
+        """``try_acquire``, waiting up to ``own_wait_s`` while this process holds it."""
+        deadline = time.monotonic() + own_wait_s
+        with TopicLock._here_changed:
+            while str(self.path) in TopicLock._here and time.monotonic() < deadline:
+                TopicLock._here_changed.wait(max(0.0, deadline - time.monotonic()))
+        return self.try_acquire()
 
     def try_acquire(self, *, touch: bool = True) -> bool:
         """Take the lock if it is free; ``touch``: mark the index as used now (not when
@@ -102,6 +115,8 @@ class TopicLock:
             os.close(fd)
             return False
         self._fd = fd
+        with TopicLock._here_changed:
+            TopicLock._here.add(str(self.path))
         if touch:
             with contextlib.suppress(OSError):
                 os.utime(self.path)  # "last used", for the cache's eviction
@@ -116,6 +131,9 @@ class TopicLock:
         if fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(fd)  # closing the descriptor drops the flock
+            with TopicLock._here_changed:
+                TopicLock._here.discard(str(self.path))
+                TopicLock._here_changed.notify_all()
 
     def __del__(self) -> None:
         self.release()

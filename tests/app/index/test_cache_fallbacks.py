@@ -7,6 +7,7 @@ import contextlib
 import errno
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +123,13 @@ def test_two_windows_one_writes_the_other_shows_the_last_saved_state(tmp_path: P
     release(first)
     third, note = load_or_new(CLUSTER, "t", cache_dir=tmp_path)
     assert note is None and not third.read_only and len(third) == 500
+
+
+def test_a_lock_this_process_lets_go_of_is_waited_for(tmp_path: Path) -> None:
+    # A topic opened again at once: the replaced read lets go in a moment, and the new
+    # one writes the index instead of falling back to the last saved state.
+    first, _ = load_or_new(CLUSTER, "t", cache_dir=tmp_path)
+    threading.Timer(0.3, first.lock.release).start()
+    second, note = load_or_new(CLUSTER, "t", cache_dir=tmp_path)
+    assert note is None and not second.read_only and second.persistent
+    release(second)
