@@ -88,7 +88,7 @@ class TopicFollower:
             next_check = time.monotonic() + METADATA_EVERY_S
             gone_votes = 0
             while not cancel.cancelled:
-                msgs = consumer.consume(num_messages=self.batch_size, timeout=POLL_S)
+                msgs = _take(consumer, self.batch_size)
                 records = [m for m in msgs if m.error() is None]
                 if len(records) != len(msgs):  # a lost broker can show up in the stream too
                     self._errors += [e for m in msgs if (e := m.error()) is not None]
@@ -218,3 +218,13 @@ class TopicFollower:
             self.state.reconnecting = False
             if on_status is not None:
                 on_status("resumed")
+
+
+def _take(consumer: Consumer, most: int) -> list[Message]:
+    """What has arrived, as soon as anything has: ``consume(n, timeout)`` waits for ``n``
+    records or the whole timeout, which at a trickle delays every event by up to POLL_S.
+    So wait for the first record only, then take whatever else is already queued."""
+    first = consumer.consume(num_messages=1, timeout=POLL_S)
+    if not first or most <= 1:
+        return first
+    return first + consumer.consume(num_messages=most - 1, timeout=0)

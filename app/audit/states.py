@@ -27,9 +27,10 @@ from app.audit.parallel import run_chunks
 from app.audit.row_events import RowReader
 from app.index.columns import ValueDecoder
 from app.index.topic_index import TopicIndex
+from app.replay.event_sources import StateError, copy_state
 from app.replay.folds import FoldSpec
 from app.replay.results import ReplayResult
-from app.replay.runner import DEFAULT_BUDGET_S, Cancellable, run_fold
+from app.replay.runner import DEFAULT_BUDGET_S, Cancellable, run_fold, state_failure
 from kafka_io.event import Event, EventRef
 
 # Events decoded per batch: large enough for the batch path, small enough to bound memory.
@@ -183,14 +184,22 @@ def _fold_one(
 ) -> ReplayResult:
     outcome = run_fold(fold, None, events, budget_s=budget_s, cancel=cancel)
     applied = outcome.applied
+    state, failure = outcome.state, outcome.failure
+    if failure is None and applied:
+        try:  # a state the app cannot keep (or print) is the fold's failure, named so
+            copy_state(state)
+        except StateError as exc:
+            applied -= 1
+            failure = state_failure(fold.name, EventRef.of(events[applied]), applied, exc)
+            state = None
     return ReplayResult(
         aggregate=aggregate,
         fold=fold.name,
-        state=outcome.state,
+        state=state,
         events_applied=applied,
         total_events=total,
         last_event=EventRef.of(events[applied - 1]) if applied else None,
-        failure=outcome.failure,
+        failure=failure,
     )
 
 
@@ -208,6 +217,10 @@ def _clean_failure(
     rows = groups.rows[start : start + failed.events_applied]
     again = run_fold(fold, None, reader.events(rows), budget_s=budget_s)
     state = again.state if again.failure is None else None
+    try:
+        copy_state(state)
+    except StateError:  # the state before is no better: nothing to show
+        state = None
     return ReplayResult(
         failed.aggregate, failed.fold, state, failed.events_applied,
         failed.total_events, failed.last_event, failed.failure,

@@ -33,6 +33,7 @@ from app.cli.common import (
     add_mask_option,
     say,
 )
+from app.replay import fold_guard
 from kafka_io.errors import KafkaIOError
 from kafka_io.profile import ProfileError
 
@@ -85,8 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     command = args.command
+    fold_guard.install_exit_guard()
+    fold_guard.on_unstoppable(lambda message: _end_unstoppable(command, message))
     try:
-        return int(args.func(args))
+        with fold_guard.fold_prints_to_stderr():  # a fold's print() never corrupts output
+            return int(args.func(args))
     except NothingMatched as exc:
         say(command, str(exc))
         return ExitCode.NO_MATCH
@@ -107,6 +111,13 @@ def run_command(args: argparse.Namespace) -> int:
             traceback.print_exc()
         say(command, f"internal error: {type(exc).__name__}: {exc} (--verbose shows where)")
         return ExitCode.ERROR
+
+
+def _end_unstoppable(command: str, message: str) -> None:
+    """A fold that cannot be interrupted: the command cannot end any other way."""
+    say(command, f"{message}: ending")
+    sys.stderr.flush()
+    fold_guard.exit_now(ExitCode.ERROR)
 
 
 def _drop_stdout() -> None:

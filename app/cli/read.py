@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from app.audit.as_of import filter_rows
 from app.cli import profile_option
@@ -32,14 +33,18 @@ from app.index.query import run_query
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
 from app.output.event_json import dumps, event_record
-from app.sources import ReadReport, Source
+from app.sources import FileSource, ReadReport, Source, SourceSettings
 from kafka_io.event import iso_utc
 from kafka_io.metadata import Cluster
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("topics", help="list the topics of a cluster")
+    p = sub.add_parser("topics", help="list the topics of a cluster or an event file")
     add_connection_options(p)
+    p.add_argument(
+        "--file", "-f", type=Path,
+        help="event file: an export (Avro), kcat -J lines, or events --json lines",
+    )  # fmt: skip
     p.add_argument("--internal", action="store_true", help="include __internal topics")
     p.add_argument("--json", action="store_true", help="one JSON object per topic")
     p.set_defaults(func=run_topics)
@@ -62,6 +67,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run_topics(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        return _file_topics(args)
     cluster = Cluster(profile_from(args))
     topics = profile_option.visible_topics(args, cluster.topics(include_internal=args.internal))
     for t in topics:
@@ -84,6 +91,28 @@ def run_topics(args: argparse.Namespace) -> int:
         else:
             out(f"{t.name}\t{len(t.partitions)} partitions\t{t.count} records\t{t.cleanup_policy}")
     if not topics and not args.json:
+        print("(no topics)", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _file_topics(args: argparse.Namespace) -> int:
+    """An event file's topics, with the partitions and records found in it."""
+    if not args.file.exists():
+        raise UsageError(f"no such file: {args.file}")
+    counts: dict[str, dict[int, int]] = {}
+    for batch in FileSource(args.file, SourceSettings()).read(None):
+        for ev in batch:
+            per = counts.setdefault(ev.topic, {})
+            per[ev.partition] = per.get(ev.partition, 0) + 1
+    for name in sorted(counts):
+        per = counts[name]
+        if args.json:
+            partitions = [{"partition": p, "count": n} for p, n in sorted(per.items())]
+            out(dumps({"topic": name, "partitions": len(per), "count": sum(per.values()),
+                       "per_partition": partitions}))  # fmt: skip
+        else:
+            out(f"{name}\t{len(per)} partitions\t{sum(per.values())} records\tfile")
+    if not counts and not args.json:
         print("(no topics)", file=sys.stderr)
     return ExitCode.OK
 

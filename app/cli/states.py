@@ -18,7 +18,7 @@ from app.audit.parallel import usable_workers
 from app.audit.states import StatesResult, states_at
 from app.audit.states_output import json_lines, write_csv
 from app.cli.as_of import at_or_offset, warn_history_gone
-from app.cli.common import add_source_options, incomplete_exit, source_from
+from app.cli.common import ExitCode, add_source_options, incomplete_exit, source_from
 from app.cli.masking import masker_from, may_use_cache
 from app.cli.state import library_from, pick_fold
 from app.index.topic_cache import CachedSource, open_topic
@@ -128,7 +128,7 @@ def _verdict(result: StatesResult) -> int:
             f"{first.aggregate}: {why}",
             file=sys.stderr,
         )
-        return 1
+        return ExitCode.ERROR
     if not result.rows:
         when = ""
         if result.as_of is not None:

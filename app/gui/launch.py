@@ -14,6 +14,7 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from app.gui.fold_files import FoldFiles
+from app.gui.fold_safety import FoldSafety
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANIZATION, Settings
 from kafka_io.profile import ConnectionProfile, ProfileError
@@ -88,10 +89,13 @@ def run_gui(args: argparse.Namespace | None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Event Explorer")
     window = build_window(args)
+    safety = FoldSafety(window)
     window.show()
     if _arg(args, "self_test", False):
         return _self_test(app, window)
-    return int(app.exec())
+    code = int(app.exec())
+    window.settings.sync()
+    return safety.leave_if_stuck(code)
 
 
 def _self_test(app: QApplication, window: MainWindow) -> int:

@@ -20,18 +20,48 @@ from kafka_io.event import Event, EventRef
 _ATOMIC = frozenset({str, int, float, bool, type(None), bytes})
 
 
+class StateError(Exception):
+    """A state the app cannot keep: it contains itself, nests past Python's recursion
+    limit, or holds something that cannot be copied (a lock, a generator, a socket)."""
+
+
 def copy_state(value: Any) -> Any:
-    """A deep copy, fast for the JSON-like values states are usually made of."""
+    """A deep copy, fast for the JSON-like values states are usually made of.
+
+    Raises StateError for a value that cannot be copied or shown: the runner turns it
+    into a failure of the fold that returned it.
+    """
+    try:
+        return _copy(value, set())
+    except RecursionError:
+        raise StateError("it nests too deeply") from None
+
+
+def _copy(value: Any, path: set[int]) -> Any:
     kind = type(value)
     if kind in _ATOMIC:
         return value
-    if kind is dict:
-        return {k: (v if type(v) in _ATOMIC else copy_state(v)) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in _ATOMIC else copy_state(v) for v in value]
-    if kind is tuple:
-        return tuple(copy_state(v) for v in value)
-    return copy.deepcopy(value)
+    if kind is dict or kind is list or kind is tuple:
+        ident = id(value)
+        if ident in path:
+            raise StateError(f"it contains itself (a {kind.__name__} inside itself)")
+        path.add(ident)
+        try:
+            if kind is dict:
+                return {k: (v if type(v) in _ATOMIC else _copy(v, path)) for k, v in value.items()}
+            if kind is list:
+                return [v if type(v) in _ATOMIC else _copy(v, path) for v in value]
+            return tuple(_copy(v, path) for v in value)
+        finally:
+            path.discard(ident)
+    try:
+        return copy.deepcopy(value)
+    except RecursionError:
+        raise
+    except Exception as exc:
+        raise StateError(
+            f"it holds a {kind.__name__} that cannot be copied ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 class ReplayEvents:
@@ -95,4 +125,13 @@ class ListEvents(ReplayEvents):
     def events(self, start: int, stop: int) -> Iterator[Event]:
         for ev in self._events[start:stop]:
             # The caller's Events are shared; the fold gets a private copy of the data.
-            yield ev._replace(data=copy_state(ev.data))
+            yield ev._replace(data=_private(ev.data))
+
+
+def _private(data: Any) -> Any:
+    """A copy of decoded data for a fold; data nested too deeply to copy (JSON allows
+    1024 levels) is handed over as it is rather than not at all."""
+    try:
+        return copy_state(data)
+    except StateError:
+        return data

@@ -27,7 +27,13 @@ import numpy as np
 
 from app.index.topic_index import TopicIndex, ValueDecoder
 from app.replay.diff import BlameTracker, StateDiff, diff_states
-from app.replay.event_sources import IndexEvents, ListEvents, ReplayEvents, copy_state
+from app.replay.event_sources import (
+    IndexEvents,
+    ListEvents,
+    ReplayEvents,
+    StateError,
+    copy_state,
+)
 from app.replay.folds import FoldFunction, FoldSpec
 from app.replay.results import ReplayResult, Step, renumber
 from app.replay.runner import (
@@ -37,6 +43,7 @@ from app.replay.runner import (
     FoldFailure,
     RunOutcome,
     run_fold,
+    state_failure,
 )
 from kafka_io.event import Event, EventRef
 
@@ -197,7 +204,7 @@ class Replayer:
         if not 0 <= n <= len(self):
             raise ValueError(f"step {n} out of range (0..{len(self)})")
         state, reached, failure = self._compute(n, cancel)
-        return self._result(copy_state(state), reached, failure)
+        return self._kept(state, reached, failure)
 
     def run(
         self, *, cancel: Cancellable | None = None, progress: ProgressFn | None = None
@@ -212,7 +219,7 @@ class Replayer:
             if progress is not None:
                 progress(reached, total)
             if failure is not None or target >= total:
-                return self._result(copy_state(state), reached, failure)
+                return self._kept(state, reached, failure)
             target += chunk
 
     def state(self, **position: Any) -> Any:
@@ -221,6 +228,21 @@ class Replayer:
         if result.failure is not None:
             raise FoldError(result.failure)
         return result.state
+
+    def _kept(self, state: Any, reached: int, failure: FoldFailure | None) -> ReplayResult:
+        """The result with a copy of ``state``; a state the app cannot keep is a failure
+        of the fold at the event that returned it (with the state before, if that one
+        can be kept)."""
+        try:
+            return self._result(copy_state(state), reached, failure)
+        except StateError as exc:
+            unkept = state_failure(self.fold_name, self._src.ref(reached - 1), reached - 1, exc)
+            self._failure, self._failed_at = unkept, reached - 1
+            before, _, _ = self._compute(reached - 1, None)
+            try:
+                return self._result(copy_state(before), reached - 1, unkept)
+            except StateError:
+                return self._result(None, reached - 1, unkept)
 
     def _result(self, state: Any, reached: int, failure: FoldFailure | None) -> ReplayResult:
         return ReplayResult(

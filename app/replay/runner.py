@@ -19,7 +19,14 @@ and the events shipped across.  Instead:
   the next event boundary even when no single call is slow.
 
 The interrupt derives from BaseException, so a fold's ``except Exception`` does not
-swallow it; a fold that swallows everything is interrupted again after another budget.
+swallow it; a fold that swallows everything is interrupted again every second, and
+after a few tries the watchdog reports it (``fold_guard.report_unstoppable``): no
+thread can be stopped from outside, so the command line ends and the window says so.
+
+While a fold runs, its thread is marked (``fold_guard.running``): its ``print()`` goes
+to stderr and ``os._exit`` becomes a failure of the fold.  A state the app cannot keep
+(``copy_state`` refuses it: it contains itself, or holds a lock or a generator) ends
+the run as a failure of the fold at the event that returned it.
 """
 
 from __future__ import annotations
@@ -33,11 +40,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from app.replay.event_sources import StateError
+from app.replay.fold_guard import report_unstoppable, running
 from app.replay.folds import FoldFunction, FoldSpec
 from kafka_io.event import Event, EventRef
 
 DEFAULT_BUDGET_S = 5.0
+RESEND_S = 1.0  # after the first interrupt, how often it is sent again
+UNSTOPPABLE_AFTER = 4  # interrupts ignored before the fold is reported as unstoppable
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+_GUARD_FILE = "app/replay/fold_guard.py"
 FailureKind = Literal["error", "timeout", "cancelled"]
 
 
@@ -63,7 +75,12 @@ class FoldFailure:
     @property
     def location(self) -> str | None:
         """``file.py, line 12``: the innermost line of the traceback, the fold's own."""
-        frames = _FRAME.findall(self.traceback)
+        # The app's own guard (os._exit made an exception) is not where the fold is.
+        frames = [
+            f
+            for f in _FRAME.findall(self.traceback)
+            if not f[0].replace("\\", "/").endswith(_GUARD_FILE)
+        ]
         if not frames:
             return None
         path, line = frames[-1]
@@ -121,11 +138,15 @@ class RunOutcome:
 
 
 class _Watch:
-    __slots__ = ("budget_s", "cancel", "closed", "current", "fired_at", "reason", "seen",
-                 "seen_since", "thread_id")  # fmt: skip
+    __slots__ = ("budget_s", "cancel", "closed", "current", "fired", "fired_at", "name",
+                 "reason", "seen", "seen_since", "thread_id")  # fmt: skip
 
-    def __init__(self, thread_id: int, budget_s: float, cancel: Cancellable | None) -> None:
+    def __init__(
+        self, thread_id: int, budget_s: float, cancel: Cancellable | None, name: str = "fold"
+    ) -> None:
         self.thread_id = thread_id
+        self.name = name
+        self.fired = 0  # interrupts sent to the current call
         self.budget_s = budget_s
         self.cancel = cancel
         self.current = 0  # sequence number of the fold call in progress; 0 = none
@@ -152,8 +173,8 @@ class _Watchdog:
         self._watches: set[_Watch] = set()
         self._thread: threading.Thread | None = None
 
-    def open(self, budget_s: float, cancel: Cancellable | None) -> _Watch:
-        watch = _Watch(threading.get_ident(), budget_s, cancel)
+    def open(self, budget_s: float, cancel: Cancellable | None, name: str = "fold") -> _Watch:
+        watch = _Watch(threading.get_ident(), budget_s, cancel, name)
         with self._cond:
             self._watches.add(watch)
             if self._thread is None:
@@ -188,10 +209,10 @@ class _Watchdog:
         if current == 0 or watch.closed:
             return
         if current != watch.seen:
-            watch.seen, watch.seen_since = current, now
+            watch.seen, watch.seen_since, watch.fired = current, now, 0
             return
-        # Re-send only after another full budget, in case the fold swallowed it.
-        if watch.fired_at and now - watch.fired_at < max(watch.budget_s, 1.0):
+        # Re-send in case the fold swallowed it.
+        if watch.fired_at and now - watch.fired_at < RESEND_S:
             return
         if watch.cancel is not None and watch.cancel.cancelled:
             watch.reason = "cancelled"
@@ -200,7 +221,10 @@ class _Watchdog:
         else:
             return
         watch.fired_at = now
+        watch.fired += 1
         _async_raise(watch.thread_id, FoldInterrupt)
+        if watch.fired == UNSTOPPABLE_AFTER:
+            report_unstoppable(watch.name, now - watch.seen_since)
 
 
 _WATCHDOG = _Watchdog()
@@ -235,10 +259,11 @@ def run_fold(
     """
     name = fold.name if isinstance(fold, FoldSpec) else getattr(fold, "__name__", "fold")
     function = fold.function if isinstance(fold, FoldSpec) else fold
-    watch = _WATCHDOG.open(budget_s, cancel)
+    watch = _WATCHDOG.open(budget_s, cancel, name)
     try:
         try:
-            return _loop(name, function, state, events, watch, cancel, after_each)
+            with running(name):
+                return _loop(name, function, state, events, watch, cancel, after_each)
         finally:
             _WATCHDOG.close(watch)
     except FoldInterrupt as exc:
@@ -274,9 +299,13 @@ def _loop(
                     state, applied, last, _failure(name, "error", event, applied, exc)
                 )
             watch.current = 0
-            state = new_state
             if after_each is not None:
-                after_each(applied, event, state)
+                try:
+                    after_each(applied, event, new_state)
+                except StateError as exc:  # what the fold returned cannot be kept
+                    failure = state_failure(name, EventRef.of(event), applied, exc)
+                    return RunOutcome(state, applied, last, failure)
+            state = new_state
             applied += 1
             last = EventRef.of(event)
         return RunOutcome(state, applied, last)
@@ -285,6 +314,15 @@ def _loop(
         kind: FailureKind = watch.reason or "timeout"
         note = f"no result within {watch.budget_s:g} s" if kind == "timeout" else "cancelled"
         return RunOutcome(state, applied, last, _failure(name, kind, event, applied, exc, note))
+
+
+def _unkept(exc: StateError) -> str:
+    return f"it returned a state the app cannot keep: {exc}"
+
+
+def state_failure(fold: str, event: EventRef, step: int, exc: StateError) -> FoldFailure:
+    """The failure of a fold whose state after ``event`` cannot be kept (see copy_state)."""
+    return FoldFailure(fold, "error", event, step, "StateError", _unkept(exc), "")
 
 
 def _failure(

@@ -50,6 +50,31 @@ def test_topics_json(kafka_bootstrap: str, make_topic: Callable[..., str], capsy
     assert by_name[topic]["count"] == 20
 
 
+def test_topics_of_an_event_file_as_the_cluster_had_them(
+    kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path, capsys
+) -> None:
+    topic = make_topic(3)
+    produce(kafka_bootstrap, topic, _records(45))
+    exported = tmp_path / "x.avro"
+    assert main(["export", "-b", kafka_bootstrap, "-t", topic, "-o", str(exported)]) == 0
+    capsys.readouterr()
+    assert main(["topics", "--file", str(exported), "--json"]) == 0
+    (listed,) = _lines(capsys)
+    assert listed["topic"] == topic and listed["count"] == 45
+    cluster = ClusterSource(ConnectionProfile(kafka_bootstrap)).partitions(topic)
+    assert {p["partition"]: p["count"] for p in listed["per_partition"]} == {
+        p.partition: p.high - p.low for p in cluster if p.high > p.low
+    }
+
+
+def test_topics_of_a_file_that_is_not_one_is_one_line(tmp_path: Path, capsys) -> None:
+    junk = tmp_path / "notes.txt"
+    junk.write_text("hello\n")
+    assert main(["topics", "--file", str(junk)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not an event file" in err[0]
+
+
 def test_events_json_filters_and_keys(
     kafka_bootstrap: str, make_topic: Callable[..., str], capsys
 ) -> None:
