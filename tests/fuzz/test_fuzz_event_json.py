@@ -73,11 +73,11 @@ def expected(value: Any) -> Any:
             parent[slot] = [None] * len(item)
             todo += [(x, parent[slot], i) for i, x in enumerate(item)]
         elif isinstance(item, dict):
-            parent[slot] = {}
-            for key, member in item.items():
-                name = key if isinstance(key, str) else json.dumps(key)
-                parent[slot][name] = None
-                todo.append((member, parent[slot], name))
+            # Keys printed alike (True and "true") are both written; json.loads keeps
+            # the last, so the last one's member is what comes back.
+            members = {(k if isinstance(k, str) else json.dumps(k)): m for k, m in item.items()}
+            parent[slot] = dict.fromkeys(members)
+            todo += [(member, parent[slot], name) for name, member in members.items()]
         else:
             parent[slot] = item
     return root[0]
