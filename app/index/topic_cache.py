@@ -17,6 +17,7 @@ last N events per partition.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -301,16 +302,20 @@ def _reclaimer(index: TopicIndex, folder: Path) -> Callable[[], bool]:
     """Take the topic's lock back for ``index`` (following appends to it), unless
     another window or run saved the topic meanwhile: its files then hold that save."""
     saved = read_meta_quietly(folder)
+    once = threading.Lock()  # an append (GUI thread) and a save (worker) may both ask
 
     def reclaim() -> bool:
-        lock = TopicLock(folder)
-        if not lock.try_acquire():
-            return False
-        if read_meta_quietly(folder) != saved:
-            lock.release()
-            return False
-        index.lock, index.read_only, index.reclaim = lock, False, None
-        return True
+        with once:
+            if not index.read_only:
+                return True
+            lock = TopicLock(folder)
+            if not lock.try_acquire():
+                return False
+            if read_meta_quietly(folder) != saved:
+                lock.release()
+                return False
+            index.lock, index.read_only = lock, False
+            return True
 
     return reclaim
 
