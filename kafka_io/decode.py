@@ -12,9 +12,7 @@ With the BYTES format ``data`` is None too: the raw bytes are already in ``value
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from io import BytesIO
@@ -23,8 +21,12 @@ from typing import Any
 import orjson
 from fastavro import schemaless_reader
 
+from kafka_io.decode_errors import avro_message, json_message
 from kafka_io.event import Event, Headers
+from kafka_io.gc_pause import gc_paused
+from kafka_io.proto_decode import PlainProto
 from kafka_io.registry import Registry, SchemaCache, SchemaError
+from kafka_io.registry_kinds import decode_framed
 from kafka_io.rules import DEFAULT_RULES, EventRules, RuleBook
 
 TOMBSTONE = "tombstone"
@@ -41,6 +43,7 @@ class ValueFormat(StrEnum):
     AVRO = "avro"
     TEXT = "text"
     BYTES = "bytes"
+    PROTOBUF = "protobuf"  # plain messages, read with a descriptor set (PlainProto)
 
 
 @dataclass
@@ -51,6 +54,7 @@ class _Topic:
     rules: EventRules
     default_rules: bool
     json_misses: int = 0
+    proto: PlainProto | None = None
 
 
 # topic, partition, offset, timestamp_ms, key, value, headers: a record as read
@@ -71,11 +75,13 @@ class Decoder:
         registry: Registry | None = None,
         schemas: Mapping[int, str] | None = None,
         formats: Mapping[str, ValueFormat | str] | None = None,
+        protos: Mapping[str | None, PlainProto] | None = None,
     ) -> None:
         """``schemas``: schema id -> Avro schema JSON (an event file's own table).
 
         ``formats``: per-topic formats that win over ``fmt`` (an event file stores the
-        formats its topics were read with).
+        formats its topics were read with).  ``protos``: per-topic descriptors for plain
+        Protobuf values (the key None: for every topic without its own).
         """
         self._fmt = ValueFormat(fmt)
         if isinstance(rules, RuleBook):
@@ -85,6 +91,7 @@ class Decoder:
         self._schemas = SchemaCache(registry, schemas)
         self._given = {topic: ValueFormat(f) for topic, f in (formats or {}).items()}
         self._topics: dict[str, _Topic] = {}
+        self._protos = dict(protos or {})
 
     # -- what this decoder has learned -------------------------------------------------
 
@@ -114,6 +121,11 @@ class Decoder:
     def schemas_used(self) -> dict[int, str]:
         """Schema id -> self-contained schema JSON, for every id resolved so far."""
         return {sid: s.text for sid, s in self._schemas.resolved.items()}
+
+    @property
+    def protos_used(self) -> dict[str, PlainProto]:
+        """Topic -> the descriptors its plain Protobuf values were read with."""
+        return {name: t.proto for name, t in self._topics.items() if t.proto is not None}
 
     # -- decoding ------------------------------------------------------------------------
 
@@ -181,6 +193,11 @@ class Decoder:
         avro_id: int | None = None
         avro_parsed: Any = None
         avro_name: str | None = None
+        # The last Protobuf frame's header and message-index path, and how to read the rest.
+        proto_prefix: bytes | None = None
+        proto_at, proto_id, proto_name = 0, avro_id, avro_name
+        proto_cls: Any = None
+        proto_convert: Any = None
         key: Any
         data: Any
         aggregate: str | None
@@ -198,7 +215,7 @@ class Decoder:
                     data = loads(value)
                 except json_error as exc:
                     data = None
-                    error = _json_error(value, exc)
+                    error = json_message(value, exc)
             elif fmt is avro_fmt and value[1:_WIRE_HEADER] == wire_id and value[0] == 0:
                 body = BytesIO(value)
                 body.seek(_WIRE_HEADER)
@@ -207,14 +224,27 @@ class Decoder:
                     schema_id, record_name = avro_id, avro_name
                 except Exception:  # the slow path words the error
                     data, schema_id, record_name, error = value_of(state, value)
+            elif fmt is avro_fmt and proto_prefix is not None and value.startswith(proto_prefix):
+                try:  # the path's varints are prefix-free: the same bytes, the same message
+                    data = proto_convert(proto_cls.FromString(value[proto_at:]))
+                    schema_id, record_name = proto_id, proto_name
+                except Exception:
+                    data, schema_id, record_name, error = value_of(state, value)
             else:
                 data, schema_id, record_name, error = value_of(state, value)
                 if schema_id is not None and schema_id != avro_id:
                     known = self._schemas.resolved.get(schema_id)
                     # Guarded schemas always take the slow path, which vets each value.
-                    if known is not None and known.guard is None:
+                    if known is not None and known.guard is None and known.kind == "AVRO":
                         wire_id = value[1:_WIRE_HEADER]
                         avro_id, avro_parsed, avro_name = schema_id, known.parsed, known.record_name
+                    elif known is not None and known.kind == "PROTOBUF" and error is None:
+                        proto_at, proto_cls, proto_convert = known.reader.last
+                        proto_prefix, proto_id, proto_name = (
+                            value[:proto_at],
+                            schema_id,
+                            record_name,
+                        )
             if key is not None:
                 try:  # noqa: SIM105 - suppress() would add a context manager per record
                     key = key.decode()
@@ -260,7 +290,10 @@ class Decoder:
         if state is None:
             rules = self._rulebook.for_topic(topic)
             fmt = self._given.get(topic, self._fmt)
-            state = _Topic(fmt, rules, rules.is_default)
+            proto = self._protos.get(topic) or self._protos.get(None)
+            if proto is not None and fmt is ValueFormat.AUTO:
+                fmt = ValueFormat.PROTOBUF
+            state = _Topic(fmt, rules, rules.is_default, proto=proto)
             self._topics[topic] = state
         return state
 
@@ -286,7 +319,7 @@ class Decoder:
             try:
                 return orjson.loads(value), None, None, None
             except orjson.JSONDecodeError as exc:
-                return None, None, None, _json_error(value, exc)
+                return None, None, None, json_message(value, exc)
         if fmt is ValueFormat.AVRO:
             return self._avro(value)
         if fmt is ValueFormat.TEXT:
@@ -296,6 +329,10 @@ class Decoder:
                 return None, None, None, f"not UTF-8 text: invalid byte at {exc.start}"
         if fmt is ValueFormat.BYTES:
             return None, None, None, None
+        if fmt is ValueFormat.PROTOBUF:
+            if state.proto is None:
+                return None, None, None, "Protobuf topic without descriptors (--proto-descriptors)"
+            return state.proto.decode(value)
         return self._detect(state, value)
 
     def _avro(self, value: bytes) -> _Decoded:
@@ -308,16 +345,18 @@ class Decoder:
             schema = self._schemas.lookup(schema_id)
         except SchemaError as exc:
             return None, schema_id, None, str(exc)
+        if schema.kind != "AVRO":  # Protobuf or JSON Schema: never read as Avro
+            return decode_framed(schema, value)
         # A value fastavro must not see (too deep, or a bomb of empty items)?
         why = schema.guard and schema.guard.check(value, _WIRE_HEADER).error
         if why:
-            return None, schema_id, schema.record_name, _avro_error(schema_id, why)
+            return None, schema_id, schema.record_name, avro_message(schema_id, why)
         body = BytesIO(value)  # shares the bytes; seek skips the header without a copy
         body.seek(_WIRE_HEADER)
         try:
             data = schemaless_reader(body, schema.parsed, None)
         except Exception as exc:  # fastavro raises many types (EOFError, ValueError, ...)
-            return None, schema_id, schema.record_name, _avro_error(schema_id, exc)
+            return None, schema_id, schema.record_name, avro_message(schema_id, exc)
         return data, schema_id, schema.record_name, None
 
     def _detect(self, state: _Topic, value: bytes) -> _Decoded:
@@ -339,7 +378,7 @@ class Decoder:
                 data = orjson.loads(value)
             except orjson.JSONDecodeError as exc:
                 state.json_misses += 1
-                return None, None, None, _json_error(value, exc)
+                return None, None, None, json_message(value, exc)
             state.fmt = ValueFormat.JSON
             return data, None, None, None
         try:
@@ -349,51 +388,3 @@ class Decoder:
             return None, None, None, None
         state.fmt = ValueFormat.TEXT
         return text, None, None, None
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Keep the cyclic collector off a batch of Events while it is built, and after.
-
-    A batch allocates tens of thousands of dicts and tuples.  Left alone, they trip
-    collection after collection, and each one walks the young objects again; none of
-    them can be in a cycle (JSON and Avro values are trees), so that work frees nothing
-    and costs more than a third of decode time.  Pausing alone is not enough: the first
-    collection after the pause scans the whole batch once more.  So the batch is moved
-    straight to the oldest generation (``freeze`` then ``unfreeze``), where only full
-    collections look at it, as they would at any long-lived data.  Reference counting
-    frees events as usual.  Other young objects are promoted with the batch; their
-    cycles, if any, wait for the next full collection.  Skipped when the application
-    froze objects itself (unfreezing would undo that), and only the outermost pause
-    acts, so nesting and concurrent threads are safe.
-    """
-    was_enabled = gc.isenabled()
-    if was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
-def _json_error(value: bytes, exc: orjson.JSONDecodeError) -> str:
-    if not value:
-        return "invalid JSON: empty value"
-    if "UTF-8" in exc.msg:
-        return "invalid JSON: not UTF-8"
-    # orjson counts characters; a byte offset is what a hex view of the value shows.
-    prefix = value.decode("utf-8", "surrogateescape")[: exc.pos]
-    at = len(prefix.encode("utf-8", "surrogateescape"))
-    return f"invalid JSON: {exc.msg} at byte {at}"
-
-
-def _avro_error(schema_id: int, exc: BaseException | str) -> str:
-    if isinstance(exc, EOFError | StopIteration):
-        reason = "record is truncated"
-    else:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-    return f"Avro decode failed for schema id {schema_id}: {reason}"

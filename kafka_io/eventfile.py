@@ -13,6 +13,7 @@ event's data), so a data-lake dump can be browsed with the same tools.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -31,6 +32,7 @@ from kafka_io.eventfile_meta import (
     FILE_VERSION,
     META_COUNT,
     META_FORMATS,
+    META_PROTOS,
     META_SCHEMAS,
     META_TOPICS,
     META_VERSION,
@@ -46,6 +48,7 @@ __all__ = [
     "FILE_VERSION",
     "META_COUNT",
     "META_FORMATS",
+    "META_PROTOS",
     "META_SCHEMAS",
     "META_TOPICS",
     "META_VERSION",
@@ -161,13 +164,27 @@ def _metadata(
     if decoder is not None:
         fmts.update(decoder.formats)
     fmts.update(formats or {})
-    return {
-        META_VERSION: FILE_VERSION,
+    protos = {
+        topic: {"message": proto.message, "descriptors": base64.b64encode(data).decode("ascii")}
+        for topic, proto in (decoder.protos_used.items() if decoder is not None else ())
+        if topic in tally.topics and (data := proto.descriptor_set()) is not None
+    }
+    meta = {
+        META_VERSION: FILE_VERSION if protos or _has_other_kinds(used) else "1",
         META_COUNT: str(tally.count),
         META_TOPICS: json.dumps(tally.topics),
         META_SCHEMAS: json.dumps(used),
         META_FORMATS: json.dumps({t: str(f) for t, f in fmts.items() if t in tally.topics}),
     }
+    if protos:
+        meta[META_PROTOS] = json.dumps(protos)
+    return meta
+
+
+def _has_other_kinds(schemas: Mapping[str, str]) -> bool:
+    """A file with Protobuf or JSON Schema entries is version 2; others stay version 1,
+    byte for byte what earlier versions wrote."""
+    return any(text.startswith('{"schemaType":') for text in schemas.values())
 
 
 # -- either kind ----------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ number), or the file is reported as damaged in one line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import fastavro
@@ -22,7 +24,10 @@ META_SCHEMAS = "event_explorer.schemas"  # JSON object: schema id -> Avro schema
 META_FORMATS = "event_explorer.formats"  # JSON object: topic -> value format
 META_TOPICS = "event_explorer.topics"  # JSON object: topic -> record count
 META_COUNT = "event_explorer.count"
-FILE_VERSION = "1"
+# JSON object: topic -> {"message": full name, "descriptors": base64 FileDescriptorSet},
+# for topics of plain Protobuf values (version 2 on; version 1 files have none).
+META_PROTOS = "event_explorer.protobuf"
+FILE_VERSION = "2"
 
 RECORD_SCHEMA: dict[str, Any] = {
     "type": "record",
@@ -80,6 +85,7 @@ class FileMeta:
     schemas: dict[int, str]
     formats: dict[str, str]
     count: int | None
+    protos: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # message, descriptors
 
 
 def parse_metadata(meta: Mapping[str, bytes]) -> FileMeta:
@@ -113,7 +119,24 @@ def parse_metadata(meta: Mapping[str, bytes]) -> FileMeta:
     count = _json(meta, META_COUNT)
     if count is not None and not _is_count(count):
         raise ValueError(f"{META_COUNT} is {_shape(count)}, not a count")
-    return FileMeta(topics, schemas, dict(formats_json), count)
+    return FileMeta(topics, schemas, dict(formats_json), count, _protos(meta))
+
+
+def _protos(meta: Mapping[str, bytes]) -> dict[str, tuple[str, bytes]]:
+    found = _json(meta, META_PROTOS) or {}
+    if not isinstance(found, dict):
+        raise ValueError(f"{META_PROTOS} is {_shape(found)}, not an object")
+    protos: dict[str, tuple[str, bytes]] = {}
+    for topic, entry in found.items():
+        message = entry.get("message") if isinstance(entry, dict) else None
+        encoded = entry.get("descriptors") if isinstance(entry, dict) else None
+        if not isinstance(message, str) or not isinstance(encoded, str):
+            raise ValueError(f"{META_PROTOS} gives topic {topic[:80]!r} no message and descriptors")
+        try:
+            protos[topic] = (message, base64.b64decode(encoded, validate=True))
+        except binascii.Error as exc:
+            raise ValueError(f"{META_PROTOS} has topic {topic[:80]!r} descriptors: {exc}") from exc
+    return protos
 
 
 def _json(meta: Mapping[str, bytes], key: str) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +19,7 @@ from kafka_io.avro_container import ContainerError, ContainerReader, Undecodable
 from kafka_io.decode import Decoder, gc_paused
 from kafka_io.event import Event
 from kafka_io.eventfile_meta import EventFileError, is_native, parse_metadata
+from kafka_io.proto_decode import PlainProto
 from kafka_io.registry import Registry, record_name_of
 from kafka_io.rules import EventRules, RuleBook
 
@@ -36,12 +37,24 @@ class EventFile:
     count: int | None  # known without a scan for exported files; None otherwise
     native: bool  # records carry Kafka coordinates (an export), not arbitrary data
     record_name: str | None = None  # for a foreign file: its record type's short name
+    # Topic -> (message type, descriptor set) for plain Protobuf values (file version 2).
+    protos: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def decoder(
         self, registry: Registry | None = None, rules: EventRules | RuleBook | None = None
     ) -> Decoder:
         """A decoder for this file: its own schemas and formats (a registry is optional)."""
-        return Decoder(rules=rules, registry=registry, schemas=self.schemas, formats=self.formats)
+        return Decoder(
+            rules=rules,
+            registry=registry,
+            schemas=self.schemas,
+            formats=self.formats,
+            protos=self.plain_protos(),
+        )
+
+    def plain_protos(self) -> dict[str | None, PlainProto]:
+        """What the decoder needs for the file's plain Protobuf topics."""
+        return {t: PlainProto(m, descriptors=d) for t, (m, d) in self.protos.items()}
 
     def iter_batches(
         self, batch_size: int = BATCH, decoder: Decoder | None = None
@@ -225,4 +238,5 @@ def open_event_file(path: str | Path) -> EventFile:
         MappingProxyType(meta.formats),
         meta.count,
         True,
+        protos=MappingProxyType(meta.protos),
     )

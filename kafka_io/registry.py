@@ -14,12 +14,13 @@ import json
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fastavro import parse_schema
 
-from kafka_io.avro_guard import SchemaShapeError, ValueGuard, guard_for
+from kafka_io.avro_guard import SchemaShapeError, guard_for
+from kafka_io.registry_kinds import from_stored, resolve_other
+from kafka_io.schema_types import ResolvedSchema, SchemaError
 
 NEGATIVE_TTL_S = 30.0
 # Under the caller's own settings: a lookup against a dead or hung registry ends within
@@ -34,27 +35,12 @@ CCOMPAT_HINT = "an Apicurio registry serves it under /apis/ccompat/v7"
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 
 
-class SchemaError(LookupError):
-    """A schema id that cannot be used; the message is one line, ready for Event.error."""
-
-
 class Registry(Protocol):
     """The part of confluent-kafka's SchemaRegistryClient this module uses."""
 
     def get_schema(self, schema_id: int) -> Any: ...
 
     def get_version(self, subject_name: str, version: int) -> Any: ...
-
-
-@dataclass(frozen=True)
-class ResolvedSchema:
-    schema_id: int
-    text: str  # self-contained JSON: what an event file stores to decode with no registry
-    parsed: Any  # fastavro's parsed form, given to schemaless_reader
-    record_name: str | None  # short name of a top-level record, a default event type
-    # Set for schemas whose values must be vetted before fastavro reads them (recursive,
-    # very deep, or with arrays of zero-byte items): see kafka_io.avro_guard.
-    guard: ValueGuard | None = None
 
 
 def make_registry(config: Mapping[str, Any] | None) -> Registry | None:
@@ -143,7 +129,7 @@ class SchemaCache:
     def _resolve(self, schema_id: int) -> ResolvedSchema:
         text = self._local.get(schema_id)
         if text is not None:
-            return _parse(schema_id, text, {})
+            return from_stored(schema_id, text) or _parse(schema_id, text, {})
         if self._registry is None:
             where = "not in the event file" if self._local else "no schema registry configured"
             raise SchemaError(f"unknown schema id {schema_id} ({where})")
@@ -154,7 +140,13 @@ class SchemaCache:
         schema = self._fetch(schema_id, lambda reg: reg.get_schema(schema_id))
         kind = (getattr(schema, "schema_type", None) or "AVRO").upper()
         if kind != "AVRO":
-            raise SchemaError(f"schema id {schema_id} is a {kind} schema; only Avro is decoded")
+            fetch = self._fetch  # references are looked up for this schema id's sake
+            return resolve_other(
+                schema_id,
+                kind,
+                schema,
+                lambda s, v: fetch(schema_id, lambda r: r.get_version(s, v)),
+            )
         named: dict[str, Any] = {}
         for ref in getattr(schema, "references", None) or []:
             self._add_reference(schema_id, ref, named, depth=0)

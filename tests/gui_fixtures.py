@@ -5,6 +5,7 @@ Qt's offscreen platform is chosen here, in configuration, before any test import
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,21 @@ def window(demo_window: Any) -> Any:
     if demo_window.topic_view.topic != "bank-accounts":
         demo_window.activate_topic("bank-accounts")
     return demo_window
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_the_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a GUI test, collect what it dropped, here on the GUI thread.
+
+    A window a test made and let go of is garbage in a reference cycle; if the cyclic
+    collector happens to run on a worker thread (any allocation can trigger it), PySide
+    deletes the window's C++ side there, and its timers, registered with the GUI
+    thread, cannot be unregistered from another thread: the GUI thread later fires a
+    timer of a deleted object and the process dies in QTimerInfoList::activateTimers.
+    """
+    yield
+    if "gui" in request.node.path.parts or "widgets" in request.node.path.parts:
+        gc.collect()
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
 """The aggregate inspector: one aggregate's timeline, its state after any event, and diffs.
 
 It shows what it is given and asks for the rest with signals: moving along the timeline
-emits ``step_selected``, and the composition root answers with ``show_state`` once a
-worker has replayed the fold to that point.  Arrow keys step through the timeline.
-"""
+emits ``step_selected``; the composition root answers with ``show_state`` once a worker
+has replayed the fold to that point.  Arrow keys step through the timeline."""
 
 from __future__ import annotations
 
@@ -256,6 +255,9 @@ class AggregateInspector(QWidget):
         self, aggregate: str, refs: Sequence[RefLike], failure_step: int | None = None
     ) -> None:
         """A new aggregate (or the same one re-read): the timeline, nothing selected yet."""
+        if aggregate != self.aggregate:
+            self.state_title.setText(f"Replaying {aggregate}…")  # not another one's state
+            self.state_tree.clear()
         self.aggregate = aggregate
         self.aggregate_label.setText(f"{aggregate}  ·  {len(refs):,} events")
         self.audit_button.setEnabled(bool(refs))
@@ -264,10 +266,9 @@ class AggregateInspector(QWidget):
         self.slider.setRange(0, max(0, len(refs) - 1))
         self.slider.setEnabled(len(refs) > 1)
         self._syncing = False
-        for spin in (self.diff_from, self.diff_to):
+        for spin, value in ((self.diff_from, 1), (self.diff_to, max(1, len(refs)))):
             spin.setRange(1, max(1, len(refs)))
-        self.diff_from.setValue(1)
-        self.diff_to.setValue(max(1, len(refs)))
+            spin.setValue(value)
         self.diff_tree.clear()
         self.diff_summary.setText("Pick two events of the timeline and compare their states.")
         self.tabs.setCurrentIndex(0)
@@ -312,8 +313,7 @@ class AggregateInspector(QWidget):
         self.state_tree.show_state(view.state, view.changed, view.blame)
 
     def show_failure(self, message: str | None, step: int | None = None, details: str = "") -> None:
-        """Show a fold error at its event (None clears it); the state stops before it.
-        ``details`` (the traceback) is the label's tooltip and opens with a click."""
+        """A fold error at its event (None clears it); ``details``: the traceback."""
         self.timeline_model.set_failure(step if message else None)
         self.failure_details = details if message else ""
         text = f"⚠ {html.escape(message)}" if message else ""

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAction,
     QBrush,
     QColor,
     QFont,
@@ -41,13 +42,13 @@ from PySide6.QtWidgets import (
     QApplication,
     QHeaderView,
     QMenu,
-    QPushButton,
     QStyle,
     QTableView,
     QWidget,
 )
 
 from kafka_io.event import Event, iso_utc
+from widgets.new_rows_marker import NewRowsMarker
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 PREVIEW_CHARS = 160
@@ -292,11 +293,10 @@ class EventTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
+        self.context_actions: list[QAction] = []  # the window's own, below the copies
         # Following a topic: "N new events" when new rows arrive below the view.
-        self.new_rows = QPushButton(self.viewport())
-        self.new_rows.setVisible(False)
+        self.new_rows = NewRowsMarker(self.viewport())
         self.new_rows.clicked.connect(self.follow_end)
-        self.unseen = 0
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setShowGrid(False)
@@ -333,26 +333,22 @@ class EventTable(QTableView):
         return last < 0 or last >= model.rowCount() - 1
 
     def rows_added(self, count: int, was_at_end: bool) -> None:
-        """Rows arrived at the end of a live topic: follow them like ``tail -f`` if the
-        view was at the end, else count them on a button that brings the view there."""
+        """New rows on a live topic: follow them like ``tail -f`` if at the end, else
+        count them on a button that brings the view there."""
         if was_at_end:
             self.scrollToBottom()
-            QTimer.singleShot(0, self.scrollToBottom)  # again once the new rows are laid out
+            # Again once the new rows are laid out, unless the user scrolled away meanwhile.
+            pinned = self.verticalScrollBar().value()
+            QTimer.singleShot(0, self, lambda: self._to_bottom_if_at(pinned))
             return
-        self.unseen += count
-        self.new_rows.setText(f"{self.unseen:,} new event{'s' * (self.unseen != 1)} ↓")
-        self.new_rows.adjustSize()
-        viewport = self.viewport().rect()
-        self.new_rows.move(
-            viewport.right() - self.new_rows.width() - 16,
-            viewport.bottom() - self.new_rows.height() - 8,
-        )
-        self.new_rows.setVisible(True)
-        self.new_rows.raise_()
+        self.new_rows.add(count)
+
+    def _to_bottom_if_at(self, value: int) -> None:
+        if self.verticalScrollBar().value() == value:
+            self.scrollToBottom()
 
     def follow_end(self) -> None:
-        self.unseen = 0
-        self.new_rows.setVisible(False)
+        self.new_rows.reset()
         self.scrollToBottom()
 
     def set_empty_text(self, text: str) -> None:
@@ -385,6 +381,9 @@ class EventTable(QTableView):
         noun = f"{count} event{'s' if count != 1 else ''}"
         menu.addAction(f"Copy {noun} as JSON lines", lambda: self.copy_requested.emit("jsonl"))
         menu.addAction(f"Copy {noun} as TSV", lambda: self.copy_requested.emit("tsv"))
+        if self.context_actions:
+            menu.addSeparator()
+            menu.addActions(self.context_actions)
         menu.popup(self.viewport().mapToGlobal(pos))
 
     def setModel(self, model: Any) -> None:

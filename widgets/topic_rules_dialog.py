@@ -1,25 +1,31 @@
 """Topic > Rules…: how one topic is read — where its event type and aggregate id are,
 its value format and the partitioner its producers used.
 
-The same settings as the CLI's ``--type-rule``, ``--aggregate-rule``, ``--format`` and
-``--partitioner``; the window remembers them per cluster and topic.
+The same settings as the CLI's ``--type-rule``, ``--aggregate-rule``, ``--format``,
+``--partitioner`` and ``--proto-descriptors``/``--proto-message`` (plain Protobuf values);
+the window remembers them per cluster and topic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.sources.proto_rule import ProtoRule
 from app.sources.settings import VALUE_FORMATS, TopicSettings
 
 RULE_HINT = "key | header:NAME | field:dotted.path (empty: detect)"
@@ -47,6 +53,16 @@ class TopicRulesDialog(QDialog):
         self.partitioner.addItems(list(partitioners))
         self.partitioner.setCurrentText(current.partitioner or "detect")
         self.partitioner.setEnabled(bool(partitioners))
+        proto = current.proto
+        self.proto_descriptors = QLineEdit(proto.descriptors if proto else "")
+        self.proto_descriptors.setPlaceholderText("protoc --descriptor_set_out … --include_imports")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_descriptors)
+        descriptors_row = QHBoxLayout()
+        descriptors_row.addWidget(self.proto_descriptors, 1)
+        descriptors_row.addWidget(browse)
+        self.proto_message = QLineEdit(proto.message if proto else "")
+        self.proto_message.setPlaceholderText("plain Protobuf values: pkg.MessageType")
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
         self.error.setWordWrap(True)
@@ -57,6 +73,8 @@ class TopicRulesDialog(QDialog):
         form.addRow("Aggregate id:", self.aggregate_rule)
         form.addRow("Value format:", self.value_format)
         form.addRow("Partitioner:", self.partitioner)
+        form.addRow("Protobuf descriptors:", descriptors_row)
+        form.addRow("Protobuf message:", self.proto_message)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -73,15 +91,27 @@ class TopicRulesDialog(QDialog):
         """The form as settings, or None (with the reason shown) if a rule is invalid."""
         partitioner = self.partitioner.currentText()
         try:
-            return TopicSettings.parse(
+            parsed = TopicSettings.parse(
                 self.type_rule.text().strip() or None,
                 self.aggregate_rule.text().strip() or None,
                 self.value_format.currentText(),
                 None if partitioner == "detect" else partitioner,
             )
+            proto = ProtoRule.parse(
+                self.proto_descriptors.text().strip() or None,
+                self.proto_message.text().strip() or None,
+            )
+            return parsed if proto is None else replace(parsed, proto=proto)
         except ValueError as exc:
             self.error.setText(str(exc))
             return None
+
+    def _browse_descriptors(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Protobuf descriptor set", "", "Descriptor sets (*.pb *.desc *.protoset);;All (*)"
+        )
+        if path:
+            self.proto_descriptors.setText(path)
 
     def _accept(self) -> None:
         chosen = self.settings()

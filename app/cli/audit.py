@@ -15,8 +15,7 @@ from app.audit.signing import generate_keys, key_id, load_private_key, load_publ
 from app.cli.as_of import at_or_offset, history_gone
 from app.cli.common import UsageError, add_source_options, out, source_from
 from app.cli.masking import masker_from
-from app.cli.state import library_from, pick_fold
-from app.cli.states import add_folds_option
+from app.cli.state import add_folds_option, library_from, pick_fold
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

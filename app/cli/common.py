@@ -17,6 +17,7 @@ from app.sources import (
     SourceSettings,
     TopicSettings,
 )
+from app.sources.proto_rule import ProtoRule
 from kafka_io.decode import ValueFormat
 from kafka_io.partitioners import partitioner as named_partitioner
 from kafka_io.profile import ConnectionProfile
@@ -85,10 +86,27 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         "--aggregate-rule", help="where the aggregate id is: key | header:NAME | field:PATH"
     )
     add_mask_option(parser)
+    add_proto_options(parser)
     parser.add_argument(
         "--partitioner",
         help="how producers placed keys: murmur2 (Java), crc32 (librdkafka's default), "
         "fnv1a (Sarama), or librdkafka's names (default: detected from a sample of keys)",
+    )
+    parser.add_argument(
+        "--version-rule",
+        help="where the event's schema version is: field:PATH | header:NAME | schema "
+        "(default: eventVersion, event_version or schemaVersion, as a header or field)",
+    )
+
+
+def add_proto_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--proto-descriptors", metavar="FILE",
+        help="plain Protobuf values: a descriptor set (protoc --descriptor_set_out=FILE "
+        "--include_imports); with --proto-message",
+    )  # fmt: skip
+    parser.add_argument(
+        "--proto-message", metavar="pkg.Type", help="the message type of plain Protobuf values"
     )
 
 
@@ -126,9 +144,13 @@ def source_from(args: argparse.Namespace) -> tuple[Source, str]:
         partitioner = getattr(args, "partitioner", None)
         if partitioner is not None:
             partitioner = named_partitioner(partitioner).name
-        given = TopicSettings(
-            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner
+        proto = ProtoRule.parse(
+            getattr(args, "proto_descriptors", None), getattr(args, "proto_message", None)
         )
+        given = TopicSettings(
+            args.type_rule, args.aggregate_rule, ValueFormat(args.format), partitioner,
+            getattr(args, "version_rule", None), proto,
+        )  # fmt: skip
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     settings = SourceSettings(given)

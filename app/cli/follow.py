@@ -25,6 +25,7 @@ from app.output.event_json import dumps, event_record
 from app.replay.cold_read import read_aggregate
 from app.replay.folds import FoldSpec
 from app.replay.runner import run_fold
+from app.replay.upcasting import Upcasting
 from app.sources import FollowableSource, Source
 from kafka_io.cancel import CancelToken
 from kafka_io.event import Event, EventRef, iso_utc
@@ -77,16 +78,23 @@ def follow_events(
                    filters, "events")  # fmt: skip
 
 
-def follow_state(args: argparse.Namespace, source: Source, topic: str, spec: FoldSpec) -> ExitCode:
+def follow_state(
+    args: argparse.Namespace,
+    source: Source,
+    topic: str,
+    spec: FoldSpec,
+    upcast: Upcasting | None = None,
+) -> ExitCode:
     """The state now (or nothing yet), then the state after each new event of the
-    aggregate, as ``--history`` rows."""
+    aggregate, as ``--history`` rows (old event versions upcast first)."""
+    prepare = None if upcast is None else upcast.apply
     live = followable(source, "state")
     masker = masker_from(args, "state")
     aggregate = args.aggregate
     got = read_aggregate(live, topic, aggregate)
     if got.note is not None:
         say("state", got.note)
-    outcome = run_fold(spec, None, got.events)
+    outcome = run_fold(spec, None, got.events, prepare=prepare)
     if outcome.failure is not None:
         say("state", outcome.failure.describe())
         return ExitCode.ERROR
@@ -98,7 +106,7 @@ def follow_state(args: argparse.Namespace, source: Source, topic: str, spec: Fol
     partitions = got.partitions  # the partition the aggregate was found in, or all
 
     def step(ev: Event) -> None:
-        done = run_fold(spec, state[0], [ev])
+        done = run_fold(spec, state[0], [ev], prepare=prepare)
         if done.failure is not None:
             raise _FoldFailed(done.failure.describe())
         state[0], state[1] = done.state, state[1] + 1

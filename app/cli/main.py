@@ -18,13 +18,18 @@ from pathlib import Path
 
 from app.cli import audit as cli_audit
 from app.cli import cache as cli_cache
+from app.cli import compare as cli_compare
 from app.cli import export as cli_export
+from app.cli import health as cli_health
 from app.cli import lag as cli_lag
 from app.cli import profile as cli_profile
 from app.cli import read as cli_read
+from app.cli import snapshots as cli_snapshots
 from app.cli import state as cli_state
 from app.cli import states as cli_states
+from app.cli import trace as cli_trace
 from app.cli import verify as cli_verify
+from app.cli import versions as cli_versions
 from app.cli.common import (
     ExitCode,
     NothingMatched,
@@ -67,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli_verify.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
     cli_cache.add_parsers(sub)
+    cli_trace.add_trace_parser(sub)
+    cli_health.add_health_parser(sub)
+    cli_compare.add_parser(sub)
+    cli_snapshots.add_parsers(sub)
+    cli_versions.add_parser(sub)
     cli_profile.add_parsers(sub, parser)
     return parser
 

@@ -22,6 +22,7 @@ from app.cli.common import (
 from app.cli.filters import TIME_HELP
 from app.cli.follow import follow_state
 from app.cli.masking import masker_from
+from app.cli.snapshot_state import print_snapshot_state
 from app.masking.masker import Masker
 from app.output.event_json import dumps
 from app.replay.cold_read import read_aggregate
@@ -29,6 +30,8 @@ from app.replay.discovery import FoldLibrary, discover_folds, user_folds_dir
 from app.replay.folds import FoldSpec, UnknownFoldError
 from app.replay.replayer import Replayer
 from app.replay.runner import FoldError
+from app.replay.upcasting import UpcastChainError, Upcasting
+from app.replay.versions import upcasting_for
 from app.sources import Source
 
 
@@ -41,7 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="fold name (default: the first whose topics match, from the --folds files "
         "when there are some)",
     )
-    _add_folds_option(p)
+    add_folds_option(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--at", metavar="TIME", help=f"every event with timestamp <= this: {TIME_HELP}"
@@ -52,18 +55,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blame", action="store_true", help="add which event last set each field")
     p.add_argument("--json", action="store_true", help="compact JSON (default: indented)")
     p.add_argument(
+        "--from-snapshot", action="store_true",
+        help="start from the latest usable snapshot at or before the position (see snapshots)",
+    )  # fmt: skip
+    p.add_argument(
         "--follow", action="store_true",
         help="print the state now, then after each new event (as --history rows) until Ctrl-C",
     )  # fmt: skip
     p.set_defaults(func=run_state)
 
     p = sub.add_parser("folds", help="list the folds found and where each comes from")
-    _add_folds_option(p)
+    add_folds_option(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_folds)
 
 
-def _add_folds_option(p: argparse.ArgumentParser) -> None:
+def add_folds_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--folds",
         dest="fold_paths",
@@ -123,15 +130,25 @@ def pick_fold(library: FoldLibrary, name: str | None, topic: str) -> FoldSpec:
     )
 
 
-def _load_folds(args: argparse.Namespace, topic: str) -> FoldSpec:
+def loaded_library(args: argparse.Namespace, command: str) -> FoldLibrary:
+    """The folds (and upcasters, snapshot adapters) found; a ``--folds`` file that does
+    not load is an error, anything else that fails is a warning."""
     library = library_from(args)
     failed = library.given_errors()
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise UsageError(f"could not load {failed[0].message}{more}")
     for err in library.errors.values():  # the user folder's, a plugin's: say, go on
-        say("state", f"warning: could not load {err.message}")
-    return pick_fold(library, args.fold, topic)
+        say(command, f"warning: could not load {err.message}")
+    return library
+
+
+def topic_upcasting(library: FoldLibrary, source: Source, topic: str) -> Upcasting | None:
+    """The topic's upcasters (None when none applies); a broken chain is a usage error."""
+    try:
+        return upcasting_for(library.extras, source, topic)
+    except UpcastChainError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def run_state(args: argparse.Namespace) -> int:
@@ -143,11 +160,15 @@ def run_state(args: argparse.Namespace) -> int:
             raise UsageError(f"--{option} {value}: give 0 or more")
     at_ms = parse_time(args.at)
     source, topic = source_from(args)
-    spec = _load_folds(args, topic)
+    library = loaded_library(args, "state")
+    spec = pick_fold(library, args.fold, topic)
+    upcast = topic_upcasting(library, source, topic)
+    if args.from_snapshot and (args.history or args.blame or args.follow):
+        raise UsageError("--from-snapshot gives one state: no --history, --blame or --follow")
     if args.follow:
         if at_ms is not None or args.offset is not None or args.n is not None:
             raise UsageError("--follow goes on from now: it takes no --at, --offset or --n")
-        return follow_state(args, source, topic, spec)
+        return follow_state(args, source, topic, spec, upcast)
     warn_history_gone(source, topic, args.aggregate)
     got = read_aggregate(source, topic, args.aggregate, at_ms, args.offset)
     if got.note is not None:
@@ -155,7 +176,7 @@ def run_state(args: argparse.Namespace) -> int:
     if not got.events and got.report.complete:
         bounded = at_ms is not None or args.offset is not None
         _check_aggregate_exists(source, topic, args.aggregate, bounded)
-    replayer = Replayer.from_events(got.events, spec, aggregate=args.aggregate)
+    replayer = Replayer.from_events(got.events, spec, aggregate=args.aggregate, upcast=upcast)
     position: dict[str, int] = {}
     if at_ms is not None:
         position["timestamp_ms"] = at_ms
@@ -164,7 +185,9 @@ def run_state(args: argparse.Namespace) -> int:
     elif args.n is not None:
         position["n"] = args.n
     target = replayer.position(**position)
-    if args.history:
+    if args.from_snapshot:
+        code = print_snapshot_state(args, library, source, topic, got.events, target, spec, upcast)
+    elif args.history:
         code = _print_history(replayer, target, masker_from(args, "state"))
     else:
         code = _print_state(replayer, target, args, masker_from(args, "state"))

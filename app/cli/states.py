@@ -20,7 +20,7 @@ from app.audit.states_output import json_lines, write_csv
 from app.cli.as_of import at_or_offset, warn_history_gone
 from app.cli.common import ExitCode, add_source_options, incomplete_exit, source_from
 from app.cli.masking import masker_from, may_use_cache
-from app.cli.state import library_from, pick_fold
+from app.cli.state import add_folds_option, library_from, pick_fold
 from app.index.topic_cache import CachedSource, open_topic
 from app.index.topic_index import TopicIndex
 from app.output.event_json import dumps
@@ -45,18 +45,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not use the persisted index")
     p.add_argument("--workers", type=int, help="processes folding (default: one per core, max 2)")
     p.set_defaults(func=run_states)
-
-
-def add_folds_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--folds",
-        dest="fold_paths",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="PATH",
-        help="fold file or folder (repeatable)",
-    )
 
 
 def run_states(args: argparse.Namespace) -> int:

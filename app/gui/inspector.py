@@ -22,6 +22,7 @@ from app.replay.diff import StateDiff, changed_leaves
 from app.replay.folds import FoldRegistry, FoldSpec
 from app.replay.replayer import Replayer
 from app.replay.runner import FoldError, FoldFailure
+from app.replay.upcasting import Upcasting
 from kafka_io.decode import Decoder
 from kafka_io.event import EventRef
 from widgets.aggregate_inspector import AggregateInspector, StateView
@@ -75,6 +76,8 @@ class InspectorController(QObject):
         self.as_of: AsOf | None = None
         # Sentences about history that is gone, for a topic and the aggregate's partitions.
         self.history_notes: Callable[[str, list[int]], list[str]] = lambda _t, _p: []
+        # A topic's upcasters (the Corrections controller knows them): replays apply them.
+        self.upcast_for: Callable[[str], Upcasting | None] = lambda _t: None
         self._pending_step: int | None = None
         self._task: Task | None = None
         self._generation = 0
@@ -130,7 +133,7 @@ class InspectorController(QObject):
         decoder = self.make_decoder() if self.make_decoder is not None else None
         rows = self.rows(index, aggregate)
         self._replayer = Replayer.from_index(
-            index, aggregate, self.fold, decoder=decoder, rows=rows
+            index, aggregate, self.fold, decoder=decoder, rows=rows, upcast=self.upcast_for(topic)
         )
         self._show_notes(topic, aggregate)
         self._generation += 1

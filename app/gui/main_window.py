@@ -16,6 +16,7 @@ from app.audit.as_of import AsOf
 from app.gui.actions import build_menus
 from app.gui.as_of_mode import AsOfMode
 from app.gui.auditing import Auditing
+from app.gui.corrections import Corrections
 from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
@@ -30,6 +31,7 @@ from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
 from app.gui.topics import TopicsController
+from app.gui.tracing import Tracing
 from app.gui.window_open import WindowOpener
 from app.gui.worker import Workers
 from app.masking.masker import Masker
@@ -97,6 +99,8 @@ class MainWindow(QMainWindow):
             self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
             self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
         )  # fmt: skip
+        self.tracing = Tracing(self, menus["view"])  # Trace and Health docks, menus
+        self.corrections = Corrections(self, self)
         self._wire()
         say = self.show_failure_text
         self.windows = WindowOpener(self, self.loader, self.topics, settings, say)

@@ -68,10 +68,11 @@ class TopicsController(QObject):
         self.panes.empty_hint.setVisible(False)
         if not dataset.source.preloads and not len(dataset.indexes.get(topic) or ()):
             self.loader.read_topic(topic)
+        # Cleared first: showing the topic may select its first event for the inspector.
+        self.inspector_ctl.clear(PICK_EVENT)
         self.topic_view.set_topic(topic, dataset.index(topic))
         self.topic_view.live = self.follows.is_live(topic)
         self.panes.cluster_tree.select_topic(topic, emit=False)
-        self.inspector_ctl.clear(PICK_EVENT)
         self.window.setWindowTitle(f"{topic} — {dataset.name} — Event Explorer")
         self.draw_rates(True)
 

@@ -23,7 +23,7 @@ from kafka_io.event import iso_utc
 from widgets.open_window_dialog import OpenWindowDialog
 
 EARLIER = "Earlier events of aggregate"
-EARLIER_KEYS = "Ctrl+Shift+H"
+EARLIER_KEYS = "Ctrl+Shift+B"
 
 
 def earlier_summary(aggregate: str, history: HistoryBefore) -> str:

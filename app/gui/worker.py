@@ -147,6 +147,24 @@ def _emit(signal: Any, *args: object) -> None:
 FailureHandler = Callable[[str, str], None]  # (job name, one-line error)
 
 
+def _late_safe(callback: Callable[..., None], workers: Workers) -> Callable[..., None]:
+    """``callback``, dropped once ``workers`` shut down, and quiet when it reaches a Qt
+    object deleted while the job ran (a result arriving after its window closed):
+    nothing is left to tell."""
+
+    def call(*args: Any) -> None:
+        if workers._shut:
+            return
+        try:
+            callback(*args)
+        except RuntimeError as exc:
+            if "deleted" not in str(exc):
+                raise
+            log.debug("a job's callback came after its object was deleted: %s", exc)
+
+    return call
+
+
 class Workers(QObject):
     """Runs jobs in a private thread pool and keeps their Tasks alive until they finish.
 
@@ -167,6 +185,7 @@ class Workers(QObject):
         self._pool.setMaxThreadCount(max_threads)
         self._interval = progress_interval
         self._running: set[Task] = set()
+        self._shut = False  # shut down: callbacks are no longer delivered
         self.on_unhandled_failure = on_unhandled_failure
 
     def submit(
@@ -183,17 +202,17 @@ class Workers(QObject):
         """Start ``job`` in the pool; the callbacks run in the GUI thread."""
         task = Task(name)
         if on_result is not None:
-            task.result.connect(on_result)
+            task.result.connect(_late_safe(on_result, self))
         if on_failed is not None:
-            task.failed.connect(on_failed)
+            task.failed.connect(_late_safe(on_failed, self))
         else:
             task.failed.connect(lambda message: self._unhandled(name, message))
         if on_progress is not None:
-            task.progress.connect(on_progress)
+            task.progress.connect(_late_safe(on_progress, self))
         if on_partial is not None:
-            task.partial.connect(on_partial)
+            task.partial.connect(_late_safe(on_partial, self))
         if on_finished is not None:
-            task.finished.connect(on_finished)
+            task.finished.connect(_late_safe(on_finished, self))
         task.finished.connect(lambda: self._running.discard(task))
         self._running.add(task)
         self._pool.start(_Runnable(task, job, self._interval))
@@ -214,6 +233,11 @@ class Workers(QObject):
             task.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel everything and wait for the pool; True if every job ended in time."""
+        """Cancel everything and wait for the pool; True if every job ended in time.
+
+        The jobs' callbacks are cut first: they belong to a window that is going away,
+        and one that ends after it (a listing against a slow cluster) must not call
+        into objects already deleted."""
+        self._shut = True
         self.cancel_all()
         return bool(self._pool.waitForDone(timeout_ms))

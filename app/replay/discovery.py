@@ -41,6 +41,7 @@ from typing import Any
 
 import platformdirs
 
+from app.replay.definitions import Definitions, Extras
 from app.replay.folds import (
     FOLD_ATTR,
     FoldCollector,
@@ -128,6 +129,11 @@ def load_fold_file(path: Path, origin: Origin = Origin.PATH) -> list[FoldSpec]:
 
     Raises whatever the file raises (the library turns it into a FoldLoadError).
     """
+    return load_definitions(path, origin).folds
+
+
+def load_definitions(path: Path, origin: Origin = Origin.PATH) -> Definitions:
+    """Execute a fold file as a fresh module: its folds, upcasters and snapshot adapters."""
     path = path.resolve()
     code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
     name = _module_name(path)
@@ -146,7 +152,7 @@ def load_fold_file(path: Path, origin: Origin = Origin.PATH) -> list[FoldSpec]:
         else:
             sys.modules.pop(name, None)
         raise
-    return [spec.with_source(str(path), origin) for spec in _unique(specs)]
+    return Definitions.of(specs, str(path), origin)
 
 
 def _unique(specs: Iterable[FoldSpec]) -> list[FoldSpec]:
@@ -166,7 +172,7 @@ def specs_from_entry_point(ep: importlib.metadata.EntryPoint) -> list[FoldSpec]:
     if isinstance(obj, FoldSpec):
         specs = [obj]
     elif isinstance(obj, types.ModuleType):
-        specs = list(collected)
+        specs = [s for s in collected if isinstance(s, FoldSpec)]
         # Already imported before (no decorator ran now): find its folds by attribute.
         specs += [
             found for value in vars(obj).values()
@@ -217,11 +223,15 @@ class FoldLibrary:
     use_entry_points: bool = True
     registry: FoldRegistry = field(default_factory=FoldRegistry.with_builtins)
     errors: dict[str, FoldLoadError] = field(default_factory=dict)
+    # The upcasters and snapshot adapters the same files define.
+    extras: Extras = field(default_factory=Extras)
     _signatures: dict[Path, tuple[int, int] | None] = field(default_factory=dict)
+    _chain_errors: set[str] = field(default_factory=set)
 
     def load(self) -> FoldLibrary:
         """(Re)discover everything from scratch."""
         self.registry = FoldRegistry.with_builtins()
+        self.extras = Extras()
         self.errors = {}
         self._signatures = {}
         if self.use_entry_points:
@@ -232,7 +242,19 @@ class FoldLibrary:
             self.errors[str(missing)] = FoldLoadError(
                 str(missing), f"{missing}: no such file or folder"
             )
+        self._check_chains()
         return self
+
+    def _check_chains(self) -> None:
+        """Upcaster chains with a gap, a cycle or a fork are refused: an error of each
+        file that takes part (so a ``--folds`` file stops the command)."""
+        for source in self._chain_errors:
+            self.errors.pop(source, None)
+        problems = self.extras.chain_problems()
+        self._chain_errors = {s for s in problems if s not in self.errors}
+        for source in self._chain_errors:
+            where = source.rsplit("/", 1)[-1]
+            self.errors[source] = FoldLoadError(source, f"{where}: {problems[source]}")
 
     def _load_entry_points(self) -> None:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -284,15 +306,17 @@ class FoldLibrary:
     def _load_file(self, path: Path, origin: Origin) -> list[str]:
         self._signatures[path] = _signature(path)
         try:
-            specs = load_fold_file(path, origin)
+            found = load_definitions(path, origin)
         except Exception as exc:  # the error entry is the report; old folds are kept
             self.errors[str(path)] = FoldLoadError.of(path, exc)
             return []
         self.errors.pop(str(path), None)
         self.registry.remove_source(str(path))
-        for spec in specs:
+        self.extras.remove_source(str(path))
+        self.extras.add(found)
+        for spec in found.folds:
             self.registry.register(spec)
-        return [s.name for s in specs]
+        return [s.name for s in found.folds]
 
     def reload_file(self, path: Path) -> list[str]:
         """Re-import one file (or forget it if it is gone); the fold names it now has."""
@@ -300,11 +324,15 @@ class FoldLibrary:
         origin = self.fold_files().get(path)
         if origin is None:
             self.forget_file(path)
-            return []
-        return self._load_file(path, origin)
+            names: list[str] = []
+        else:
+            names = self._load_file(path, origin)
+        self._check_chains()
+        return names
 
     def forget_file(self, path: Path) -> None:
         self.registry.remove_source(str(path))
+        self.extras.remove_source(str(path))
         self.errors.pop(str(path), None)
         self._signatures.pop(path, None)
         sys.modules.pop(_module_name(path), None)

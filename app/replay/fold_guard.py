@@ -41,6 +41,17 @@ def current_fold() -> str | None:
     return getattr(_local, "fold", None)
 
 
+def enter(name: str) -> str | None:
+    """Mark this thread as running fold ``name``; returns the mark to restore (``leave``)."""
+    outer = getattr(_local, "fold", None)
+    _local.fold = name
+    return outer
+
+
+def leave(outer: str | None) -> None:
+    _local.fold = outer
+
+
 @contextmanager
 def running(name: str) -> Iterator[None]:
     """Mark this thread as running fold ``name`` (nesting restores the outer mark)."""

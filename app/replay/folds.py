@@ -26,19 +26,17 @@ The class form groups one handler per event type:
 A handler gets the state (``initial()`` before the first event) and returns the new
 state, or None to keep the state it changed in place.  Events without a handler leave
 the state as it is, unless the class defines ``on_event(state, event)`` as a catch-all.
-Events that could not be decoded (``event.error`` set and no ``data``) go to
-``on_undecodable(state, event)`` when the class defines it.
-Type names that are not identifiers (``com.bank.MoneyDeposited``, ``money-deposited``)
-map to the last dotted segment with other characters as ``_``.
+Undecodable events (``event.error`` set, no ``data``) go to ``on_undecodable(state,
+event)`` when the class defines it.  Type names that are not identifiers
+(``com.bank.MoneyDeposited``) map to the last dotted segment, other characters as ``_``.
 
-A record that could not be decoded still reaches the fold (nothing is dropped
-silently): ``undecodable(event)`` tells, and ``note_undecodable(state, event)`` records
-it in the state (under ``"undecodable"``) so that it shows instead of breaking the fold.
+An undecodable record still reaches a fold (nothing is dropped silently):
+``undecodable(event)`` tells, and ``note_undecodable(state, event)`` records it in the
+state (under ``"undecodable"``) so that it shows instead of breaking the fold.
 
-Folds may mutate the state they are given: replay hands each fold call a state no one
-else holds, and keeps its own copies for checkpoints.  Keep everything in the state,
-nothing on ``self`` or in globals, so that replaying from any checkpoint gives the same
-result.
+Folds may mutate the state they are given (replay keeps its own copies).  Keep
+everything in the state, nothing on ``self`` or in globals, so that replaying from any
+checkpoint gives the same result.
 """
 
 from __future__ import annotations
@@ -57,6 +55,7 @@ FoldFunction = Callable[[Any, Event], Any]
 T = TypeVar("T")
 
 FOLD_ATTR = "__fold_spec__"
+FOLD_CLASS_ATTR = "__fold_class__"
 BUILT_IN = "built-in"
 
 
@@ -101,9 +100,16 @@ class UnknownFoldError(KeyError):
         return str(self.args[0]) if self.args else "unknown fold"
 
 
-# Collectors receive every spec the decorator makes while a fold module is executed, so
-# discovery finds folds however the module names (or hides) them.
-_collectors: list[list[FoldSpec]] = []
+# Collectors receive every spec the decorators make while a fold module is executed
+# (folds, and the upcasters and snapshot adapters that ship with them), so discovery
+# finds them however the module names (or hides) them.
+_collectors: list[list[Any]] = []
+
+
+def announce(spec: object) -> None:
+    """Hand a spec made by a decorator to the collectors of the module being loaded."""
+    for collector in _collectors:
+        collector.append(spec)
 
 
 def fold(
@@ -133,20 +139,19 @@ def fold(
         doc = description if description is not None else _first_line(obj.__doc__)
         spec = FoldSpec(name, patterns, function, description=doc)
         setattr(obj, FOLD_ATTR, spec)
-        for collector in _collectors:
-            collector.append(spec)
+        announce(spec)
         return obj
 
     return decorate
 
 
 class FoldCollector:
-    """Collect the specs made by ``@fold`` while a module body runs."""
+    """Collect the specs ``@fold``, ``@upcaster``, ``@snapshots`` make as a module runs."""
 
     def __init__(self) -> None:
-        self.specs: list[FoldSpec] = []
+        self.specs: list[Any] = []
 
-    def __enter__(self) -> list[FoldSpec]:
+    def __enter__(self) -> list[Any]:
         _collectors.append(self.specs)
         return self.specs
 
@@ -199,6 +204,8 @@ def class_fold(cls: type) -> FoldFunction:
     run.__name__ = cls.__name__
     run.__qualname__ = cls.__qualname__
     run.__doc__ = cls.__doc__
+    # The class says which types it handles (app.health asks: an unhandled type).
+    setattr(run, FOLD_CLASS_ATTR, cls)
     return run
 
 
@@ -208,11 +215,11 @@ def class_fold(cls: type) -> FoldFunction:
 def payload(event: Event) -> Any:
     """The business payload of an event: the ``payload`` (or ``data``) field of an
     envelope, else the whole decoded value."""
-    data = event.data
-    if isinstance(data, Mapping):
+    data = event.data  # `type() is dict` first: the ABC check costs more than the rest
+    if type(data) is dict or isinstance(data, Mapping):
         for key in ("payload", "data"):
             inner = data.get(key)
-            if isinstance(inner, Mapping):
+            if type(inner) is dict or (inner is not None and isinstance(inner, Mapping)):
                 return inner
     return data
 

@@ -45,6 +45,7 @@ from app.replay.runner import (
     run_fold,
     state_failure,
 )
+from app.replay.upcasting import Upcasting
 from kafka_io.event import Event, EventRef
 
 __all__ = ["Replayer"]
@@ -74,6 +75,7 @@ class Replayer:
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
         budget_s: float = DEFAULT_BUDGET_S,
         decoder: ValueDecoder | None = None,
+        upcast: Upcasting | None = None,
         rows: np.ndarray | None = None,
     ) -> None:
         if checkpoint_every < 1:
@@ -85,6 +87,9 @@ class Replayer:
         self.aggregate = aggregate
         self.checkpoint_every = checkpoint_every
         self.budget_s = budget_s
+        # The upcasters run on each event just before the fold, under the fold's guard.
+        self.upcast = upcast
+        self._prepare = None if upcast is None else upcast.apply
         self._src: ReplayEvents
         if isinstance(source, TopicIndex):
             if aggregate is None:
@@ -139,9 +144,14 @@ class Replayer:
         return [self._src.ref(i) for i in range(len(self))]
 
     def event(self, i: int) -> Event:
-        """The i-th event (0-based), decoded (a private copy)."""
+        """The i-th event (0-based), decoded (a private copy), before any upcaster."""
         self.ref(i)
         return next(self._src.events(i, i + 1))
+
+    def events(self, start: int, stop: int) -> Iterator[Event]:
+        """Events ``start..stop-1`` decoded afresh (not upcast: pass ``prepare=upcast``
+        to ``run_fold``, as replay does)."""
+        return self._src.events(start, stop)
 
     @property
     def timestamps(self) -> np.ndarray:
@@ -289,6 +299,7 @@ class Replayer:
             budget_s=self.budget_s,
             cancel=cancel,
             after_each=after_each,
+            prepare=self._prepare,
         )
         reached = start + outcome.applied
         if outcome.failure is None:
@@ -332,8 +343,8 @@ class Replayer:
                 steps.append(Step(base + i + 1, EventRef.of(event), copy_state(new_state)))
 
             outcome = run_fold(
-                self.fold, state, self._src.events(pos, end),
-                budget_s=self.budget_s, cancel=cancel, after_each=collect,
+                self.fold, state, self._src.events(pos, end), budget_s=self.budget_s,
+                cancel=cancel, after_each=collect, prepare=self._prepare,
             )  # fmt: skip
             yield from steps
             if outcome.failure is not None:
@@ -376,8 +387,8 @@ class Replayer:
                     checkpoints.append(copy_state(new_state))
 
         outcome: RunOutcome = run_fold(
-            self.fold, state, self._src.events(start, n),
-            budget_s=self.budget_s, cancel=cancel, after_each=follow,
+            self.fold, state, self._src.events(start, n), budget_s=self.budget_s,
+            cancel=cancel, after_each=follow, prepare=self._prepare,
         )  # fmt: skip
         if outcome.failure is not None:
             raise FoldError(renumber(outcome.failure, start + outcome.applied))

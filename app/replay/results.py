@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.replay.runner import FoldFailure
@@ -50,9 +50,4 @@ class Step:
 
 def renumber(failure: FoldFailure, step: int) -> FoldFailure:
     """A failure's ``step`` counted from the aggregate's first event, not the run's."""
-    if failure.step == step:
-        return failure
-    return FoldFailure(
-        failure.fold, failure.kind, failure.event, step,
-        failure.exception, failure.message, failure.traceback,
-    )  # fmt: skip
+    return failure if failure.step == step else replace(failure, step=step)

@@ -71,6 +71,8 @@ class FoldFailure:
     exception: str
     message: str
     traceback: str
+    # What failed when it was not the fold itself: an upcaster ("upcaster T 1.0→2.0").
+    stage: str | None = None
 
     @property
     def location(self) -> str | None:
@@ -92,12 +94,13 @@ class FoldFailure:
             if self.event is not None
             else ""
         )
+        who = self.stage if self.stage is not None else f"fold {self.fold!r}"
         if self.kind == "timeout":
-            return f"fold {self.fold!r} did not return{where}: {self.message}"
+            return f"{who} did not return{where}: {self.message}"
         if self.kind == "cancelled":
             return f"fold {self.fold!r} cancelled{where}"
         line = f" ({self.location})" if self.location else ""
-        return f"fold {self.fold!r} failed{where}: {self.exception}: {self.message}{line}"
+        return f"{who} failed{where}: {self.exception}: {self.message}{line}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +112,7 @@ class FoldFailure:
             "message": self.message,
             "traceback": self.traceback,
             "location": self.location,
+            "stage": self.stage,
         }
 
 
@@ -122,6 +126,16 @@ class FoldError(Exception):
 
 class FoldInterrupt(BaseException):
     """Raised asynchronously inside a fold call that overran its budget or was cancelled."""
+
+
+class StageError(Exception):
+    """Raised by a ``prepare`` step (the upcasters) to say which step failed: the run
+    reports ``cause`` at its event, as it would a fold's own error."""
+
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        super().__init__(f"{stage}: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.cause = cause
 
 
 @dataclass
@@ -193,6 +207,15 @@ class _Watchdog:
                 # An interrupt sent but not yet delivered must not land in the caller.
                 _async_raise(watch.thread_id, None)
 
+    def defuse(self, watch: _Watch) -> None:
+        """Withdraw an interrupt sent to a call that has returned after all (the watch
+        goes on to the next call: ``app.replay.guard``)."""
+        with self._cond:
+            if watch.reason is not None:
+                _async_raise(watch.thread_id, None)
+                watch.reason = None
+            watch.fired_at = 0.0
+
     def _loop(self) -> None:
         with self._cond:
             while True:
@@ -227,6 +250,10 @@ class _Watchdog:
             report_unstoppable(watch.name, now - watch.seen_since)
 
 
+def _ref(event: Event | None) -> EventRef | None:
+    return None if event is None else EventRef.of(event)
+
+
 _WATCHDOG = _Watchdog()
 
 
@@ -247,8 +274,13 @@ def run_fold(
     budget_s: float = DEFAULT_BUDGET_S,
     cancel: Cancellable | None = None,
     after_each: Callable[[int, Event, Any], None] | None = None,
+    prepare: Callable[[Event], Event] | None = None,
 ) -> RunOutcome:
     """Apply ``fold`` to ``state`` for each event, in order, guarding every call.
+
+    ``prepare(event)`` (the upcasters) turns each event into what the fold gets, under
+    the same guard: a failure in it is reported at its event (a ``StageError`` names
+    the step), and a step that never returns is interrupted like a fold.
 
     ``after_each(i, event, new_state)`` runs after the i-th event (0-based within this
     run) — replay uses it for checkpoints and history; it is not part of the budget.
@@ -263,7 +295,7 @@ def run_fold(
     try:
         try:
             with running(name):
-                return _loop(name, function, state, events, watch, cancel, after_each)
+                return _loop(name, function, state, events, watch, cancel, after_each, prepare)
         finally:
             _WATCHDOG.close(watch)
     except FoldInterrupt as exc:
@@ -279,6 +311,7 @@ def _loop(
     watch: _Watch,
     cancel: Cancellable | None,
     after_each: Callable[[int, Event, Any], None] | None,
+    prepare: Callable[[Event], Event] | None = None,
 ) -> RunOutcome:
     applied = 0
     last: EventRef | None = None
@@ -290,9 +323,14 @@ def _loop(
                 return RunOutcome(state, applied, last, failure)
             watch.current = applied + 1
             try:
-                new_state = function(state, event)
+                given = event if prepare is None else prepare(event)
+                new_state = function(state, given)
             except FoldInterrupt:
                 raise
+            except StageError as exc:
+                watch.current = 0
+                failure = _failure(name, "error", event, applied, exc.cause, stage=exc.stage)
+                return RunOutcome(state, applied, last, failure)
             except BaseException as exc:  # any fold failure is reported, SystemExit too
                 watch.current = 0
                 return RunOutcome(
@@ -332,6 +370,7 @@ def _failure(
     step: int,
     exc: BaseException | None,
     message: str | None = None,
+    stage: str | None = None,
 ) -> FoldFailure:
     text = message if message is not None else str(exc)
     if kind == "error" and event is not None and event.error is not None:
@@ -345,4 +384,5 @@ def _failure(
         exception="" if exc is None else type(exc).__name__,
         message=text,
         traceback="" if exc is None else _fold_traceback(exc),
+        stage=stage,
     )

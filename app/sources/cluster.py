@@ -106,6 +106,7 @@ class ClusterSource:
             settings.rulebook(),
             registry=make_registry(self.profile),
             formats=settings.formats(),
+            protos=settings.protos(),
         )
 
     def read(

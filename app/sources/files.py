@@ -24,6 +24,7 @@ from kafka_io.eventfile import (
     open_event_file,
 )
 from kafka_io.metadata import TopicInfo
+from kafka_io.proto_decode import PlainProto
 
 
 @dataclass
@@ -72,12 +73,19 @@ class FileSource:
         settings = self.settings
         schemas: dict[int, str] = {}
         formats: dict[str, ValueFormat | str] = {}
+        protos: dict[str | None, PlainProto] = {}
         if detect_file_kind(self.path) == "avro":
             event_file = open_event_file(self.path)
             schemas, formats = dict(event_file.schemas), dict(event_file.formats)
+            protos = event_file.plain_protos()
         formats.update(settings.formats())
+        protos.update(settings.protos())
         return Decoder(
-            settings.default.value_format, settings.rulebook(), schemas=schemas, formats=formats
+            settings.default.value_format,
+            settings.rulebook(),
+            schemas=schemas,
+            formats=formats,
+            protos=protos,
         )
 
     def listing(self) -> Listing:

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from app.sources.proto_rule import ProtoRule
 from kafka_io.decode import ValueFormat
+from kafka_io.proto_decode import PlainProto
 from kafka_io.rules import EventRules, RuleBook
+from kafka_io.version_rules import VersionRule
 
 VALUE_FORMATS = tuple(f.value for f in ValueFormat)
 
@@ -28,10 +31,14 @@ class TopicSettings:
     aggregate_rule: str | None = None
     value_format: ValueFormat = ValueFormat.AUTO
     partitioner: str | None = None
+    # Where the event's schema version is (kafka_io.version_rules); None: the defaults.
+    version_rule: str | None = None
+    proto: ProtoRule | None = None  # plain Protobuf values: descriptor set and message
 
     def __post_init__(self) -> None:
         # Parse now, so a bad rule fails where it is given, not on the first record.
         EventRules(self.type_rule, self.aggregate_rule)
+        VersionRule.parse(self.version_rule)
         object.__setattr__(self, "value_format", ValueFormat(self.value_format))
 
     @classmethod
@@ -41,6 +48,7 @@ class TopicSettings:
         aggregate_rule: str | None,
         value_format: str = "auto",
         partitioner: str | None = None,
+        version_rule: str | None = None,
     ) -> TopicSettings:
         """Settings from text as a user gives them (ValueError names what is wrong)."""
         try:
@@ -48,7 +56,13 @@ class TopicSettings:
         except ValueError:
             choices = ", ".join(VALUE_FORMATS)
             raise ValueError(f"format {value_format!r}: expected one of {choices}") from None
-        return cls(type_rule or None, aggregate_rule or None, fmt, partitioner or None)
+        return cls(
+            type_rule or None,
+            aggregate_rule or None,
+            fmt,
+            partitioner or None,
+            version_rule or None,
+        )
 
     @property
     def rules(self) -> EventRules:
@@ -65,11 +79,19 @@ class TopicSettings:
             self.aggregate_rule if self.aggregate_rule is not None else base.aggregate_rule,
             self.value_format if self.value_format is not ValueFormat.AUTO else base.value_format,
             self.partitioner if self.partitioner is not None else base.partitioner,
+            self.version_rule if self.version_rule is not None else base.version_rule,
+            self.proto if self.proto is not None else base.proto,
         )
 
+    @property
+    def versions(self) -> VersionRule:
+        return VersionRule.parse(self.version_rule)
+
     def signature(self) -> str:
-        """What the decoded columns depend on (the partitioner does not change them)."""
-        return f"{self.value_format}|{self.type_rule}|{self.aggregate_rule}"
+        """What the decoded columns depend on (the partitioner and the version rule do
+        not change them: versions are read from the values when replayed)."""
+        sig = f"{self.value_format}|{self.type_rule}|{self.aggregate_rule}"
+        return sig if self.proto is None else f"{sig}|{self.proto.descriptors}|{self.proto.message}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +99,8 @@ class TopicSettings:
             "aggregate_rule": self.aggregate_rule,
             "value_format": str(self.value_format),
             "partitioner": self.partitioner,
+            "version_rule": self.version_rule,
+            **({"proto": self.proto.to_json()} if self.proto is not None else {}),
         }
 
     @classmethod
@@ -90,6 +114,8 @@ class TopicSettings:
             text("aggregate_rule"),
             ValueFormat(text("value_format") or "auto"),
             text("partitioner"),
+            text("version_rule"),
+            ProtoRule.from_json(data.get("proto")),
         )
 
 
@@ -126,3 +152,12 @@ class SourceSettings:
             for t, s in self.topics.items()
             if s.value_format is not ValueFormat.AUTO
         }
+
+    def protos(self) -> dict[str | None, PlainProto]:
+        """Descriptors for plain Protobuf topics (None: the default for every topic)."""
+        found: dict[str | None, PlainProto] = {
+            t: s.proto.plain() for t, s in self.topics.items() if s.proto is not None
+        }
+        if self.default.proto is not None:
+            found[None] = self.default.proto.plain()
+        return found

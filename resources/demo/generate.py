@@ -6,9 +6,11 @@ same events.  Run with the project's Python::
     python -m resources.demo.generate            # writes resources/demo.avro
     python resources/demo/generate.py --scale 0.01 --out /tmp/small.avro
 
-Three topics, as an event-sourced shop might run them: ``bank-accounts`` (JSON
-envelopes), ``orders`` (Avro, Confluent wire format, with a schema evolution) and
-``property-listings`` (JSON, event type and correlation/causation ids in headers).  A few
+Five topics, as an event-sourced shop might run them: ``bank-accounts`` (JSON
+envelopes), ``orders`` (Avro, Confluent wire format, with a schema evolution),
+``payments`` and ``shipments`` (JSON envelopes with event, correlation and causation ids
+and aggregate versions: the checkout saga crosses them and ``orders``, see ``checkout``)
+and ``property-listings`` (JSON, event type and correlation/causation ids in headers).  A few
 records are deliberately broken (truncated JSON, bad Avro, random bytes) and one is a
 tombstone, so the app's handling of them can be seen.
 """
@@ -30,13 +32,15 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from kafka_io.event import Event
 from kafka_io.murmur2 import partition_for_key
-from resources.demo import domains
+from resources.demo import checkout, domains
 from resources.demo.domains import ORDER_SCHEMAS, Draft
 
 SEED = 20250901
-PARTITIONS = {"bank-accounts": 4, "orders": 6, "property-listings": 3}
+PARTITIONS = {"bank-accounts": 4, "orders": 6, "payments": 3, "property-listings": 3,
+              "shipments": 3}  # fmt: skip
 # Topic -> value format, as the file records it for the reader.
-FORMATS = {"bank-accounts": "json", "orders": "avro", "property-listings": "json"}
+FORMATS = {"bank-accounts": "json", "orders": "avro", "payments": "json",
+           "property-listings": "json", "shipments": "json"}  # fmt: skip
 # Aggregates per topic at scale 1.0: about 250k events in all.
 SIZES = {"bank-accounts": 3_600, "orders": 21_000, "property-listings": 7_500}
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "demo.avro"
@@ -128,7 +132,8 @@ def build(scale: float = 1.0, seed: int = SEED) -> DemoData:
     sizes = {topic: max(3, int(n * scale)) for topic, n in SIZES.items()}
     drafts: list[Draft] = [
         *domains.bank_accounts(rng, sizes["bank-accounts"]),
-        *domains.orders(rng, sizes["orders"]),
+        # The saga's own draws come from a second generator, so the orders stay as they were.
+        *checkout.orders(rng, sizes["orders"], random.Random(seed * 31 + 7)),
         *domains.property_listings(rng, sizes["property-listings"]),
     ]
     drafts.extend(faults(rng, drafts))

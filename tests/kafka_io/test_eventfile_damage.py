@@ -118,7 +118,7 @@ def _topics(topics: dict[str, int]) -> dict[str, bytes]:
         (META_TOPICS, b'{"t": "many"}', "not an object of counts"),
         (META_SCHEMAS, b'{"abc": "{}"}', "'abc' where a schema id belongs"),
         (META_SCHEMAS, b'{"7": {"type": "long"}}', "gives schema id 7 as an object"),
-        (META_FORMATS, b'{"t": "protobuf"}', "unknown format 'protobuf'"),
+        (META_FORMATS, b'{"t": "thrift"}', "unknown format 'thrift'"),
         (META_COUNT, b"1e400", "event_explorer.count is the float inf, not a count"),
         (META_COUNT, b"-3", "not a count"),
         (META_FORMATS, b"\xff\xfe", "event_explorer.formats is not JSON"),

@@ -93,3 +93,17 @@ def test_a_fold_that_cannot_be_interrupted_ends_the_command_with_a_message(
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert "fold 'stubborn'" in line and "catches BaseException" in line
+
+
+def test_compare_keeps_a_folds_print_out_of_its_json(tmp_path: Path) -> None:
+    fold = _fold_file(tmp_path, "chatty", "    print('debug')\n    return (state or 0) + 1\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "compare", "--file", str(demo_path()), "-t",
+         "bank-accounts", "--folds", str(fold), "--fold", "chatty", "--against", "events",
+         "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # they differ
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]  # every line is JSON
+    assert rows[-1]["differ"] == rows[-1]["aggregates"] > 0
+    assert "debug" in proc.stderr and "debug" not in proc.stdout

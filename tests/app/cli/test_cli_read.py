@@ -67,6 +67,24 @@ def test_topics_of_an_event_file_as_the_cluster_had_them(
     }
 
 
+def test_topics_of_a_damaged_file_count_what_is_intact_and_say_so(
+    kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path, capsys
+) -> None:
+    topic = make_topic(1)
+    produce(kafka_bootstrap, topic, _records(3000))
+    exported = tmp_path / "x.avro"
+    assert main(["export", "-b", kafka_bootstrap, "-t", topic, "-o", str(exported)]) == 0
+    cut = tmp_path / "cut.avro"
+    cut.write_bytes(exported.read_bytes()[: exported.stat().st_size // 2])
+    capsys.readouterr()
+    assert main(["topics", "--file", str(cut), "--json"]) == 2
+    captured = capsys.readouterr()
+    (listed,) = [json.loads(line) for line in captured.out.splitlines()]
+    assert 0 < listed["count"] < 3000
+    (line,) = captured.err.strip().splitlines()
+    assert "damaged after" in line
+
+
 def test_topics_of_a_file_that_is_not_one_is_one_line(tmp_path: Path, capsys) -> None:
     junk = tmp_path / "notes.txt"
     junk.write_text("hello\n")

@@ -36,7 +36,9 @@ def filter_aggregate(window: MainWindow, aggregate: str) -> None:
 
 def test_demo_data_opens_with_every_panel_filled(window: MainWindow) -> None:
     tree = window.cluster_tree
-    assert tree.topic_names() == ["bank-accounts", "orders", "property-listings"]
+    assert tree.topic_names() == [
+        "bank-accounts", "orders", "payments", "property-listings", "shipments",
+    ]  # fmt: skip
     index = window.topic_view.index
     assert index is not None
     assert window.topic_view.model.rowCount() == len(index) > 100_000

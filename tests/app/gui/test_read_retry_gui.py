@@ -63,4 +63,5 @@ def test_a_broker_lost_mid_read_is_incomplete_with_retry_and_retry_reads_the_res
     finally:
         if window is not None:
             window.close()
+            window.deleteLater()
         broker_harness.stop(handle)

@@ -39,5 +39,5 @@ def test_an_unknown_id_says_nothing_was_found(window: MainWindow) -> None:
     panel = window.panes.search
     window.search.search("NOBODY-AT-ALL")
     pump_until(lambda: panel.result is not None and panel.result.aggregate == "NOBODY-AT-ALL", 60)
-    assert panel.summary.text().startswith("No event for 'NOBODY-AT-ALL' in the 3 topics")
+    assert panel.summary.text().startswith("No event for 'NOBODY-AT-ALL' in the 5 topics")
     assert panel.timeline.topLevelItemCount() == 0

@@ -97,7 +97,7 @@ def test_open_a_window_of_a_topic_from_the_menu(
         read: list[HistoryBefore] = []
         window.windows.earlier_read.connect(read.append)
         earlier = action(window, "&Earlier events of aggregate")
-        assert earlier.shortcut() == QKeySequence("Ctrl+Shift+H")
+        assert earlier.shortcut() == QKeySequence("Ctrl+Shift+B")
         earlier.trigger()
         pump_until(lambda: bool(read), 30)
         # Record i went to partition i % 3 at offset i // 3, stamped in order of i.

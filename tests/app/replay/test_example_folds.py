@@ -13,6 +13,7 @@ import pytest
 from app.replay.discovery import discover_folds
 from app.replay.folds import FoldSpec
 from app.replay.replayer import Replayer
+from app.replay.upcasting import Upcasting
 from app.sources import FileSource
 from kafka_io.event import Event
 
@@ -50,8 +51,8 @@ def fold_for(topic: str) -> FoldSpec:
     return lib.registry.for_topic(topic)
 
 
-def replay(events: list[Event], spec: FoldSpec) -> Any:
-    result = Replayer.from_events(events, spec).state_at()
+def replay(events: list[Event], spec: FoldSpec, upcast: Upcasting | None = None) -> Any:
+    result = Replayer.from_events(events, spec, upcast=upcast).state_at()
     assert result.failure is None, result.failure.describe()
     return result.state
 
@@ -108,16 +109,22 @@ def test_orders(demo: dict[str, dict[str, list[Event]]]) -> None:
 
 def test_property_listings(demo: dict[str, dict[str, list[Event]]]) -> None:
     by_agg = demo["property-listings"]
-    spec = fold_for("property-listings")
+    lib = discover_folds(use_user_dir=False, use_entry_points=False)
+    spec = lib.registry.for_topic("property-listings")
     assert spec.name == "property-listing"
+    upcast = lib.extras.upcasting("property-listings")
+    assert upcast is not None
+    versions = set()
     for agg in sample(by_agg):
         events = sorted(by_agg[agg], key=lambda e: e.offset)
-        state = replay(events, spec)
+        state = replay(events, spec, upcast)
         good = [e for e in events if e.data is not None]
         asking = None
         for e in good:
             if e.type == "PropertyListed":
-                asking = e.data["price"]
+                versions.add(e.data["eventVersion"])
+                price = e.data["price"]  # 1.0: a number; 2.0: money
+                asking = price if e.data["eventVersion"] == "1.0" else price["amount"]
             elif e.type == "PriceChanged":
                 asking = e.data["newPrice"]
         assert state["askingPrice"] == asking
@@ -125,3 +132,4 @@ def test_property_listings(demo: dict[str, dict[str, list[Event]]]) -> None:
         sold = [e for e in good if e.type == "PropertySold"]
         if sold:
             assert state["status"] == "sold" and state["soldPrice"] == sold[-1].data["price"]
+    assert versions == {"1.0", "2.0"}  # the sample holds listings of both versions

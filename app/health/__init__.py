@@ -1,0 +1,2 @@
+"""A stream's health from its index: version gaps, duplicates, split aggregates, clocks,
+undecodable records, missing correlation ids, broken causation and unfinished sagas."""
