@@ -24,7 +24,7 @@ from app.replay.replayer import Replayer
 from app.replay.runner import FoldError, FoldFailure
 from app.replay.upcasting import Upcasting
 from kafka_io.decode import Decoder
-from kafka_io.event import EventRef
+from kafka_io.event import Event, EventRef
 from widgets.aggregate_inspector import AggregateInspector, StateView
 
 
@@ -78,6 +78,11 @@ class InspectorController(QObject):
         self.history_notes: Callable[[str, list[int]], list[str]] = lambda _t, _p: []
         # A topic's upcasters (the Corrections controller knows them): replays apply them.
         self.upcast_for: Callable[[str], Upcasting | None] = lambda _t: None
+        # An aggregate's events from before a window of its topic (read on request):
+        # (topic, aggregate) -> (the index they precede, the events), replayed first.
+        self.earlier: dict[tuple[str, str], tuple[TopicIndex, list[Event]]] = {}
+        self._row_at: list[int | None] = []  # step -> index row (None: an earlier event)
+        self._steps: dict[tuple[int, int], int] = {}  # (partition, offset) -> step
         self._pending_step: int | None = None
         self._task: Task | None = None
         self._generation = 0
@@ -123,24 +128,29 @@ class InspectorController(QObject):
         return self.registry.for_topic(topic)
 
     def show_aggregate(
-        self, index: TopicIndex, topic: str, aggregate: str, step: int | None = None
+        self,
+        index: TopicIndex,
+        topic: str,
+        aggregate: str,
+        step: int | None = None,
+        at: tuple[int, int] | None = None,
     ) -> None:
-        """Show ``aggregate``'s timeline and select ``step`` (0-based; None: the last)."""
+        """Show ``aggregate``'s timeline and select ``step`` (0-based), or the event at
+        ``at`` (partition, offset), or else the last."""
         self.index, self.topic, self.aggregate = index, topic, aggregate
         self.fold = self.fold_for(topic)
         names = [s.name for s in self.registry.matching(topic)]
         self.widget.set_folds(names, self.fold.name)
         decoder = self.make_decoder() if self.make_decoder is not None else None
         rows = self.rows(index, aggregate)
-        self._replayer = Replayer.from_index(
-            index, aggregate, self.fold, decoder=decoder, rows=rows, upcast=self.upcast_for(topic)
-        )
+        self._replayer = self._replay(index, topic, aggregate, rows, decoder)
         self._show_notes(topic, aggregate)
         self._generation += 1
         generation = self._generation
         replayer = self._replayer
-        self._pending_step = step
         refs = replayer.refs()
+        self._steps = {(r.partition, r.offset): i for i, r in enumerate(refs)}
+        self._pending_step = self._steps.get(at) if at is not None else step
         self.widget.set_timeline(aggregate, refs)
 
         def job(ctx: JobContext) -> TimelineResult:
@@ -156,6 +166,39 @@ class InspectorController(QObject):
             lambda r: self._timeline_ready(generation, r),
         )
 
+    def include_earlier(
+        self, index: TopicIndex, topic: str, aggregate: str, events: list[Event]
+    ) -> None:
+        """Replay ``events`` (the aggregate's, from before ``index``'s window) ahead of
+        the window's own, and show them now if the aggregate is shown."""
+        self.earlier[(topic, aggregate)] = (index, events)
+        if (self.index, self.topic, self.aggregate) == (index, topic, aggregate):
+            self.show_aggregate(index, topic, aggregate)
+
+    def earlier_of(self, topic: str, aggregate: str) -> list[Event] | None:
+        """The earlier events replayed for the aggregate on the index shown, if any."""
+        kept = self.earlier.get((topic, aggregate))
+        return kept[1] if kept is not None and kept[0] is self.index else None
+
+    def _replay(
+        self, index: TopicIndex, topic: str, aggregate: str, rows: np.ndarray, decoder: Any
+    ) -> Replayer:
+        assert self.fold is not None
+        upcast = self.upcast_for(topic)
+        earlier = self.earlier_of(topic, aggregate) if self.as_of is None else None
+        row_list: list[int] = rows.tolist()
+        if not earlier:
+            self._row_at = list(row_list)
+            return Replayer.from_index(
+                index, aggregate, self.fold, decoder=decoder, rows=rows, upcast=upcast
+            )
+        shown = [index.event(row, decoder=decoder) for row in row_list]
+        replayer = Replayer.from_events([*earlier, *shown], self.fold, aggregate, upcast=upcast)
+        # The replay sorts all of them into log order: map its steps back to rows.
+        row_of = {(e.partition, e.offset): row for e, row in zip(shown, row_list, strict=True)}
+        self._row_at = [row_of.get((r.partition, r.offset)) for r in replayer.refs()]
+        return replayer
+
     def _show_notes(self, topic: str, aggregate: str) -> None:
         lines = [] if self.as_of is None else [f"{self.as_of.label()}: later events are hidden"]
         if self.index is not None:
@@ -167,20 +210,20 @@ class InspectorController(QObject):
     def select_row(self, index: TopicIndex, topic: str, aggregate: str, row_id: int) -> None:
         """A table row was selected: its aggregate, positioned at that event."""
         rows = self.rows(index, aggregate)
-        hits = (rows == row_id).nonzero()[0]
-        step = int(hits[0]) if len(hits) else None
+        at = (int(index.partition_col[row_id]), int(index.offset_col[row_id]))
         if (
             self.index is index
             and self.aggregate == aggregate
             and self.topic == topic
             and self._replayer is not None
-            and len(self._replayer) == len(rows)
+            and self._row_at.count(None) + len(rows) == len(self._replayer)
         ):
+            step = self._steps.get(at)
             if step is not None:
                 self._pending_step = step  # wins over the step the timeline job had
                 self.widget.select_step(step)
             return
-        self.show_aggregate(index, topic, aggregate, step)
+        self.show_aggregate(index, topic, aggregate, at=at)
 
     def index_grew(self) -> None:
         """The index got rows: if the shown aggregate got events, rebuild its timeline
@@ -189,19 +232,15 @@ class InspectorController(QObject):
         if index is None or topic is None or aggregate is None or replayer is None:
             return
         rows = self.rows(index, aggregate)
-        if len(rows) == len(replayer):
+        if len(rows) + self._row_at.count(None) == len(replayer):
             return
         step = self.widget.step
         # At the newest event (or none picked): follow the newest; stepped back in
         # history: stay on the event picked.
         at_newest = step < 0 or step == len(replayer) - 1
         keep = None if at_newest else replayer.ref(step)
-        at: int | None = None
-        if keep is not None:
-            parts, offs = index.partition_col[rows], index.offset_col[rows]
-            hits = ((parts == keep.partition) & (offs == keep.offset)).nonzero()[0]
-            at = int(hits[0]) if len(hits) else None
-        self.show_aggregate(index, topic, aggregate, at)
+        at = None if keep is None else (keep.partition, keep.offset)
+        self.show_aggregate(index, topic, aggregate, at=at)
 
     def clear(self, message: str) -> None:
         self._generation += 1
@@ -233,7 +272,8 @@ class InspectorController(QObject):
         if replayer is None or not 0 <= step < len(replayer):
             return
         self._pending_step = step
-        row = replayer.row_id(step)
+        # An earlier event (before the window) has no row of the table to select.
+        row = self._row_at[step] if step < len(self._row_at) else None
         if row is not None:
             self.stepped.emit(row)
         generation = self._generation

@@ -93,6 +93,13 @@ class WindowOpener(QObject):
         window = window_of(index) if index is not None else None
         if window is None or not any(window.cut(p) for p in partitions):
             return []
+        aggregate = self.inspector.aggregate
+        earlier = self.inspector.earlier_of(topic, aggregate) if aggregate is not None else None
+        if earlier is not None:
+            return [
+                f"The window holds {window.describe()}: the timeline starts with this "
+                f"aggregate's {len(earlier):,} earlier events, read from before it."
+            ]
         return [
             f"The window holds {window.describe()}: this aggregate may have earlier "
             f"events. Topic > {EARLIER} ({EARLIER_KEYS}) reads them."
@@ -100,7 +107,7 @@ class WindowOpener(QObject):
 
     def read_earlier(self) -> Task | None:
         """Read the inspector's aggregate's events before the window (its partition,
-        its key) and say what they are."""
+        its key), say what they are, and have the inspector replay them first."""
         inspector, dataset = self.inspector, self.loader.dataset
         topic, aggregate = inspector.topic, inspector.aggregate
         index = dataset.indexes.get(topic) if dataset is not None and topic else None
@@ -113,7 +120,13 @@ class WindowOpener(QObject):
         self.say(f"Reading the events of {aggregate} before the window…", "info")
 
         def done(history: HistoryBefore) -> None:
-            self.say(earlier_summary(aggregate, history), "info")
+            text = earlier_summary(aggregate, history)
+            if history.events and history.complete:  # replayed ahead of the window's
+                self.inspector.include_earlier(index, topic, aggregate, history.events)
+                text += "; the inspector replays them first"
+            elif history.events:  # a replay missing the first events would mislead
+                text += "; not replayed, as they may not be all"
+            self.say(text, "info")
             self.earlier_read.emit(history)
 
         return self.workers.submit(

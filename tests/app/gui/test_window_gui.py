@@ -18,6 +18,9 @@ from app.gui.launch import build_window
 from app.gui.main_window import MainWindow
 from app.gui.settings import Settings
 from app.index.window import HistoryBefore, Window
+from app.masking.masker import MARK, Masker
+from app.masking.rules import MaskingRules
+from widgets.aggregate_inspector import StateView
 from widgets.event_table import Role
 
 pytestmark = pytest.mark.kafka
@@ -52,7 +55,7 @@ def test_open_a_window_of_a_topic_from_the_menu(
     topic = make_topic(partitions=3, prefix="ledger")
     records = [
         Rec(
-            f'{{"eventType":"Booked","aggregateId":"L-{i % 9}","i":{i}}}'.encode(),
+            f'{{"eventType":"Booked","aggregateId":"L-{i % 9}","i":{i},"note":"n-{i}"}}'.encode(),
             f"L-{i % 9}".encode(),
             i % 3,
             BASE_MS + i * 1000,
@@ -107,6 +110,27 @@ def test_open_a_window_of_a_topic_from_the_menu(
         assert [(e.partition, e.offset) for e in read[0].events] == expected
         message = window.statusBar().currentMessage()
         assert message.startswith(f"L-3 has {len(expected)} events before the window, Booked at")
+        assert message.endswith("the inspector replays them first")
+        # They are replayed: the timeline starts with them, then the window's events.
+        ctl = window.inspector_ctl
+        in_window = [(i % 3, i // 3) for i, r in enumerate(records)
+                     if r.key == b"L-3" and i // 3 >= PER_PARTITION - KEEP]  # fmt: skip
+        pump_until(lambda: len(must(ctl.replayer)) == len(expected) + len(in_window), 30)
+        refs = must(ctl.replayer).refs()
+        assert [(r.partition, r.offset) for r in refs] == expected + in_window
+        assert "the timeline starts with this aggregate's" in note.text()
+        # The state at the first (earlier) event is that event's, through the masker.
+        window.masking.set(Masker(MaskingRules(fields=("note",))))
+        states: list[StateView] = []
+        ctl.state_shown.connect(states.append)
+        window.inspector.select_step(0)
+        pump_until(lambda: any(v.step == 0 for v in states), 30)
+        first = next(v for v in states if v.step == 0).state
+        assert first["i"] == next(i for i, r in enumerate(records) if r.key == b"L-3")
+        assert first["note"] == MARK
+        assert "n-" not in repr(states)
+        window.grab().save(str(tmp_path / "earlier-events-replayed.png"))
+        window.masking.set(Masker())
         window.grab().save(str(tmp_path / "window-of-a-topic.png"))
     finally:
         window.close()
