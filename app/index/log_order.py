@@ -62,6 +62,7 @@ class LogOrder:
         self._prefix = prefix
         self._tail = MemColumn(np.int64, tail if tail is not None else np.empty(0, np.int64))
         self._rows = rows if rows >= 0 else prefix + self._tail.size  # rows covered
+        self._handed_out = False  # a view of the tail was given out since it was made
         self._valid = True
         self._full: np.ndarray | None = None
         self._rank: np.ndarray | None = None
@@ -94,6 +95,7 @@ class LogOrder:
         with self._lock:
             self._ensure(eff, partitions, offsets)
             prefix, tail = self._prefix, self._tail.view()
+            self._handed_out = True
         if prefix > n:
             return n, np.empty(0, np.int64)
         if self._rows_after(n, prefix, tail):
@@ -116,6 +118,7 @@ class LogOrder:
         prefix = int(off_place[0]) if len(off_place) else n
         self._prefix = prefix
         self._tail = MemColumn(np.int64, order[prefix:])
+        self._handed_out = False
         self._rows = n
         self._valid = True
         self._drop_caches()
@@ -162,8 +165,15 @@ class LogOrder:
         k = q - prefix
         segment = np.concatenate([old_tail[k:], new])
         segment = segment[np.lexsort((offs[segment], parts[segment], eff[segment]))]
+        if prefix == self._prefix and not self._handed_out:
+            # Nobody holds a view of the tail: rewrite only its merged end (a follow
+            # merges each live batch; copying the whole tail each time grew with it).
+            tail.truncate(k)
+            tail.extend(segment)
+        else:  # a reader may hold the old tail: it keeps it intact
+            self._tail = MemColumn(np.int64, np.concatenate([old_tail[:k], segment]))
+            self._handed_out = False
         self._prefix = prefix
-        self._tail = MemColumn(np.int64, np.concatenate([old_tail[:k], segment]))
         self._rows = n
 
     def _first_position_after(
