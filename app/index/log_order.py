@@ -233,6 +233,12 @@ class LogOrder:
         rest = rows[rows >= prefix]
         if len(rest) == 0:
             return head
+        if len(rest) * 8 < len(tail):
+            # A few rows of a long tail (one aggregate's, while following): sorting them
+            # by the log-order key costs less than the tail's ranks, rebuilt after
+            # every append.  The tail is that sort, so the order is the same.
+            rest = rest[np.lexsort((offsets[rest], partitions[rest], eff[rest]))]
+            return np.concatenate([head, rest])
         with self._lock:
             tail_rank = self._tail_rank
             if tail_rank is None or len(tail_rank) != len(tail):

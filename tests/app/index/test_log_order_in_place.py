@@ -39,3 +39,26 @@ def test_appends_between_looks_give_the_order_of_one_sort(
     assert np.array_equal(order, log_order_of(parts[:base], offs[:base], ts[:base]))
     for view, copy in seen:
         assert np.array_equal(view, copy)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    cut=st.integers(1, 300),
+    share=st.sampled_from([0.005, 0.02, 0.1, 0.5, 1.0]),
+)
+def test_some_rows_sorted_into_log_order(seed: int, cut: int, share: float) -> None:
+    """A few rows (one aggregate's) or many, of an index whose order has a long tail."""
+    rng = np.random.default_rng(seed)
+    steps = rng.integers(0, 4, size=(6, 400))
+    runs = [list(map(int, row)) for row in steps]
+    parts, offs, ts = interleaved(runs, seed)
+    kept = LogOrder()
+    for base in range(0, len(parts), cut):
+        end = min(len(parts), base + cut)
+        kept.extend(ts[:end], parts[:end], offs[:end], base)
+    rows = np.flatnonzero(rng.random(len(parts)) < share).astype(np.int64)
+    rng.shuffle(rows)
+    rank = np.argsort(log_order_of(parts, offs, ts))
+    expected = rows[np.argsort(rank[rows])]
+    assert np.array_equal(kept.sort_rows(rows, ts, parts, offs), expected)
