@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.corrections = Corrections(self, self)
         self._wire()
         say = self.show_failure_text
-        self.windows = WindowOpener(self, self.loader, self.topics, settings, say)
+        self.windows = WindowOpener(self, self.loader, self.topics, settings, say, self.search)
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)
         self.listing_timer.setInterval(LISTING_REFRESH_MS)

@@ -6,19 +6,22 @@ dropped: it would be shown whole).  The work is in ``app.gui.window_jobs``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from app.gui.loader import Loader
+from app.gui.search_view import SearchController
 from app.gui.settings import Settings
 from app.gui.topics import TopicsController
 from app.gui.window_jobs import history_before_window_job, remember_window, remembered_window
 from app.gui.worker import Task
 from app.index import store
 from app.index.topic_cache import CachedSource
+from app.index.topic_index import TopicIndex
 from app.index.window import HistoryBefore, WindowSpec, window_of
+from app.search.lookup import SearchResult
 from kafka_io.event import iso_utc
 from widgets.open_window_dialog import OpenWindowDialog
 
@@ -53,6 +56,7 @@ class WindowOpener(QObject):
         topics: TopicsController,
         settings: Settings,
         say: Callable[[str, str], None],  # (text, level): "info" | "error"
+        search: SearchController | None = None,
     ) -> None:
         super().__init__(window)
         self.window, self.loader, self.topics, self.settings = window, loader, topics, settings
@@ -69,6 +73,25 @@ class WindowOpener(QObject):
         others = topics.topic_view.incomplete_note
         topics.topic_view.incomplete_note = lambda topic: self._note(topic, others(topic))
         self.shown: OpenWindowDialog | None = None  # the dialog open now (tests)
+        # The search box says when a topic's answer came from a window of it.
+        if search is not None:
+            search.result_notes = self._search_notes
+
+    def _search_notes(self, result: SearchResult, indexes: Mapping[str, TopicIndex]) -> list[str]:
+        """A sentence for the summary, then one per topic answered from a window."""
+        lines = []
+        for match in result.matches:
+            index = indexes.get(match.topic) if match.indexed else None
+            window = window_of(index) if index is not None else None
+            if window is not None and window.partial:
+                lines.append(
+                    f"{match.topic}: answered from the window open on it ({window.describe()}); "
+                    f"earlier events were not searched ({EARLIER} reads them)"
+                )
+        if not lines:
+            return []
+        many = len(lines) > 1
+        return [f"(from a window of {len(lines)} topic{'s' * many}: see below)", *lines]
 
     def window_for(self, topic: str) -> WindowSpec | None:
         """The window remembered for ``topic`` of the open cluster (None: all of it)."""

@@ -50,7 +50,11 @@ def action(window: MainWindow, text: str) -> QAction:
 
 
 def test_open_a_window_of_a_topic_from_the_menu(
-    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+    qapp: QApplication,
+    kafka_bootstrap: str,
+    make_topic: Callable[..., str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     topic = make_topic(partitions=3, prefix="ledger")
     records = [
@@ -130,6 +134,22 @@ def test_open_a_window_of_a_topic_from_the_menu(
         assert first["note"] == MARK
         assert "n-" not in repr(states)
         window.grab().save(str(tmp_path / "earlier-events-replayed.png"))
+
+        # The search box says its answer for the topic came from the window.
+        # Only this topic: other tests' topics of the broker are no concern here.
+        monkeypatch.setattr(window.search, "topics", lambda: [topic])
+        panel = window.panes.search
+        window.focus_search()
+        panel.query.setText("L-3")
+        panel.button.click()
+        pump_until(lambda: panel.result is not None and panel.result.aggregate == "L-3", 60)
+        assert panel.timeline.topLevelItemCount() == len(in_window)
+        assert panel.summary.text().endswith("(from a window of 1 topic: see below)")
+        assert (
+            f"{topic}: answered from the window open on it (the last 6 events of each "
+            "partition); earlier events were not searched" in panel.notes.text()
+        )
+        panel.grab().save(str(tmp_path / "search-from-a-window.png"))
         window.masking.set(Masker())
         window.grab().save(str(tmp_path / "window-of-a-topic.png"))
     finally:
