@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -62,32 +61,11 @@ _RUNNING: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass
-class SecureListener:
-    """The SASL_SSL listener of a broker started with ``secure=True``."""
-
-    bootstrap: str
-    ca_file: str  # PEM of the CA that signed the broker's certificate
-    user: str
-    password: str
-    mechanism: str = "SCRAM-SHA-512"
-
-    def client_properties(self, password: str | None = None) -> dict[str, str]:
-        """librdkafka properties that reach this listener (another password: to fail)."""
-        return {
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanism": self.mechanism,
-            "ssl.ca.location": self.ca_file,
-            "sasl.username": self.user,
-            "sasl.password": self.password if password is None else password,
-        }
-
-
-@dataclass
 class BrokerHandle:
     bootstrap: str
     pid: int
     workdir: str
-    secure: SecureListener | None = None
+    secure: broker_tls.SecureListener | None = None
 
     @classmethod
     def from_json(cls, data: dict) -> BrokerHandle:
@@ -96,7 +74,7 @@ class BrokerHandle:
             data["bootstrap"],
             data["pid"],
             data["workdir"],
-            SecureListener(**secure) if isinstance(secure, dict) else None,
+            broker_tls.SecureListener(**secure) if isinstance(secure, dict) else None,
         )
 
 
@@ -190,9 +168,9 @@ def start(timeout: float = 90, secure: bool = False) -> BrokerHandle:
     listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
     protocols = ["CONTROLLER:PLAINTEXT", "PLAINTEXT:PLAINTEXT"]
     extra: list[str] = []
-    listener: SecureListener | None = None
+    listener: broker_tls.SecureListener | None = None
     if secure:
-        listener, extra = _secure_listener(workdir)
+        listener, extra = broker_tls.secure_listener(workdir, _free_port())
         listeners.append(f"SASL_SSL://{listener.bootstrap}")
         protocols.append("SASL_SSL:SASL_SSL")
     props = workdir / "server.properties"
@@ -246,7 +224,11 @@ def start(timeout: float = 90, secure: bool = False) -> BrokerHandle:
 
 
 def _launch(
-    libs: Path, workdir: Path, port: int, timeout: float, listener: SecureListener | None = None
+    libs: Path,
+    workdir: Path,
+    port: int,
+    timeout: float,
+    listener: broker_tls.SecureListener | None = None,
 ) -> BrokerHandle:
     """Run the broker of ``workdir`` (already formatted) and wait until it answers."""
     log, log4j, props = (
@@ -270,33 +252,6 @@ def _launch(
     return BrokerHandle(
         bootstrap=f"127.0.0.1:{port}", pid=proc.pid, workdir=str(workdir), secure=listener
     )
-
-
-def _secure_listener(workdir: Path) -> tuple[SecureListener, list[str]]:
-    """A SASL_SSL listener on a free port: its TLS material, user and broker settings."""
-    tls = workdir / "tls"
-    store_password = secrets.token_urlsafe(12)
-    ca_file, keystore = broker_tls.make_tls(tls, store_password)
-    # token_urlsafe: no ',', '=' or ']' to break the --add-scram syntax.
-    listener = SecureListener(
-        bootstrap=f"127.0.0.1:{_free_port()}",
-        ca_file=str(ca_file),
-        user=f"support-{secrets.token_hex(3)}",
-        password=secrets.token_urlsafe(18),
-    )
-    name = "listener.name.sasl_ssl"
-    settings = [
-        "sasl.enabled.mechanisms=SCRAM-SHA-512",
-        f"{name}.sasl.enabled.mechanisms=SCRAM-SHA-512",
-        f"{name}.scram-sha-512.sasl.jaas.config="
-        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-        f"{name}.ssl.keystore.type=PKCS12",
-        f"{name}.ssl.keystore.location={keystore}",
-        f"{name}.ssl.keystore.password={store_password}",
-        f"{name}.ssl.key.password={store_password}",
-        f"{name}.ssl.client.auth=none",
-    ]
-    return listener, settings
 
 
 def restart(handle: BrokerHandle, down_s: float = 0.0, timeout: float = 90) -> BrokerHandle:
