@@ -118,7 +118,7 @@ def append_block(index: Appendable, block: RowBlock) -> None:
         for name, column in cols.items():
             if name != "value_end":
                 column.extend(block.cols[name])
-        index._values.extend(block.blob())
+        index._values.extend(block.values)
         cols["value_end"].extend(block.value_end + values_before)
         index._headers.extend(block.header_rows + base, block.header_end, block.headers)
         part, off, ts = block.cols["partition"], block.cols["offset"], block.cols["timestamp"]

@@ -63,24 +63,9 @@ class RowBlock:
     header_rows: np.ndarray  # int64 rows of this block that have headers, ascending
     header_end: np.ndarray  # int64, relative to ``headers``
     headers: bytes
-    # The values as one bytes object per row, while the block stays in the process that
-    # decoded it: reordering them for log order is then a list gather, not a copy of
-    # every value, and they are joined once, when written.  When set, ``values`` is
-    # empty; ``blob()`` gives the joined bytes, and a pickled block carries the blob.
-    row_values: list[bytes] | None = None
 
     def __len__(self) -> int:
         return len(self.value_end)
-
-    def blob(self) -> bytes:
-        """The values back to back (``value_end`` gives where each ends)."""
-        return self.values if self.row_values is None else b"".join(self.row_values)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        if self.row_values is not None:  # one bytes object pickles far faster than many
-            state["values"], state["row_values"] = self.blob(), None
-        return state
 
     def value_starts(self) -> np.ndarray:
         ends = self.value_end
@@ -99,15 +84,13 @@ class RowBlock:
         h_lo, h_hi = np.searchsorted(self.header_rows, [lo, hi])
         h0 = int(self.header_end[h_lo - 1]) if h_lo else 0
         h1 = int(self.header_end[h_hi - 1]) if h_hi > h_lo else h0
-        rows = self.row_values
         return RowBlock(
             {k: a[lo:hi] for k, a in self.cols.items()},
             self.value_end[lo:hi] - v0,
-            self.values[v0:v1] if rows is None else b"",
+            self.values[v0:v1],
             self.header_rows[h_lo:h_hi] - lo,
             self.header_end[h_lo:h_hi] - h0,
             self.headers[h0:h1],
-            None if rows is None else rows[lo:hi],
         )
 
     def take(self, rows: np.ndarray) -> RowBlock:
@@ -115,11 +98,7 @@ class RowBlock:
         rows = np.asarray(rows, np.int64)
         cols = {k: a[rows] for k, a in self.cols.items()}
         starts, ends = self.value_starts(), self.value_end
-        row_values = self.row_values
-        if row_values is None:
-            values, picked_values = _gather(self.values, starts[rows], ends[rows]), None
-        else:
-            values, picked_values = b"", list(map(row_values.__getitem__, rows.tolist()))
+        values = _gather(self.values, starts[rows], ends[rows])
         value_end = np.cumsum(ends[rows] - starts[rows])
         hrows = self.header_rows
         if len(hrows):
@@ -133,15 +112,7 @@ class RowBlock:
             header_end = np.cumsum(hends - hstarts)
         else:
             headers, header_rows, header_end = b"", _EMPTY, _EMPTY
-        return RowBlock(
-            cols,
-            value_end.astype(np.int64),
-            values,
-            header_rows,
-            header_end,
-            headers,
-            picked_values,
-        )
+        return RowBlock(cols, value_end.astype(np.int64), values, header_rows, header_end, headers)
 
 
 _EMPTY = np.empty(0, np.int64)
@@ -163,24 +134,16 @@ def concat(blocks: Sequence[RowBlock]) -> RowBlock:
         value_ends.append(b.value_end + v_base)
         header_rows.append(b.header_rows + r_base)
         header_ends.append(b.header_end + h_base)
-        v_base += int(b.value_end[-1]) if len(b) else 0
+        v_base += len(b.values)
         h_base += len(b.headers)
         r_base += len(b)
-    if all(b.row_values is not None for b in blocks):
-        values, row_values = (
-            b"",
-            list(itertools.chain.from_iterable(b.row_values or () for b in blocks)),
-        )
-    else:
-        values, row_values = b"".join(b.blob() for b in blocks), None
     return RowBlock(
         cols,
         np.concatenate(value_ends),
-        values,
+        b"".join(b.values for b in blocks),
         np.concatenate(header_rows),
         np.concatenate(header_ends),
         b"".join(b.headers for b in blocks),
-        row_values,
     )
 
 
@@ -262,7 +225,7 @@ def columnize(events: Sequence[Event], names: StreamNames) -> RowBlock:
         header_rows = np.asarray(rows, np.int64)
         header_end = np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)))
         header_blob = b"".join(encoded)
-    return RowBlock(cols, value_end, b"", header_rows, header_end, header_blob, values)
+    return RowBlock(cols, value_end, b"".join(values), header_rows, header_end, header_blob)
 
 
 def columnize_by_partition(events: Sequence[Event], names: StreamNames) -> RowBlock:
