@@ -274,3 +274,12 @@ def shared_pool() -> WorkerPool:
         if _shared is None:
             _shared = WorkerPool()
         return _shared
+
+
+def stop_shared_pool() -> None:
+    """Stop the idle workers of the process's pool, if it was made: what a long-lived
+    process that reads no more (or a test that counts child processes) asks for."""
+    with _shared_lock:
+        pool = _shared
+    if pool is not None:
+        pool.shutdown()
