@@ -62,6 +62,9 @@ SPECS: tuple[ActionSpec, ...] = (
         "&Replay", "State from s&napshot", "corrections.state_from_snapshot", "Ctrl+Shift+P"
     ),
     ActionSpec("&Replay", "Event &versions", "corrections.version_facts", "Ctrl+Shift+V"),
+    ActionSpec(
+        "&Replay", "Inspector from snaps&hots", "inspector_ctl.snapshots.toggle", "Ctrl+Shift+O"
+    ),
     ActionSpec("&View", "Show &masked values", "toggle_unmask"),
     ActionSpec("&View", "-", ""),
     ActionSpec("&View", "", "menu:view"),

@@ -23,6 +23,7 @@ from app.gui.loader import Loader
 from app.gui.topic_view import TopicView
 from app.gui.window_jobs import whole_history_refusal
 from app.gui.worker import Task, Workers
+from app.replay.snapshot_replay import topic_event_of
 from widgets.states_table import StatesTable
 
 
@@ -135,7 +136,14 @@ class Auditing(QObject):
         as_of = self.as_of()
         if as_of is None:
             step = ctl.widget.step
-            ref = replayer.ref(step if step >= 0 else len(replayer) - 1)
+            step = step if step >= 0 else len(replayer) - 1
+            # A snapshot step stands for the last event it covers, not the snapshot's write.
+            ref = topic_event_of(replayer, ctl.index, step) if ctl.index is not None else None
+            if ref is None:
+                self.say(
+                    "The snapshot step covers no event: select an event to report on.", "error"
+                )
+                return None
             as_of = AsOf.moment(ref.timestamp_ms)
         return aggregate, as_of
 

@@ -10,13 +10,14 @@ inspector replays through the topic's upcasters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-from app.gui.corrections_dialog import CompareDialog
+from app.audit.as_of import format_moment
+from app.gui.compare_choices import CompareChoices
+from app.gui.corrections_dialog import CompareDialog, fold_label
 from app.gui.corrections_snapshots import (
     SnapshotState,
     check_summary,
@@ -27,6 +28,7 @@ from app.gui.corrections_snapshots import (
 )
 from app.gui.fold_files import FoldFiles
 from app.gui.inspector import InspectorController
+from app.gui.inspector_snapshots import InspectorSnapshots
 from app.gui.layout import Panes
 from app.gui.loader import Loader
 from app.gui.masking_view import Masking
@@ -37,7 +39,6 @@ from app.masking.masker import Masker
 from app.replay.compare import AggregateDiff, CompareCancelled
 from app.replay.compare_run import CompareFailed, CompareReport, compare_topic
 from app.replay.diff import diff_states
-from app.replay.discovery import discover_folds
 from app.replay.folds import FoldSpec
 from app.replay.masked_diff import mask_diff
 from app.replay.replayer import Replayer
@@ -77,6 +78,8 @@ class Compared:
     fold_a: FoldSpec
     fold_b: FoldSpec
     upcast: Upcasting | None
+    labels: tuple[str, str]
+    at_ms: int | None = None
 
 
 class Corrections(QObject):
@@ -90,6 +93,7 @@ class Corrections(QObject):
         main.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
         self.upcast_tab = UpcastTab(window.detail)
+        self.choices = CompareChoices(main, window.show_failure_text)
         self.compared: Compared | None = None
         self.checked: SnapshotCheck | None = None
         self.started: SnapshotState | None = None
@@ -101,6 +105,12 @@ class Corrections(QObject):
         window.topic_view.event_selected.connect(lambda _ev, row: self._event_selected(row))
         window.masking.changed.connect(lambda _m: self._masking_changed())
         window.inspector_ctl.upcast_for = self.upcasting
+        ctl = window.inspector_ctl
+        snapshots = ctl.snapshots = InspectorSnapshots(
+            ctl.widget, lambda t: window.folds.library.extras.snapshots.for_topic(t),
+            lambda: d.source if (d := window.loader.dataset) else None, window.show_error,
+        )  # fmt: skip
+        snapshots.changed.connect(ctl.refresh)
 
     # --- what the window has open ------------------------------------------------------
 
@@ -158,35 +168,30 @@ class Corrections(QObject):
     # --- compare -----------------------------------------------------------------------
 
     def compare_dialog(self) -> CompareDialog | None:
-        """Replay > Compare folds…: pick A and B (B may come from another file)."""
+        """Replay > Compare folds…: pick A and B (B may come from another file or another
+        git revision of A's file), over every event or those up to a moment."""
         topic = self._open_topic()
         if topic is None:
             return None
-        registry = self.window.folds.registry
-        dialog = CompareDialog(list(registry.matching(topic)), self._folds_from_file, self.main)
-        dialog.accepted.connect(lambda: self.run_compare(*dialog.chosen()))
+        self.choices.close()
+        dialog = CompareDialog(
+            list(self.window.folds.registry.matching(topic)), self.choices.from_file,
+            self.main, at_revision=self.choices.at_revision,
+        )  # fmt: skip
+        dialog.accepted.connect(
+            lambda: self.run_compare(*dialog.chosen(), dialog.at_ms, dialog.chosen_labels())
+        )
         dialog.open()
         return dialog
 
-    def _folds_from_file(self) -> list[FoldSpec]:
-        path, _ = QFileDialog.getOpenFileName(
-            self.main, "The other fold's file", "", "Python files (*.py)"
-        )
-        return self.folds_in(Path(path)) if path else []
-
-    def folds_in(self, path: Path) -> list[FoldSpec]:
-        library = discover_folds(
-            [path], use_user_dir=False, use_examples=False, use_entry_points=False
-        )
-        failed = library.given_errors()
-        if failed:
-            self.window.show_failure_text(f"Could not load {failed[0].message}")
-        return list(library.given_specs())
-
-    def run_compare(self, fold_a: FoldSpec, fold_b: FoldSpec) -> None:
+    def run_compare(
+        self, fold_a: FoldSpec, fold_b: FoldSpec, at_ms: int | None = None,
+        labels: tuple[str, str] | None = None,
+    ) -> None:  # fmt: skip
         topic, dataset = self._open_topic(), self.window.loader.dataset
         if topic is None or dataset is None:
             return
+        labels = labels or (fold_label(fold_a), fold_label(fold_b))
         source, upcast = dataset.source.clone(), self.upcasting(topic)
 
         def job(ctx: JobContext) -> Compared:
@@ -196,14 +201,14 @@ class Corrections(QObject):
             try:
                 report = compare_topic(
                     source, topic, fold_a, fold_b, upcast=upcast, cancel=ctx.token,
-                    progress=progress,
+                    progress=progress, at_ms=at_ms,
                 )  # fmt: skip
             except CompareCancelled:
                 ctx.check()
                 raise
             except CompareFailed as exc:
                 raise RuntimeError(str(exc)) from exc
-            return Compared(report, fold_a, fold_b, upcast)
+            return Compared(report, fold_a, fold_b, upcast, labels, at_ms)
 
         self._start(f"compare {fold_a.name} with {fold_b.name}", COMPARE, job, self._compared)
 
@@ -214,12 +219,14 @@ class Corrections(QObject):
             (d.aggregate, where(d.first), d.first.type if d.first else "", len(d.diff.changes))
             for d in report.differ
         ]
-        self.panel.show_compare(rows, _label(compared.fold_a), _label(compared.fold_b))
+        self.panel.show_compare(rows, *compared.labels)
         text = (
             f"{len(report.differ):,} of {report.aggregates:,} aggregates differ "
             f"({report.events:,} events, {report.processes} process"
             f"{'es' if report.processes != 1 else ''}, {report.seconds:.1f} s)"
         )
+        if compared.at_ms is not None:
+            text += f"; events up to {format_moment(compared.at_ms)}"
         if report.incomplete:
             text += "; incomplete: " + "; ".join(report.incomplete)
         self.panel.idle(text)
@@ -380,8 +387,3 @@ class Corrections(QObject):
             self._snapshots_checked(self.checked)
         if self.started is not None:
             self.panel.snapshot_diff.setPlainText(snapshot_state_text(self.started, self.masker))
-
-
-def _label(spec: FoldSpec) -> str:
-    where = spec.source.rsplit("/", 1)[-1]
-    return spec.name if spec.source in ("built-in", "code") else f"{spec.name} ({where})"

@@ -15,6 +15,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.audit.as_of import AsOf, filter_rows
+from app.gui.inspector_earlier import EarlierEvents, EarlierReplayer, covered, step_of
+from app.gui.inspector_snapshots import InspectorSnapshots, SnapshotsRead, StartPlan
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
@@ -22,9 +24,14 @@ from app.replay.diff import StateDiff, changed_leaves
 from app.replay.folds import FoldRegistry, FoldSpec
 from app.replay.replayer import Replayer
 from app.replay.runner import FoldError, FoldFailure
+from app.replay.snapshot_replay import (
+    SnapshotReplayer,
+    replayer_from,
+    snapshot_title,
+)
 from app.replay.upcasting import Upcasting
 from kafka_io.decode import Decoder
-from kafka_io.event import Event, EventRef
+from kafka_io.event import EventRef
 from widgets.aggregate_inspector import AggregateInspector, StateView
 
 
@@ -78,11 +85,10 @@ class InspectorController(QObject):
         self.history_notes: Callable[[str, list[int]], list[str]] = lambda _t, _p: []
         # A topic's upcasters (the Corrections controller knows them): replays apply them.
         self.upcast_for: Callable[[str], Upcasting | None] = lambda _t: None
-        # An aggregate's events from before a window of its topic (read on request):
-        # (topic, aggregate) -> (the index they precede, the events), replayed first.
-        self.earlier: dict[tuple[str, str], tuple[TopicIndex, list[Event]]] = {}
-        self._row_at: list[int | None] = []  # step -> index row (None: an earlier event)
-        self._steps: dict[tuple[int, int], int] = {}  # (partition, offset) -> step
+        # "Start from snapshots" (the Corrections controller sets it up).
+        self.snapshots: InspectorSnapshots | None = None
+        self._row_count = 0  # the aggregate's events (as shown) the timeline stands for
+        self.earlier = EarlierEvents()  # events read from before a window, replayed first
         self._pending_step: int | None = None
         self._task: Task | None = None
         self._generation = 0
@@ -96,6 +102,8 @@ class InspectorController(QObject):
     def set_registry(self, registry: FoldRegistry) -> None:
         """Folds were (re)loaded: rebuild the replay with the current fold code."""
         self.registry = registry
+        if self.snapshots is not None:
+            self.snapshots.forget()
         if self.index is not None and self.aggregate is not None and self.topic is not None:
             step = self.widget.step
             self.show_aggregate(self.index, self.topic, self.aggregate, step if step >= 0 else None)
@@ -133,25 +141,33 @@ class InspectorController(QObject):
         topic: str,
         aggregate: str,
         step: int | None = None,
-        at: tuple[int, int] | None = None,
+        *,
+        row: int | None = None,
     ) -> None:
-        """Show ``aggregate``'s timeline and select ``step`` (0-based), or the event at
-        ``at`` (partition, offset), or else the last."""
+        """Show ``aggregate``'s timeline and select ``step`` (0-based; None: the last),
+        or the step that shows index row ``row``."""
         self.index, self.topic, self.aggregate = index, topic, aggregate
         self.fold = self.fold_for(topic)
         names = [s.name for s in self.registry.matching(topic)]
         self.widget.set_folds(names, self.fold.name)
-        decoder = self.make_decoder() if self.make_decoder is not None else None
         rows = self.rows(index, aggregate)
-        self._replayer = self._replay(index, topic, aggregate, rows, decoder)
-        self._show_notes(topic, aggregate)
+        plan = self._plan(index, topic, aggregate, rows)
+        if plan is None:
+            self._read_snapshots(index, topic, aggregate, step, row)
+            return
+        self._replayer = replayer = self._make_replayer(index, topic, aggregate, rows, plan)
+        self._row_count = len(rows)
+        if row is not None:
+            hits = (rows == row).nonzero()[0]
+            step = step_of(replayer, int(hits[0])) if len(hits) else None
+        self._show_notes(topic, aggregate, plan.notes)
         self._generation += 1
         generation = self._generation
-        replayer = self._replayer
+        self._pending_step = step
         refs = replayer.refs()
-        self._steps = {(r.partition, r.offset): i for i, r in enumerate(refs)}
-        self._pending_step = self._steps.get(at) if at is not None else step
         self.widget.set_timeline(aggregate, refs)
+        if plan.header:
+            self.widget.aggregate_label.setText(f"{aggregate}  ·  {plan.header}")
 
         def job(ctx: JobContext) -> TimelineResult:
             result = replayer.run(cancel=ctx.token)
@@ -166,41 +182,60 @@ class InspectorController(QObject):
             lambda r: self._timeline_ready(generation, r),
         )
 
-    def include_earlier(
-        self, index: TopicIndex, topic: str, aggregate: str, events: list[Event]
-    ) -> None:
-        """Replay ``events`` (the aggregate's, from before ``index``'s window) ahead of
-        the window's own, and show them now if the aggregate is shown."""
-        self.earlier[(topic, aggregate)] = (index, events)
-        if (self.index, self.topic, self.aggregate) == (index, topic, aggregate):
-            self.show_aggregate(index, topic, aggregate)
+    def _plan(
+        self, index: TopicIndex, topic: str, aggregate: str, rows: np.ndarray
+    ) -> StartPlan | None:
+        if self.snapshots is None:
+            return StartPlan()
+        self.snapshots.offer(topic)
+        return self.snapshots.plan(index, topic, aggregate, rows, self.as_of)
 
-    def earlier_of(self, topic: str, aggregate: str) -> list[Event] | None:
-        """The earlier events replayed for the aggregate on the index shown, if any."""
-        kept = self.earlier.get((topic, aggregate))
-        return kept[1] if kept is not None and kept[0] is self.index else None
-
-    def _replay(
-        self, index: TopicIndex, topic: str, aggregate: str, rows: np.ndarray, decoder: Any
+    def _make_replayer(
+        self, index: TopicIndex, topic: str, aggregate: str, rows: np.ndarray, plan: StartPlan
     ) -> Replayer:
         assert self.fold is not None
-        upcast = self.upcast_for(topic)
-        earlier = self.earlier_of(topic, aggregate) if self.as_of is None else None
-        row_list: list[int] = rows.tolist()
-        if not earlier:
-            self._row_at = list(row_list)
-            return Replayer.from_index(
-                index, aggregate, self.fold, decoder=decoder, rows=rows, upcast=upcast
+        decoder = self.make_decoder() if self.make_decoder is not None else None
+        earlier = self.earlier.of(index, topic, aggregate) if self.as_of is None else None
+        if earlier and plan.start is None:
+            upcast = self.upcast_for(topic)
+            return EarlierReplayer(
+                index, aggregate, self.fold, earlier, rows, decoder=decoder, upcast=upcast
             )
-        shown = [index.event(row, decoder=decoder) for row in row_list]
-        replayer = Replayer.from_events([*earlier, *shown], self.fold, aggregate, upcast=upcast)
-        # The replay sorts all of them into log order: map its steps back to rows.
-        row_of = {(e.partition, e.offset): row for e, row in zip(shown, row_list, strict=True)}
-        self._row_at = [row_of.get((r.partition, r.offset)) for r in replayer.refs()]
-        return replayer
+        return replayer_from(
+            index, aggregate, self.fold, rows, plan.start, plan.snapshot_topic,
+            decoder=decoder, upcast=self.upcast_for(topic),
+        )  # fmt: skip
 
-    def _show_notes(self, topic: str, aggregate: str) -> None:
+    def _read_snapshots(
+        self, index: TopicIndex, topic: str, aggregate: str, step: int | None, row: int | None
+    ) -> None:
+        """Read the aggregate's snapshots on the worker, then show it from them."""
+        snapshots = self.snapshots
+        assert snapshots is not None
+        self._replayer = None
+        self._generation += 1
+        generation = self._generation
+        self.widget.show_message(f"{aggregate}: reading its snapshots…")
+
+        def done(read: SnapshotsRead) -> None:
+            if generation == self._generation:
+                snapshots.store(read)
+                self.show_aggregate(index, topic, aggregate, step, row=row)
+
+        self._submit(f"snapshots of {aggregate}", snapshots.read_job(index, topic, aggregate), done)
+
+    def refresh(self) -> None:
+        """Rebuild the timeline (snapshots switched on or off), keeping the event shown."""
+        index, topic, aggregate, replayer = self.index, self.topic, self.aggregate, self._replayer
+        if index is None or topic is None or aggregate is None:
+            return
+        step = self.widget.step
+        row = replayer.row_id(step) if replayer is not None and 0 <= step < len(replayer) else None
+        self.show_aggregate(index, topic, aggregate, row=row)
+
+    def _show_notes(self, topic: str, aggregate: str, more: tuple[str, ...] = ()) -> None:
         lines = [] if self.as_of is None else [f"{self.as_of.label()}: later events are hidden"]
+        lines += more
         if self.index is not None:
             every = self.index.rows_for_aggregate(aggregate)
             parts = sorted(set(self.index.partition_col[every].tolist()))
@@ -210,20 +245,21 @@ class InspectorController(QObject):
     def select_row(self, index: TopicIndex, topic: str, aggregate: str, row_id: int) -> None:
         """A table row was selected: its aggregate, positioned at that event."""
         rows = self.rows(index, aggregate)
-        at = (int(index.partition_col[row_id]), int(index.offset_col[row_id]))
+        hits = (rows == row_id).nonzero()[0]
+        replayer = self._replayer
         if (
             self.index is index
             and self.aggregate == aggregate
             and self.topic == topic
-            and self._replayer is not None
-            and self._row_at.count(None) + len(rows) == len(self._replayer)
+            and replayer is not None
+            and covered(replayer) == len(rows)
         ):
-            step = self._steps.get(at)
-            if step is not None:
+            if len(hits):
+                step = step_of(replayer, int(hits[0]))
                 self._pending_step = step  # wins over the step the timeline job had
                 self.widget.select_step(step)
             return
-        self.show_aggregate(index, topic, aggregate, at=at)
+        self.show_aggregate(index, topic, aggregate, row=row_id)
 
     def index_grew(self) -> None:
         """The index got rows: if the shown aggregate got events, rebuild its timeline
@@ -232,15 +268,16 @@ class InspectorController(QObject):
         if index is None or topic is None or aggregate is None or replayer is None:
             return
         rows = self.rows(index, aggregate)
-        if len(rows) + self._row_at.count(None) == len(replayer):
+        if len(rows) == self._row_count:
             return
         step = self.widget.step
         # At the newest event (or none picked): follow the newest; stepped back in
-        # history: stay on the event picked.
-        at_newest = step < 0 or step == len(replayer) - 1
-        keep = None if at_newest else replayer.ref(step)
-        at = None if keep is None else (keep.partition, keep.offset)
-        self.show_aggregate(index, topic, aggregate, at=at)
+        # history: stay on the event picked (a snapshot covering none stays first).
+        if step < 0 or step == len(replayer) - 1:
+            self.show_aggregate(index, topic, aggregate)
+            return
+        keep = replayer.row_id(step)
+        self.show_aggregate(index, topic, aggregate, 0 if keep is None else None, row=keep)
 
     def clear(self, message: str) -> None:
         self._generation += 1
@@ -272,8 +309,7 @@ class InspectorController(QObject):
         if replayer is None or not 0 <= step < len(replayer):
             return
         self._pending_step = step
-        # An earlier event (before the window) has no row of the table to select.
-        row = self._row_at[step] if step < len(self._row_at) else None
+        row = replayer.row_id(step)
         if row is not None:
             self.stepped.emit(row)
         generation = self._generation
@@ -293,6 +329,9 @@ class InspectorController(QObject):
         if self.masker.active:
             view = replace(view, state=self.masker.state(view.state))
         self.widget.show_state(view)
+        replayer = self._replayer
+        if isinstance(replayer, SnapshotReplayer) and view.step == 0 and failure is None:
+            self.widget.state_title.setText(snapshot_title(replayer, len(view.changed)))
         self.state_shown.emit(view)
 
     def request_diff(self, a: int, b: int) -> None:

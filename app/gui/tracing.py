@@ -28,6 +28,7 @@ from app.gui.topic_view import TopicView
 from app.gui.trace_jobs import HealthController, TraceController
 from app.gui.worker import Workers
 from app.masking.masker import Masker
+from app.replay.snapshot_replay import topic_event_of
 from app.sources import FileSource
 from resources import demo_path
 from widgets.aggregate_inspector import AggregateInspector
@@ -39,6 +40,7 @@ TRACE_ACTION = "&Trace event across topics"
 HEALTH_ACTION = "Check stream &health"
 INSPECTOR_TRACE = "Trace this event across topics"
 NOTHING_SELECTED = "Select an event in the table (or the Aggregate timeline) to trace it."
+SNAPSHOT_STEP = "The snapshot step covers no event of the topic: select one of its events to trace."
 
 
 class Window(Protocol):
@@ -128,7 +130,11 @@ class Tracing(QObject):
             self._show_trace_dock()
             self.view.show_message(NOTHING_SELECTED)
             return
-        ref = replayer.ref(step)
+        ref = topic_event_of(replayer, ctl.index, step) if ctl.index is not None else None
+        if ref is None:  # a snapshot step that covers no event of the topic
+            self._show_trace_dock()
+            self.view.show_message(SNAPSHOT_STEP)
+            return
         self.trace(ctl.topic, ref.partition, ref.offset)
 
     def trace(self, topic: str, partition: int, offset: int) -> None:

@@ -116,8 +116,9 @@ class WindowOpener(QObject):
         window = window_of(index) if index is not None else None
         if window is None or not any(window.cut(p) for p in partitions):
             return []
-        aggregate = self.inspector.aggregate
-        earlier = self.inspector.earlier_of(topic, aggregate) if aggregate is not None else None
+        inspector = self.inspector
+        aggregate = inspector.aggregate
+        earlier = inspector.earlier.of(index, topic, aggregate) if aggregate is not None else None
         if earlier is not None:
             return [
                 f"The window holds {window.describe()}: the timeline starts with this "
@@ -145,7 +146,13 @@ class WindowOpener(QObject):
         def done(history: HistoryBefore) -> None:
             text = earlier_summary(aggregate, history)
             if history.events and history.complete:  # replayed ahead of the window's
-                self.inspector.include_earlier(index, topic, aggregate, history.events)
+                inspector.earlier.put(index, topic, aggregate, history.events)
+                if (inspector.index, inspector.topic, inspector.aggregate) == (
+                    index,
+                    topic,
+                    aggregate,
+                ):
+                    inspector.refresh()  # the timeline again, starting with them
                 text += "; the inspector replays them first"
             elif history.events:  # a replay missing the first events would mislead
                 text += "; not replayed, as they may not be all"
