@@ -17,6 +17,10 @@ from app.sources import FollowableSource, Following
 from kafka_io.event import Event
 
 SAVE_EVERY_MS = 30_000
+# Indexing runs on the GUI thread: a reader batch (up to 10,000 events) is handed over in
+# slices small enough that the stream's time slice can let paints and input in between.
+SLICE_EVENTS = 2_000
+PENDING_SLICES = 20  # as many events waiting as four whole batches
 
 
 class _Live:
@@ -69,7 +73,7 @@ class Follows(QObject):
             if self.loader.dataset is dataset and topic in self.live:
                 self.loader.index_batch(dataset, batch)
 
-        stream = BatchStream(consume, parent=self)
+        stream = BatchStream(consume, max_pending=PENDING_SLICES, parent=self)
 
         def job(ctx: JobContext) -> None:
             follow = source.clone().follow(
@@ -77,8 +81,9 @@ class Follows(QObject):
             )
             following.append(follow)
             for batch in follow:
-                if not stream.put(batch, ctx.token):
-                    return
+                for i in range(0, len(batch), SLICE_EVENTS):
+                    if not stream.put(batch[i : i + SLICE_EVENTS], ctx.token):
+                        return
 
         def ended(reason: str) -> None:
             if self.live.get(topic) is live:
