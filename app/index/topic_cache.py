@@ -309,7 +309,8 @@ def _reclaimer(index: TopicIndex, folder: Path) -> Callable[[], bool]:
             if not index.read_only:
                 return True
             lock = TopicLock(folder)
-            if not lock.try_acquire():
+            # Held here, it is the cache listing's probe: wait for it, not for a window.
+            if not lock.acquire(own_wait_s=0.25):
                 return False
             if read_meta_quietly(folder) != saved:
                 lock.release()
