@@ -134,6 +134,12 @@ class TopicReader:
         self._todo: dict[int, PartitionRange] = {}
         self._consumed: Counter[int] = Counter()  # records of a key-filtered read, any key
 
+    @property
+    def unfinished(self) -> frozenset[int]:
+        """Partitions of the running read that may still yield records (a partition
+        leaves when it reached its end or the end of its log)."""
+        return frozenset(self._todo)
+
     def read(
         self,
         ranges: list[PartitionRange],

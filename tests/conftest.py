@@ -54,6 +54,16 @@ def make_topic(kafka_bootstrap: str) -> Iterator[Callable[..., str]]:
                 print(f"could not delete test topic: {exc}", file=sys.stderr)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _no_warm_read_workers_after_a_module() -> Iterator[None]:
+    """Reads keep their worker processes warm for the next read; a test module's are
+    stopped when it ends, so another module's count of child processes is its own."""
+    yield
+    from kafka_io.worker_pool import stop_shared_pool
+
+    stop_shared_pool()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Persisted indexes of test runs go to a temp folder, never the user's cache."""

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.cli import audit as cli_audit
+from app.cli import cache as cli_cache
 from app.cli import compare as cli_compare
 from app.cli import export as cli_export
 from app.cli import health as cli_health
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_audit.add_parsers(sub)
     cli_verify.add_parsers(sub)
     cli_lag.add_lag_parser(sub)
+    cli_cache.add_parsers(sub)
     cli_trace.add_trace_parser(sub)
     cli_health.add_health_parser(sub)
     cli_compare.add_parser(sub)

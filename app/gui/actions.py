@@ -50,6 +50,8 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("&Go", "&Trace event across topics", "tracing.trace_selected", "Ctrl+Shift+T"),
     ActionSpec("&Topic", "&Rules…", "topics.rules_dialog"),
     ActionSpec("&Topic", "&Follow live", "topics.toggle_follow", "Ctrl+T"),
+    ActionSpec("&Topic", "Open a &window of it…", "windows.dialog", "Ctrl+Shift+W"),
+    ActionSpec("&Topic", "&Earlier events of aggregate", "windows.read_earlier", "Ctrl+Shift+B"),
     ActionSpec("&Topic", "Check stream &health", "tracing.check_health", "Ctrl+Shift+H"),
     ActionSpec("&Audit", "&As of a moment or offsets", "as_of_mode.toggle", "Ctrl+Shift+A"),
     ActionSpec("&Audit", "&States of every aggregate", "auditing.states", "Ctrl+Shift+S"),

@@ -21,6 +21,7 @@ from app.gui.audit_jobs import AuditDone, audit_report_job, states_job
 from app.gui.inspector import InspectorController
 from app.gui.loader import Loader
 from app.gui.topic_view import TopicView
+from app.gui.window_jobs import whole_history_refusal
 from app.gui.worker import Task, Workers
 from app.replay.snapshot_replay import topic_event_of
 from widgets.states_table import StatesTable
@@ -55,6 +56,10 @@ class Auditing(QObject):
         index, topic, dataset = self.topic_view.index, self.topic_view.topic, self.loader.dataset
         if index is None or topic is None or dataset is None or not len(index):
             self.say("Open a topic first: the states are of its aggregates.", "error")
+            return
+        refusal = whole_history_refusal(index, "The state of every aggregate")
+        if refusal is not None:
+            self.say(refusal, "error")
             return
         if self._states is not None and not self._states.done:
             self._states.cancel()

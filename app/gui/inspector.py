@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.audit.as_of import AsOf, filter_rows
+from app.gui.inspector_earlier import EarlierEvents, EarlierReplayer, covered, step_of
 from app.gui.inspector_snapshots import InspectorSnapshots, SnapshotsRead, StartPlan
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
@@ -25,10 +26,8 @@ from app.replay.replayer import Replayer
 from app.replay.runner import FoldError, FoldFailure
 from app.replay.snapshot_replay import (
     SnapshotReplayer,
-    events_covered,
     replayer_from,
     snapshot_title,
-    timeline_step,
 )
 from app.replay.upcasting import Upcasting
 from kafka_io.decode import Decoder
@@ -89,6 +88,7 @@ class InspectorController(QObject):
         # "Start from snapshots" (the Corrections controller sets it up).
         self.snapshots: InspectorSnapshots | None = None
         self._row_count = 0  # the aggregate's events (as shown) the timeline stands for
+        self.earlier = EarlierEvents()  # events read from before a window, replayed first
         self._pending_step: int | None = None
         self._task: Task | None = None
         self._generation = 0
@@ -159,7 +159,7 @@ class InspectorController(QObject):
         self._row_count = len(rows)
         if row is not None:
             hits = (rows == row).nonzero()[0]
-            step = timeline_step(replayer, int(hits[0])) if len(hits) else None
+            step = step_of(replayer, int(hits[0])) if len(hits) else None
         self._show_notes(topic, aggregate, plan.notes)
         self._generation += 1
         generation = self._generation
@@ -195,6 +195,12 @@ class InspectorController(QObject):
     ) -> Replayer:
         assert self.fold is not None
         decoder = self.make_decoder() if self.make_decoder is not None else None
+        earlier = self.earlier.of(index, topic, aggregate) if self.as_of is None else None
+        if earlier and plan.start is None:
+            upcast = self.upcast_for(topic)
+            return EarlierReplayer(
+                index, aggregate, self.fold, earlier, rows, decoder=decoder, upcast=upcast
+            )
         return replayer_from(
             index, aggregate, self.fold, rows, plan.start, plan.snapshot_topic,
             decoder=decoder, upcast=self.upcast_for(topic),
@@ -246,10 +252,10 @@ class InspectorController(QObject):
             and self.aggregate == aggregate
             and self.topic == topic
             and replayer is not None
-            and events_covered(replayer) == len(rows)
+            and covered(replayer) == len(rows)
         ):
             if len(hits):
-                step = timeline_step(replayer, int(hits[0]))
+                step = step_of(replayer, int(hits[0]))
                 self._pending_step = step  # wins over the step the timeline job had
                 self.widget.select_step(step)
             return

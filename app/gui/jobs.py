@@ -11,7 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.gui.worker import JobContext
-from app.index.topic_cache import CachedSource, TopicPlan, finish_topic, plan_topic, read_plan
+from app.index.topic_cache import (
+    CachedSource,
+    TopicPlan,
+    finish_topic,
+    let_go,
+    plan_topic,
+    read_plan,
+)
+from app.index.window import WindowSpec
 from app.sources import Listing, Progress, Read, ReadReport, Source
 from kafka_io.cancel import CancelToken
 from kafka_io.event import Event
@@ -58,11 +66,18 @@ def read_all_job(source: Source, sink: Sink) -> Callable[[JobContext], ReadDone]
 
 
 def plan_topic_job(
-    source: CachedSource, topic: str, persist: bool = True
+    source: CachedSource, topic: str, persist: bool = True, window: WindowSpec | None = None
 ) -> Callable[[JobContext], TopicPlan]:
     """Load the topic's stored index, if it can be trusted, and plan the catch-up read
-    (``persist=False``: no stored index, the whole topic)."""
-    return lambda ctx: plan_topic(source.clone(), topic, persist=persist)
+    (``persist=False``: no stored index, the whole topic; ``window``: only that part)."""
+
+    def job(ctx: JobContext) -> TopicPlan:
+        plan = plan_topic(source.clone(), topic, persist=persist, window=window)
+        if ctx.cancelled:
+            let_go(plan.index)  # replaced meanwhile: the next read of the topic needs its lock
+        return plan
+
+    return job
 
 
 def read_plan_job(

@@ -21,7 +21,7 @@ from widgets.aggregate_inspector import AggregateInspector
 from widgets.as_of_bar import AsOfBar
 from widgets.cluster_tree import ClusterTree
 from widgets.event_detail import EventDetail
-from widgets.event_table import EventTable
+from widgets.event_table_view import EventTable
 from widgets.filter_bar import FilterBar
 from widgets.message_banner import MessageBanner
 from widgets.progress_panel import ProgressPanel

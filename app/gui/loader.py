@@ -22,12 +22,13 @@ from app.gui.jobs import (
     listing_job,
     plan_topic_job,
     read_all_job,
-    read_plan_job,
     save_topic_job,
 )
 from app.gui.stream import BatchStream
+from app.gui.window_jobs import build_job, index_any
 from app.gui.worker import JobContext, Task, Workers
-from app.index.topic_cache import CachedSource, TopicPlan
+from app.index.topic_cache import CachedSource, TopicPlan, let_go
+from app.index.window import WindowSpec
 from app.sources import Listing, Progress, Source
 from kafka_io.event import Event
 
@@ -54,6 +55,8 @@ class Loader(QObject):
         self.reading_topic: str | None = None
         # The persisted index holds values unmasked: a profile's masking may forbid it.
         self.keep_index = True
+        # The part of a topic to read (None: all of it); see app.gui.window_open.
+        self.window_for: Callable[[str], WindowSpec | None] = lambda topic: None
         self._opening: Task | None = None
         self._reading = False
         self._tree_timer = QTimer(self)
@@ -150,6 +153,7 @@ class Loader(QObject):
 
         def planned(plan: TopicPlan) -> None:
             if self.dataset is not dataset or planning[0] is not self.read_task:
+                let_go(plan.index)  # the topic's lock: the read that replaced it needs it
                 return  # superseded while planning
             plan.index.decoder = source.make_decoder()  # display decodes on this thread
             dataset.indexes[topic] = plan.index
@@ -160,7 +164,7 @@ class Loader(QObject):
             self._start_read(
                 topic,
                 topic,
-                lambda sink: read_plan_job(source, plan, sink),
+                lambda sink: build_job(source, plan, sink),
                 reused=plan.reused,
                 after=lambda done: self.workers.submit(
                     f"save index of {topic}",
@@ -175,11 +179,13 @@ class Loader(QObject):
                 self.error.emit(f"Opening {topic} failed: {message}")
                 self.read_finished.emit(ReadDone(0, False, incomplete=message))
 
+        if (shown := dataset.indexes.get(topic)) is not None:
+            let_go(shown)  # a read cancelled or cut short may still hold the topic's lock
         dataset.reset_topic(topic)
         self.topic_grew.emit(topic)
         task = self.workers.submit(
             f"open {topic}",
-            plan_topic_job(source, topic, self.keep_index),
+            plan_topic_job(source, topic, self.keep_index, self.window_for(topic)),
             on_result=planned,
             on_failed=failed,
         )
@@ -233,8 +239,12 @@ class Loader(QObject):
         def consume(batch: list[Event]) -> None:
             if self.dataset is not dataset or task is None or task.cancelled:
                 return  # a superseded read: its batches no longer belong anywhere
-            for grown in dataset.append(batch):
+            grew, problem = index_any(dataset, topic, batch)
+            for grown in grew:
                 self.topic_grew.emit(grown)
+            if problem is not None:
+                self.error.emit(f"{title}: {problem}")
+                task.cancel()
             if preloads and not self._tree_timer.isActive():
                 self._tree_timer.start()
 

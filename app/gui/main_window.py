@@ -33,6 +33,7 @@ from app.gui.settings import Settings
 from app.gui.topic_view import TopicView
 from app.gui.topics import TopicsController
 from app.gui.tracing import Tracing
+from app.gui.window_open import WindowOpener
 from app.gui.worker import Workers
 from app.masking.masker import Masker
 from app.profiles import Profile
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         self.schema_pane = SchemaPane(self.detail, self.loader)
         self.corrections = Corrections(self, self)
         self._wire()
+        say = self.show_failure_text
+        self.windows = WindowOpener(self, self.loader, self.topics, settings, say, self.search)
         # Topics and groups made while the window is open appear without asking.
         self.listing_timer = QTimer(self)
         self.listing_timer.setInterval(LISTING_REFRESH_MS)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from PySide6.QtCore import QObject
@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject
 from app.gui.loader import Loader
 from app.gui.topic_view import TopicView
 from app.gui.worker import JobContext, Task, Workers
+from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
 from app.replay.folds import FoldRegistry
 from app.search.lookup import SearchResult, search_aggregate
@@ -34,6 +35,10 @@ class SearchController(QObject):
         self.task: Task | None = None
         self.pending: tuple[str, int, int] | None = None  # an event picked, to select
         self.masker: Callable[[], Masker] = lambda: topic_view.masker  # the window's
+        # Sentences on how a result was answered (from a window of a topic, say).
+        self.result_notes: Callable[[SearchResult, Mapping[str, TopicIndex]], list[str]] = (
+            lambda _result, _indexes: []
+        )
         panel.search_requested.connect(self.search)
         panel.event_chosen.connect(self.open_position)
 
@@ -68,9 +73,17 @@ class SearchController(QObject):
             f"find {aggregate}",
             job,
             on_progress=lambda p: self.panel.progress(*p),
-            on_result=lambda result: self.panel.show_result(self._masked(result)),
+            on_result=lambda result: self._show(result, indexes),
         )
         return self.task
+
+    def _show(self, result: SearchResult, indexes: Mapping[str, TopicIndex]) -> None:
+        self.panel.show_result(self._masked(result))
+        extra = self.result_notes(result, indexes)
+        if extra:
+            panel = self.panel
+            panel.summary.setText(f"{panel.summary.text()} {extra[0]}")
+            panel.notes.setText("\n".join(filter(None, [panel.notes.text(), *extra[1:]])))
 
     def _masked(self, result: SearchResult) -> SearchResult:
         masker = self.masker()

@@ -23,7 +23,8 @@ from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
 from app.output.table_text import as_json_lines, as_tsv
 from kafka_io.event import Event
-from widgets.event_table import EventTable, EventTableModel
+from widgets.event_table import EventTableModel
+from widgets.event_table_view import EventTable
 from widgets.filter_bar import FilterBar, FilterState
 from widgets.goto_dialog import GotoTarget
 

@@ -32,7 +32,7 @@ from app.replay.snapshot_replay import topic_event_of
 from app.sources import FileSource
 from resources import demo_path
 from widgets.aggregate_inspector import AggregateInspector
-from widgets.event_table import EventTable
+from widgets.event_table_view import EventTable
 from widgets.health_panel import HealthPanel
 from widgets.trace_view import TraceView
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.index.columns import record_crc
-from app.index.store import discard
+from app.index.store import discard, index_dir, new_live, release
 from app.index.topic_index import TopicIndex
 from kafka_io.event import Event
 
@@ -114,6 +114,21 @@ def reconcile(
             check_fingerprints(index, first_records)
         return CatchUp(index, catch_up_plan(index, watermarks))
     except StaleIndexError as exc:
-        discard(index.cluster_id, index.topic, cache_dir)
-        fresh = TopicIndex(index.topic, index.decoder, cluster_id=index.cluster_id)
+        fresh = start_over(index, cache_dir)
         return CatchUp(fresh, catch_up_plan(fresh, watermarks), f"stored index discarded: {exc}")
+
+
+def start_over(index: TopicIndex, cache_dir: Path | None = None) -> TopicIndex:
+    """An empty index in place of ``index``, whose stored copy is deleted: in a new
+    generation of the cache folder when ``index`` held the topic's lock, else in memory."""
+    lock = index.lock
+    if index.persistent and not index.read_only and lock is not None and lock.held:
+        release(index, keep_lock=True)
+        discard(index.cluster_id, index.topic, cache_dir, lock=lock)
+        folder = index_dir(index.cluster_id, index.topic, cache_dir)
+        fresh = new_live(folder, index.topic, index.decoder, index.cluster_id)
+        fresh.lock = lock
+        return fresh
+    if not index.read_only:
+        discard(index.cluster_id, index.topic, cache_dir)  # not if another window writes it
+    return TopicIndex(index.topic, index.decoder, cluster_id=index.cluster_id)

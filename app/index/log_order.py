@@ -5,6 +5,12 @@ is the running maximum of a partition's timestamps in offset order.  Producers' 
 can step back within a partition; the running max never reorders a partition's own
 offsets, yet interleaves partitions by time, and it equals the plain timestamp whenever
 timestamps do not step back.
+
+An index built from a whole-topic read appends its rows in log order (see
+``app.index.merge``), so the permutation is mostly the identity.  ``LogOrder`` keeps it
+as a prefix length ``p`` (rows ``0..p-1`` are in log order and come before every other
+row) plus an explicit tail for the rest: nothing at all for a fresh build, a few
+thousand rows after a catch-up whose first records interleave with the last stored ones.
 """
 
 from __future__ import annotations
@@ -12,6 +18,11 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+
+from app.index.storage import MemColumn
+
+# A tail merge that would move more rows than this falls back to one full sort later.
+_MERGE_LIMIT = 1_000_000
 
 
 def effective_timestamps(partitions: np.ndarray, offsets: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -37,90 +48,214 @@ def log_order_of(partitions: np.ndarray, offsets: np.ndarray, ts: np.ndarray) ->
     return np.lexsort((offsets, partitions, eff)).astype(np.int64, copy=False)
 
 
-class LogOrder:
-    """The log-order permutation of an index's rows and its inverse, kept lazily.
+def _key(eff: np.ndarray, parts: np.ndarray, offs: np.ndarray, row: int) -> tuple[int, int, int]:
+    return int(eff[row]), int(parts[row]), int(offs[row])
 
-    An appended batch is merged in: its rows and the existing rows that sort after its
-    first one are sorted again, so a batch in time order (a catch-up, a live batch) costs
-    O(batch + overlap), not a sort of the index.  Thread-safe: the appending thread and
-    query/replay workers may call it at the same time.
+
+class LogOrder:
+    """The log-order permutation of an index's rows as identity prefix + explicit tail.
+
+    Thread-safe: the appending thread and query/replay workers may call it at once.
     """
 
-    def __init__(self) -> None:
-        self._order: np.ndarray | None = None
+    def __init__(self, prefix: int = 0, tail: np.ndarray | None = None, rows: int = -1) -> None:
+        self._prefix = prefix
+        self._tail = MemColumn(np.int64, tail if tail is not None else np.empty(0, np.int64))
+        self._rows = rows if rows >= 0 else prefix + self._tail.size  # rows covered
+        self._handed_out = False  # a view of the tail was given out since it was made
+        self._valid = True
+        self._full: np.ndarray | None = None
         self._rank: np.ndarray | None = None
+        self._tail_rank: np.ndarray | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def unknown(cls) -> LogOrder:
+        """An order to be computed on first use (one sort)."""
+        order = cls()
+        order._valid = False
+        return order
+
+    # -- state --------------------------------------------------------------------------
 
     def invalidate(self) -> None:
         with self._lock:
-            self._order = self._rank = None
+            self._valid = False
+            self._drop_caches()
+
+    def _drop_caches(self) -> None:
+        self._full = self._rank = self._tail_rank = None
+
+    def parts(
+        self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray
+    ) -> tuple[int, np.ndarray]:
+        """(p, tail) for the rows the given columns hold: rows ``0..p-1`` in order, then
+        ``tail`` (do not modify).  Rows a concurrent append added are left out."""
+        n = len(eff)
+        with self._lock:
+            self._ensure(eff, partitions, offsets)
+            prefix, tail = self._prefix, self._tail.view()
+            self._handed_out = True
+        if prefix > n:
+            return n, np.empty(0, np.int64)
+        if self._rows_after(n, prefix, tail):
+            tail = tail[tail < n]
+        return prefix, tail
+
+    def _rows_after(self, n: int, prefix: int, tail: np.ndarray) -> bool:
+        return prefix + len(tail) > n
+
+    def _ensure(self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray) -> None:
+        n = len(eff)
+        if self._valid and self._rows >= n:
+            return
+        if self._valid and self._rows >= 0 and n - self._rows <= _MERGE_LIMIT:
+            self._extend(eff, partitions, offsets, self._rows)
+            if self._valid:
+                return
+        order = np.lexsort((offsets, partitions, eff)).astype(np.int64, copy=False)
+        off_place = np.flatnonzero(order != np.arange(n, dtype=np.int64))
+        prefix = int(off_place[0]) if len(off_place) else n
+        self._prefix = prefix
+        self._tail = MemColumn(np.int64, order[prefix:])
+        self._handed_out = False
+        self._rows = n
+        self._valid = True
+        self._drop_caches()
+
+    # -- growth ---------------------------------------------------------------------------
 
     def extend(
         self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray, base: int
     ) -> None:
         """Rows ``base..len(eff)`` were appended (columns already hold them)."""
         with self._lock:
+            if not self._valid or self._rows != base:
+                self._valid = False
+                self._drop_caches()
+                return
             self._extend(eff, partitions, offsets, base)
 
-    def _extend(
-        self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray, base: int
-    ) -> None:
-        if self._order is None or len(self._order) != base:
+    def _extend(self, eff: np.ndarray, parts: np.ndarray, offs: np.ndarray, base: int) -> None:
+        n = len(eff)
+        if n == base:
             return
-        if len(eff) == base:
+        new = np.lexsort((offs[base:], parts[base:], eff[base:])).astype(np.int64) + base
+        prefix, tail = self._prefix, self._tail
+        last = int(tail.data[tail.size - 1]) if tail.size else prefix - 1
+        first_new = _key(eff, parts, offs, int(new[0]))
+        self._drop_caches()
+        if last < 0 or _key(eff, parts, offs, last) < first_new:
+            if tail.size == 0 and prefix == base and int(new[-1]) == n - 1 and _is_run(new):
+                self._prefix = n
+            else:
+                tail.extend(new)
+            self._rows = n
             return
-        new = np.lexsort((offsets[base:], partitions[base:], eff[base:])).astype(np.int64) + base
-        order = self._order
-        # Where the batch's first row goes: only the rows from there on are sorted again,
-        # so a live batch overlapping the last one in time costs its overlap, not the index.
-        first = int(new[0])
-        key = (int(eff[first]), int(partitions[first]), int(offsets[first]))
-        lo, hi = 0, len(order)
+        # The new rows interleave with the last ones: merge them into the tail.
+        total = base
+        q = self._first_position_after(eff, parts, offs, first_new, total)
+        if total - q > _MERGE_LIMIT:
+            self._valid = False
+            return
+        old_tail = tail.view()
+        if q < prefix:
+            old_tail = np.concatenate([np.arange(q, prefix, dtype=np.int64), old_tail])
+            prefix = q
+        k = q - prefix
+        segment = np.concatenate([old_tail[k:], new])
+        segment = segment[np.lexsort((offs[segment], parts[segment], eff[segment]))]
+        if prefix == self._prefix and not self._handed_out:
+            # Nobody holds a view of the tail: rewrite only its merged end (a follow
+            # merges each live batch; copying the whole tail each time grew with it).
+            tail.truncate(k)
+            tail.extend(segment)
+        else:  # a reader may hold the old tail: it keeps it intact
+            self._tail = MemColumn(np.int64, np.concatenate([old_tail[:k], segment]))
+            self._handed_out = False
+        self._prefix = prefix
+        self._rows = n
+
+    def _first_position_after(
+        self,
+        eff: np.ndarray,
+        parts: np.ndarray,
+        offs: np.ndarray,
+        key: tuple[int, int, int],
+        total: int,
+    ) -> int:
+        """The first position (of ``total``) whose row sorts after ``key``."""
+        prefix, tail = self._prefix, self._tail.data
+        lo, hi = 0, total
         while lo < hi:
             mid = (lo + hi) // 2
-            row = int(order[mid])
-            if (int(eff[row]), int(partitions[row]), int(offsets[row])) < key:
+            row = mid if mid < prefix else int(tail[mid - prefix])
+            if _key(eff, parts, offs, row) < key:
                 lo = mid + 1
             else:
                 hi = mid
-        if lo < len(order):
-            rows = np.concatenate([order[lo:], new])
-            new = rows[np.lexsort((offsets[rows], partitions[rows], eff[rows]))]
-        self._order = np.concatenate([order[:lo], new])
-        if self._rank is not None:
-            rank = np.empty(len(eff), np.int64)
-            rank[:base] = self._rank[:base]
-            rank[new] = np.arange(lo, lo + len(new), dtype=np.int64)
-            self._rank = rank
+        return lo
+
+    # -- whole permutations -----------------------------------------------------------------
 
     def order(self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        """The permutation for the rows the given columns hold."""
-        with self._lock:
-            return self._order_locked(eff, partitions, offsets)
-
-    def _order_locked(
-        self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray
-    ) -> np.ndarray:
+        """The permutation for the rows the given columns hold (do not modify)."""
         n = len(eff)
-        order = self._order
-        if order is not None and len(order) == n:
-            return order
-        if order is not None and len(order) > n:
-            # A reader whose columns predate the latest append: the same order, cut.
-            cut: np.ndarray = order[order < n]
-            return cut
-        order = np.lexsort((offsets, partitions, eff)).astype(np.int64, copy=False)
-        self._order, self._rank = order, None
-        return order
+        prefix, tail = self.parts(eff, partitions, offsets)
+        with self._lock:
+            full = self._full
+            if full is not None and len(full) == n:
+                return full
+            full = np.concatenate([np.arange(prefix, dtype=np.int64), tail])
+            if prefix + len(tail) == self._rows:
+                self._full = full
+            return full
 
     def rank(self, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """Position of each row in log order (may cover more rows than asked for)."""
+        n = len(eff)
+        prefix, tail = self.parts(eff, partitions, offsets)
         with self._lock:
-            if self._rank is not None and len(self._rank) >= len(eff):
+            if self._rank is not None and len(self._rank) >= n:
                 return self._rank
-            order = self._order_locked(eff, partitions, offsets)
-            rank = np.empty(len(order), np.int64)
-            rank[order] = np.arange(len(order), dtype=np.int64)
-            if order is self._order:
+            rank = np.arange(prefix + len(tail), dtype=np.int64)
+            rank[tail] = np.arange(prefix, prefix + len(tail), dtype=np.int64)
+            if prefix + len(tail) == self._rows:
                 self._rank = rank
             return rank
+
+    def sort_rows(
+        self, rows: np.ndarray, eff: np.ndarray, partitions: np.ndarray, offsets: np.ndarray
+    ) -> np.ndarray:
+        """``rows`` rearranged into log order, without materialising the permutation."""
+        prefix, tail = self.parts(eff, partitions, offsets)
+        head = np.sort(rows[rows < prefix])
+        rest = rows[rows >= prefix]
+        if len(rest) == 0:
+            return head
+        if len(rest) * 8 < len(tail):
+            # A few rows of a long tail (one aggregate's, while following): sorting them
+            # by the log-order key costs less than the tail's ranks, rebuilt after
+            # every append.  The tail is that sort, so the order is the same.
+            rest = rest[np.lexsort((offsets[rest], partitions[rest], eff[rest]))]
+            return np.concatenate([head, rest])
+        with self._lock:
+            tail_rank = self._tail_rank
+            if tail_rank is None or len(tail_rank) != len(tail):
+                tail_rank = np.empty(len(tail), np.int64)
+                tail_rank[tail - prefix] = np.arange(len(tail), dtype=np.int64)
+                self._tail_rank = tail_rank
+        rest = rest[np.argsort(tail_rank[rest - prefix], kind="stable")]
+        return np.concatenate([head, rest])
+
+    def saved_form(self) -> tuple[int, np.ndarray, int]:
+        """(prefix, tail copy, rows covered) for the store; rows -1 if not known."""
+        with self._lock:
+            if not self._valid:
+                return 0, np.empty(0, np.int64), -1
+            return self._prefix, self._tail.view().copy(), self._rows
+
+
+def _is_run(rows: np.ndarray) -> bool:
+    """Whether sorted-by-key rows are consecutive ascending row ids."""
+    return bool(int(rows[-1]) - int(rows[0]) == len(rows) - 1 and np.all(np.diff(rows) == 1))

@@ -6,12 +6,13 @@ matches the topic (``app.index.catch_up``) and where a catch-up read resumes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from app.index.columns import PartitionState, record_crc
-from kafka_io.event import Event
+from app.index.columns import PartitionState
 
 
 class PartitionBook:
@@ -27,34 +28,49 @@ class PartitionBook:
         self.max_ts: dict[int, int] = dict(max_ts or {})
         # A partition's offsets arrived unsorted: log order must be recomputed.
         self.out_of_order = False
+        # Rows whose record fingerprint is still to be taken (first/last of a partition):
+        # taken when asked for, from the stored key and value, not per appended batch.
+        self._unresolved: set[int] = set()
 
     def track(
-        self, events: Sequence[Event], part_arr: np.ndarray, off_arr: np.ndarray, ts_arr: np.ndarray
+        self, part_arr: np.ndarray, off_arr: np.ndarray, ts_arr: np.ndarray, base: int
     ) -> np.ndarray | None:
-        """Account for a batch; the batch's effective timestamps (running max per
-        partition) when some partition's clock stepped back, else None."""
-        uniq = np.unique(part_arr).tolist()
+        """Account for rows ``base..base+len``; the batch's effective timestamps
+        (running max per partition) when some partition's clock stepped back, else None."""
+        if len(part_arr) == 0:
+            return None
         eff: np.ndarray | None = None
-        for p in uniq:
-            sel = None if len(uniq) == 1 else np.flatnonzero(part_arr == p)
+        first_p = int(part_arr[0])
+        groups: list[tuple[int, np.ndarray | None]]
+        if bool(np.all(part_arr == first_p)):
+            groups = [(first_p, None)]
+        else:
+            by_part = np.argsort(part_arr, kind="stable")
+            sorted_parts = part_arr[by_part]
+            cuts = np.flatnonzero(np.diff(sorted_parts)) + 1
+            bounds = [0, *cuts.tolist(), len(by_part)]
+            groups = [
+                (int(sorted_parts[lo]), by_part[lo:hi]) for lo, hi in itertools.pairwise(bounds)
+            ]
+        for p, sel in groups:
             offs = off_arr if sel is None else off_arr[sel]
             tss = ts_arr if sel is None else ts_arr[sel]
             state = self.states.setdefault(p, PartitionState())
             if state.first_offset < 0:
-                ev = events[0 if sel is None else int(sel[0])]
                 state.first_offset = state.low = int(offs[0])
                 state.first_timestamp_ms = int(tss[0])
-                state.first_crc = record_crc(ev.key, ev.value)
+                state.first_row = base + (0 if sel is None else int(sel[0]))
+                self._unresolved.add(state.first_row)
             if offs[0] < state.next_offset or (len(offs) > 1 and bool(np.any(np.diff(offs) <= 0))):
                 self.out_of_order = True
             state.count += len(offs)
             state.next_offset = max(state.next_offset, int(offs.max()) + 1)
             last = int(np.argmax(offs))
             if int(offs[last]) > state.last_offset:
-                ev = events[last if sel is None else int(sel[last])]
                 state.last_offset = int(offs[last])
                 state.last_timestamp_ms = int(tss[last])
-                state.last_crc = record_crc(ev.key, ev.value)
+                state.last_row = base + (last if sel is None else int(sel[last]))
+                self._unresolved.add(state.last_row)
             running = np.maximum.accumulate(tss)
             prev = self.max_ts.get(p)
             if prev is not None:
@@ -64,6 +80,29 @@ class PartitionBook:
                 eff = ts_arr.copy() if eff is None else eff
                 eff[slice(None) if sel is None else sel] = running
         return eff
+
+    def resolve(self, fingerprint: Callable[[int], int]) -> None:
+        """Take the fingerprints still owed (``fingerprint(row)``: the record's CRC)."""
+        if not self._unresolved:
+            return
+        rows, self._unresolved = self._unresolved, set()
+        for state in self.states.values():
+            if state.first_row in rows:
+                state.first_crc = fingerprint(state.first_row)
+            if state.last_row in rows:
+                state.last_crc = fingerprint(state.last_row)
+
+    def checkpoint(self) -> tuple[object, ...]:
+        """What ``rollback`` needs to undo the next ``track`` (a batch that failed)."""
+        states = {p: replace(s) for p, s in self.states.items()}
+        return states, dict(self.max_ts), set(self._unresolved), self.out_of_order
+
+    def rollback(self, checkpoint: tuple[object, ...]) -> None:
+        states, max_ts, unresolved, out_of_order = checkpoint
+        self.states = states  # type: ignore[assignment]
+        self.max_ts = max_ts  # type: ignore[assignment]
+        self._unresolved = unresolved  # type: ignore[assignment]
+        self.out_of_order = bool(out_of_order)
 
     def mark_position(self, partition: int, next_offset: int, low: int | None = None) -> None:
         """A read of ``partition`` got up to ``next_offset``; ``low``: its low watermark."""

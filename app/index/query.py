@@ -5,27 +5,29 @@ mask over the index's columns (a lookup table indexed by type / aggregate id ans
 "is this id wanted" for a million rows in one gather), the masks are and-ed, and the
 surviving rows come back in log order.
 
-Text search looks in the key and in the raw value bytes (JSON text, Avro strings).  It
-is a substring search, case-sensitive unless ``ignore_case`` (which folds ASCII letters
-only).  Values are scanned in the blob itself — ``bytes.find`` when hits are few, a
-chunked vectorised byte comparison when they are many — and hits are mapped to rows
-with ``np.searchsorted`` over the value end offsets.
+Text search (``app.index.text_search``) looks in the key and in the raw value bytes.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.index.topic_index import KEY_IS_AGGREGATE, TopicIndex
+from app.index.text_search import ROWWISE_LIMIT, key_mask, text_mask
+from app.index.topic_index import TopicIndex
 
-# Below this many candidate rows, text is checked row by row instead of over the blob.
-_ROWWISE_LIMIT = 20_000
-# Above this many occurrences, bytes.find in a loop loses to the vectorised scan.
-_FIND_LOOP_LIMIT = 50_000
-_SCAN_CHUNK = 1 << 24
+__all__ = [
+    "Query",
+    "complete_aggregate",
+    "count_by_aggregate",
+    "count_by_type",
+    "key_mask",
+    "query_mask",
+    "run_query",
+    "text_mask",
+]
 
 
 @dataclass(frozen=True)
@@ -49,28 +51,108 @@ class Query:
 
     @property
     def is_everything(self) -> bool:
-        return self == Query()
+        return self == Query(ignore_case=self.ignore_case)
+
+    def replace_text(self) -> Query:
+        return replace(self, text=None)
 
 
 def run_query(index: TopicIndex, query: Query) -> np.ndarray:
-    """Row ids (int64) of the events matching ``query``, in log order."""
+    """Row ids (int64) of the events matching ``query``, in log order.
+
+    Works on log order as an ordered prefix plus a tail (``TopicIndex.order_parts``):
+    on the prefix, a time range is a binary search (timestamps ascend there unless a
+    producer's clock stepped back) and one aggregate's rows come from the aggregate
+    index, so a selective query reads a few pages of the columns, not all of them.
+    """
     n = len(index)
-    mask = query_mask(index, query, n)
-    order = index.log_order()
-    if len(order) != n:  # rows appended meanwhile (by another thread): not ours to show
-        order = order[order < n]
-    if mask is None:
-        return order.copy()
-    if int(np.count_nonzero(mask)) * 8 < n:
-        # Few hits: sorting them by rank beats gathering the mask over all rows.
-        return index.sort_log_order(np.flatnonzero(mask))
-    result: np.ndarray = order[mask[order]]
-    return result
+    prefix, tail = index.order_parts()
+    prefix = min(prefix, n)
+    if len(tail) and int(tail.max()) >= n:
+        tail = tail[tail < n]
+    lo, hi = 0, prefix
+    time_done = False
+    if (query.since_ms is not None or query.until_ms is not None) and not index.clock_steps_back:
+        ts = index.timestamp_col[:prefix]
+        if query.since_ms is not None:
+            lo = int(np.searchsorted(ts, query.since_ms, "left"))
+        if query.until_ms is not None:
+            hi = max(lo, int(np.searchsorted(ts, query.until_ms, "right")))
+        time_done = True
+    head: np.ndarray | None = None  # explicit prefix rows within [lo, hi); None: all
+    if query.aggregate is not None and not query.aggregate_prefix:
+        aid = index.aggregate_id(query.aggregate)
+        if aid is None:
+            return np.empty(0, np.int64)
+        rows = index.rows_of_aggregate_id(aid, n)
+        head = rows[(rows >= lo) & (rows < hi)]
+        tail = tail[index.aggregate_col[tail] == aid]
+    rest = replace(query, aggregate=None) if head is not None else query
+    if time_done:
+        rest = replace(rest, since_ms=None, until_ms=None)
+    text = rest.text
+    rest = replace(rest, text=None)
+    if head is not None:
+        head = head[_row_mask(index, rest, head)]
+    elif not rest.is_everything:
+        mask = query_mask(index, rest, hi, start=lo)
+        head = None if mask is None else np.flatnonzero(mask) + lo
+    if not rest.is_everything or time_done:
+        time_query = replace(rest, since_ms=query.since_ms, until_ms=query.until_ms)
+        tail = tail[_row_mask(index, time_query, tail)]
+    if text:
+        head_rows = np.arange(lo, hi, dtype=np.int64) if head is None else head
+        both = np.concatenate([head_rows, tail])
+        hits = _text_rows(index, text, n, both, query.ignore_case)
+        return both[hits]
+    if head is None:
+        head = np.arange(lo, hi, dtype=np.int64)
+    return np.concatenate([head, tail]) if len(tail) else head
 
 
-def query_mask(index: TopicIndex, query: Query, n: int | None = None) -> np.ndarray | None:
-    """A boolean mask over the first ``n`` rows (None when the query matches all)."""
+def _row_mask(index: TopicIndex, query: Query, rows: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` match the query's column criteria (not text)."""
+    keep = np.ones(len(rows), bool)
+    if len(rows) == 0:
+        return keep
+    if query.aggregate is not None:
+        ids = (
+            aggregate_ids_with_prefix(index, query.aggregate)
+            if query.aggregate_prefix
+            else [a for a in [index.aggregate_id(query.aggregate)] if a is not None]
+        )
+        keep &= _lut_mask(ids, len(index.aggregate_names), index.aggregate_col[rows])
+    if query.types is not None:
+        keep &= type_mask_of(index, query.types, index.type_col[rows])
+    if query.since_ms is not None:
+        keep &= index.timestamp_col[rows] >= query.since_ms
+    if query.until_ms is not None:
+        keep &= index.timestamp_col[rows] <= query.until_ms
+    if query.errors_only:
+        keep &= index.error_col[rows] >= 0
+    return keep
+
+
+def _text_rows(
+    index: TopicIndex, text: str, n: int, rows: np.ndarray, ignore_case: bool
+) -> np.ndarray:
+    """Which of ``rows`` have ``text`` in their key or value."""
+    if len(rows) <= ROWWISE_LIMIT:
+        within = np.zeros(n, bool)
+        within[rows] = True
+        mask = text_mask(index, text, n, ignore_case=ignore_case, within=within)
+    else:
+        mask = text_mask(index, text, n, ignore_case=ignore_case)
+    return mask[rows]
+
+
+def query_mask(
+    index: TopicIndex, query: Query, n: int | None = None, *, start: int = 0
+) -> np.ndarray | None:
+    """A boolean mask over rows ``start..n-1`` (None when the query matches all)."""
     n = len(index) if n is None else n
+    if start:
+        return _range_mask(index, query, start, n)
     mask: np.ndarray | None = None
 
     def narrow(m: np.ndarray) -> None:
@@ -86,13 +168,34 @@ def query_mask(index: TopicIndex, query: Query, n: int | None = None) -> np.ndar
     if query.until_ms is not None:
         narrow(index.timestamp_col[:n] <= query.until_ms)
     if query.errors_only:
-        err = np.zeros(n, bool)
-        rows = np.fromiter((r for r in index.error_rows if r < n), np.int64)
-        err[rows] = True
-        narrow(err)
+        narrow(index.error_col[:n] >= 0)
     if query.text:
         narrow(text_mask(index, query.text, n, ignore_case=query.ignore_case, within=mask))
     return mask
+
+
+def _range_mask(index: TopicIndex, query: Query, start: int, stop: int) -> np.ndarray | None:
+    """``query_mask`` over rows ``start..stop-1`` only (text is not looked at here)."""
+    if query.replace_text().is_everything:
+        return None
+    rows = slice(start, stop)
+    keep = np.ones(stop - start, bool)
+    if query.aggregate is not None:
+        ids = (
+            aggregate_ids_with_prefix(index, query.aggregate)
+            if query.aggregate_prefix
+            else [a for a in [index.aggregate_id(query.aggregate)] if a is not None]
+        )
+        keep &= _lut_mask(ids, len(index.aggregate_names), index.aggregate_col[rows])
+    if query.types is not None:
+        keep &= type_mask_of(index, query.types, index.type_col[rows])
+    if query.since_ms is not None:
+        keep &= index.timestamp_col[rows] >= query.since_ms
+    if query.until_ms is not None:
+        keep &= index.timestamp_col[rows] <= query.until_ms
+    if query.errors_only:
+        keep &= index.error_col[rows] >= 0
+    return keep
 
 
 def _lut_mask(ids: list[int], n_names: int, column: np.ndarray) -> np.ndarray:
@@ -126,7 +229,10 @@ def aggregate_mask(index: TopicIndex, aggregate: str, prefix: bool, n: int) -> n
 
 
 def type_mask(index: TopicIndex, types: frozenset[str], n: int) -> np.ndarray:
-    col = index.type_col[:n]
+    return type_mask_of(index, types, index.type_col[:n])
+
+
+def type_mask_of(index: TopicIndex, types: frozenset[str], col: np.ndarray) -> np.ndarray:
     ids = [tid for t in types if (tid := index.type_id(t)) is not None]
     if len(ids) == 1:
         return col == ids[0]
@@ -143,135 +249,6 @@ def complete_aggregate(index: TopicIndex, prefix: str, limit: int = 20) -> list[
             break
         out.append(name)
     return out
-
-
-# ---------------------------------------------------------------------- text
-
-
-def _contains(hay: str | bytes, needle: str, needle_b: bytes, ignore_case: bool) -> bool:
-    if isinstance(hay, str):
-        return needle.lower() in hay.lower() if ignore_case else needle in hay
-    return needle_b.lower() in hay.lower() if ignore_case else needle_b in hay
-
-
-def key_mask(index: TopicIndex, text: str, n: int, *, ignore_case: bool = False) -> np.ndarray:
-    """Rows whose key contains ``text`` (keys equal to the aggregate are the aggregate)."""
-    needle_b = text.encode()
-    agg_ids = [
-        i for i, name in enumerate(index.aggregate_names)
-        if _contains(name, text, needle_b, ignore_case)
-    ]  # fmt: skip
-    key_ids = [
-        i for i, key in enumerate(index.key_names) if _contains(key, text, needle_b, ignore_case)
-    ]
-    keys = index.key_col[:n]
-    by_agg = _lut_mask(agg_ids, len(index.aggregate_names), index.aggregate_col[:n])
-    by_agg &= keys == KEY_IS_AGGREGATE
-    if key_ids:
-        # Two spare False slots at the end: codes -1 (no key) and -2 (key is the
-        # aggregate, handled above) index them.
-        lut = np.zeros(len(index.key_names) + 2, bool)
-        lut[np.asarray(key_ids, np.int64)] = True
-        by_agg |= lut[keys]
-    return by_agg
-
-
-def text_mask(
-    index: TopicIndex,
-    text: str,
-    n: int | None = None,
-    *,
-    ignore_case: bool = False,
-    within: np.ndarray | None = None,
-) -> np.ndarray:
-    """Rows whose key or raw value contains ``text``.
-
-    ``within`` (a mask from the other criteria) lets a selective query check only its
-    candidate rows instead of scanning every value.
-    """
-    n = len(index) if n is None else n
-    mask = key_mask(index, text, n, ignore_case=ignore_case)
-    needle = text.encode()
-    ends = index.value_end_col[:n]
-    candidates = None if within is None else np.flatnonzero(within)
-    if candidates is not None and len(candidates) <= _ROWWISE_LIMIT:
-        blob = index.value_blob
-        starts = np.concatenate([[0], ends[:-1]]) if n else ends
-        if ignore_case:
-            low = needle.lower()
-            for row in candidates.tolist():
-                if low in blob[starts[row] : ends[row]].lower():
-                    mask[row] = True
-        else:
-            for row in candidates.tolist():
-                if blob.find(needle, int(starts[row]), int(ends[row])) >= 0:
-                    mask[row] = True
-        return mask
-    limit = int(ends[-1]) if n else 0
-    positions = _find_all(index.value_blob, needle, limit, ignore_case)
-    if len(positions):
-        rows = np.searchsorted(ends, positions, side="right")
-        # A match straddling two values is not a match.
-        keep = positions + len(needle) <= ends[np.minimum(rows, n - 1)]
-        mask[rows[keep & (rows < n)]] = True
-    return mask
-
-
-def _find_all(blob: bytearray, needle: bytes, limit: int, ignore_case: bool) -> np.ndarray:
-    """Start positions of ``needle`` in ``blob[:limit]`` (overlapping matches included)."""
-    if not needle or limit == 0:
-        return np.empty(0, np.int64)
-    if not ignore_case or needle.lower() == needle.upper():
-        count = blob.count(needle, 0, limit)
-        if count == 0:
-            return np.empty(0, np.int64)
-        if count <= _FIND_LOOP_LIMIT:
-            found = []
-            pos = blob.find(needle, 0, limit)
-            while pos >= 0:
-                found.append(pos)
-                pos = blob.find(needle, pos + 1, limit)
-            return np.asarray(found, np.int64)
-    return _scan(blob, needle, limit, ignore_case)
-
-
-def _scan(blob: bytearray, needle: bytes, limit: int, ignore_case: bool) -> np.ndarray:
-    """Vectorised search: anchor on the needle's first byte, then verify the rest.
-
-    Works in chunks copied out of the blob (bounded memory, and no exported buffer
-    that would stop the blob from growing during a concurrent append).
-    """
-    m = len(needle)
-    alts = [_byte_alternatives(b, ignore_case) for b in needle]
-    found: list[np.ndarray] = []
-    for start in range(0, limit, _SCAN_CHUNK):
-        stop = min(limit, start + _SCAN_CHUNK + m - 1)
-        chunk = np.frombuffer(bytes(blob[start:stop]), np.uint8)
-        cand = _positions_of(chunk[: max(0, len(chunk) - m + 1)], alts[0])
-        for j in range(1, m):
-            if not len(cand):
-                break
-            cand = cand[_is_one_of(chunk[cand + j], alts[j])]
-        cand = cand[cand < _SCAN_CHUNK]  # the overlap belongs to the next chunk
-        found.append(cand.astype(np.int64) + start)
-    return np.concatenate(found) if found else np.empty(0, np.int64)
-
-
-def _byte_alternatives(b: int, ignore_case: bool) -> tuple[int, ...]:
-    if ignore_case and (65 <= b <= 90 or 97 <= b <= 122):
-        return (b | 0x20, b & ~0x20)
-    return (b,)
-
-
-def _is_one_of(values: np.ndarray, alts: tuple[int, ...]) -> np.ndarray:
-    hit: np.ndarray = values == alts[0]
-    for other in alts[1:]:
-        hit |= values == other
-    return hit
-
-
-def _positions_of(chunk: np.ndarray, alts: tuple[int, ...]) -> np.ndarray:
-    return np.flatnonzero(_is_one_of(chunk, alts))
 
 
 # ---------------------------------------------------------------------- counts

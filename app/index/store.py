@@ -1,188 +1,120 @@
-"""Persisting a TopicIndex per cluster + topic: the on-disk format, saving and loading.
+"""Persisting a TopicIndex per cluster + topic: the saved files are its working form.
 
-Layout under the cache root (platformdirs' user cache dir, ``EVENT_EXPLORER_CACHE_DIR``
-or an explicit ``cache_dir``)::
+An index opened for writing (``load_or_new``) holds the topic's lock and keeps its
+columns in files of one generation folder (``app.index.storage``): appends go straight
+to them, and queries and replays read them through memory maps.  ``save`` only has to
+checksum what was appended since the last save and atomically replace ``meta.json``,
+which lists each file with the bytes it holds at that moment; anything written past
+those sizes (a build stopped by a full disk, a crash) is not part of the saved index
+and is overwritten by the next append.  Saved bytes are never written in place: a
+column changed in place is copied first (``FileColumn.put``), so another window reading
+the last saved generation is never disturbed.
 
-    <root>/<cluster slug>-<hash>/<topic slug>-<hash>/
-        meta.json                  format, cluster id, topic, generation, file sizes+CRCs
-        gen-<token>/partition.npy  ... one .npy per column, values.bin, headers.bin,
-                                   names.json (type/aggregate/key names, sparse rows)
-
-A save writes a complete new ``gen-*`` folder, then atomically replaces ``meta.json``
-(temp file + ``os.replace``) to point at it, then deletes the previous generation; a
-crash at any moment leaves either the old or the new index, never a mix.
-
-A cache is never trusted blindly: ``load_or_new`` rebuilds (returns an empty index and
-says why) when the meta is unreadable, has another format version, belongs to another
-cluster id or topic, or was built with other decoding rules (``signature``), when a file
-is missing or its size or CRC differs, or when the columns are inconsistent.  Whether
-the topic itself still matches the stored index is ``app.index.catch_up``'s question.
+A cache is never trusted blindly: ``load`` refuses (CacheError) a meta that is
+unreadable, of another format version, cluster, topic or decoding rules
+(``signature``), files that are missing or shorter than listed, positions whose
+checksum differs, and columns that are inconsistent (``app.index.validate``).  The
+checksums of every byte are checked in the background (``index.verification``); a
+damaged index is never saved over, and ``app.index.topic_cache`` rebuilds it.  Whether
+the topic itself still matches is ``app.index.catch_up``'s question.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
-import secrets
-import shutil
-import time
-import zlib
-from collections.abc import Callable
-from dataclasses import asdict
+import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import orjson
-import platformdirs
-
-from app.index.columns import ROW_COLUMNS, IndexState, PartitionState, ValueDecoder
-from app.index.state import restore, snapshot
+from app.index.cache_budget import enforce_budget
+from app.index.columns import ValueDecoder
+from app.index.mapped import FileStorage
+from app.index.storage import MemoryStorage
+from app.index.store_files import (
+    FORMAT_VERSION,
+    META,
+    CacheError,
+    TopicLock,
+    default_cache_dir,
+    index_dir,
+    prune,
+    read_meta,
+    token,
+    unusable_reason,
+)
+from app.index.store_open import open_saved
+from app.index.store_write import commit, write_copy
 from app.index.topic_index import TopicIndex
 
-FORMAT_VERSION = 2  # 2: last-record fingerprints, a checksum over the positions
-APP_NAME = "event-explorer"
-META = "meta.json"
-_STALE_GEN_S = 3600.0  # leftovers of a crashed save older than this are removed
+__all__ = [
+    "FORMAT_VERSION",
+    "CacheError",
+    "default_cache_dir",
+    "discard",
+    "index_dir",
+    "load",
+    "load_or_new",
+    "save",
+]
 
-
-class CacheError(Exception):
-    """A stored index that cannot be used (the message says why)."""
-
-
-def default_cache_dir() -> Path:
-    override = os.environ.get("EVENT_EXPLORER_CACHE_DIR")
-    if override:
-        return Path(override)
-    return platformdirs.user_cache_path(APP_NAME) / "index"
-
-
-def _slug(text: str) -> str:
-    digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-    return f"{re.sub(r'[^A-Za-z0-9._-]', '_', text)[:60]}-{digest}"
-
-
-def index_dir(cluster_id: str, topic: str, cache_dir: Path | None = None) -> Path:
-    """The folder of one cluster + topic's index."""
-    return (cache_dir or default_cache_dir()) / _slug(cluster_id) / _slug(topic)
+_commit_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------------- saving
 
 
-def _crc_file(path: Path) -> int:
-    crc = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 22):
-            crc = zlib.crc32(chunk, crc)
-    return crc
-
-
-def _write_blob(path: Path, blob: bytearray, size: int) -> None:
-    # Slices are copies: a memoryview would pin the bytearray, and a concurrent append
-    # to a live index would then fail to grow it.
-    with path.open("wb") as f:
-        for start in range(0, size, 1 << 24):
-            f.write(blob[start : min(size, start + (1 << 24))])
-
-
-def _encode_key(key: str | bytes) -> Any:
-    return key if isinstance(key, str) else {"hex": key.hex()}
-
-
-def _decode_key(key: Any) -> str | bytes:
-    if isinstance(key, str):
-        return key
-    if isinstance(key, dict) and isinstance(key.get("hex"), str):
-        return bytes.fromhex(key["hex"])
-    raise CacheError(f"bad key entry {key!r}")
-
-
 def save(index: TopicIndex, cache_dir: Path | None = None, *, signature: str = "") -> Path:
-    """Write ``index`` atomically; returns its folder.  ``signature`` names the decoding
+    """Save ``index`` atomically; returns its folder.  ``signature`` names the decoding
     rules the index was built with (a later load with other rules rebuilds)."""
-    state = snapshot(index)
-    folder = index_dir(state.cluster_id, state.topic, cache_dir)
+    folder = index_dir(index.cluster_id, index.topic, cache_dir)
+    if getattr(index._storage, "private", False):
+        raise CacheError("not saved: this index must not be kept on disk")
+    if index.read_only and not (index.reclaim is not None and index.reclaim()):
+        raise CacheError("not saved: another window writes this topic's index")
+    if index.damaged is not None:
+        discard(index.cluster_id, index.topic, cache_dir, lock=index.lock)
+        raise CacheError(f"not saved: the stored index was damaged ({index.damaged})")
+    storage = index._storage
+    if isinstance(storage, FileStorage) and storage.folder.parent == folder:
+        if storage.read_only:
+            raise CacheError("not saved: another window writes this topic's index")
+        with _commit_lock:
+            commit(index, folder, signature)
+        enforce_budget(cache_dir, keep=folder)
+        return folder
+    lock = TopicLock(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    generation = f"gen-{secrets.token_hex(6)}"
-    gen_dir = folder / generation
-    gen_dir.mkdir()
-    files: dict[str, dict[str, int]] = {}
+    if not lock.try_acquire():
+        raise CacheError("not saved: another window writes this topic's index")
     try:
-        for name, array in state.arrays.items():
-            np.save(gen_dir / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
-        _write_blob(gen_dir / "values.bin", state.value_blob, state.value_size)
-        _write_blob(gen_dir / "headers.bin", state.header_blob, state.header_size)
-        names = {
-            "types": state.type_names,
-            "aggregates": state.aggregate_names,
-            "keys": [_encode_key(k) for k in state.key_names],
-            "topics": state.topic_names,
-            "errors": {str(r): e for r, e in state.errors.items()},
-            "none_values": state.none_values,
-            "part_max_ts": {str(p): t for p, t in state.part_max_ts.items()},
-        }
-        (gen_dir / "names.json").write_bytes(orjson.dumps(names))
-        for path in gen_dir.iterdir():
-            files[path.name] = {"size": path.stat().st_size, "crc": _crc_file(path)}
-    except BaseException:
-        shutil.rmtree(gen_dir, ignore_errors=True)
-        raise
-    positions = {str(p): asdict(s) for p, s in state.partitions.items()}
-    meta = {
-        "format": FORMAT_VERSION,
-        "cluster_id": state.cluster_id,
-        "topic": state.topic,
-        "signature": signature,
-        "generation": generation,
-        "rows": len(index),
-        "saved_at_ms": int(time.time() * 1000),
-        "partitions": positions,
-        # meta.json is not in the file list it checks: its positions carry their own CRC,
-        # so an edited resume offset is caught rather than skipping records for good.
-        "partitions_crc": _positions_crc(positions),
-        "files": files,
-    }
-    previous = _read_meta_quietly(folder)
-    tmp = folder / f"{META}.tmp-{secrets.token_hex(4)}"
-    tmp.write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
-    os.replace(tmp, folder / META)
-    _prune(folder, keep=generation, previous=previous)
+        write_copy(index, folder, signature)
+    finally:
+        lock.release()
+    enforce_budget(cache_dir, keep=folder)
     return folder
 
 
-def _read_meta_quietly(folder: Path) -> dict[str, Any] | None:
+def discard(
+    cluster_id: str, topic: str, cache_dir: Path | None = None, *, lock: TopicLock | None = None
+) -> bool:
+    """Delete a stored index (no error if there is none).  The topic's lock file stays:
+    whoever holds it keeps holding it.  Without ``lock`` (held by the caller) the lock
+    is taken first; False when another process holds it (nothing is deleted)."""
+    folder = index_dir(cluster_id, topic, cache_dir)
+    if not folder.exists():
+        return True
+    mine = lock if lock is not None and lock.held else TopicLock(folder)
+    if not mine.held and not mine.try_acquire(touch=False):
+        return False
     try:
-        meta = orjson.loads((folder / META).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return meta if isinstance(meta, dict) else None
-
-
-def _prune(folder: Path, keep: str, previous: dict[str, Any] | None) -> None:
-    """Remove the generation the old meta named, and old leftovers of crashed saves."""
-    old = previous.get("generation") if previous else None
-    now = time.time()
-    for path in folder.glob("gen-*"):
-        if path.name == keep:
-            continue
-        try:
-            abandoned = now - path.stat().st_mtime > _STALE_GEN_S
-        except OSError:
-            continue
-        if path.name == old or abandoned:
-            shutil.rmtree(path, ignore_errors=True)
-    for tmp in folder.glob(f"{META}.tmp-*"):
         with contextlib.suppress(OSError):
-            if now - tmp.stat().st_mtime > _STALE_GEN_S:
-                tmp.unlink()
-
-
-def discard(cluster_id: str, topic: str, cache_dir: Path | None = None) -> None:
-    """Delete a stored index (no error if there is none)."""
-    shutil.rmtree(index_dir(cluster_id, topic, cache_dir), ignore_errors=True)
+            (folder / META).unlink()
+        prune(folder, None)
+    finally:
+        if mine is not lock:
+            mine.release()
+    return True
 
 
 # ---------------------------------------------------------------------- loading
@@ -196,152 +128,19 @@ def load(
     cache_dir: Path | None = None,
     signature: str = "",
 ) -> TopicIndex | None:
-    """The stored index, None if there is none; CacheError if it cannot be trusted."""
+    """The stored index, None if there is none; CacheError if it cannot be trusted.
+
+    It is opened for writing when the topic's lock is free (``index.lock``), else
+    read-only (``index.read_only``: another window writes it)."""
     folder = index_dir(cluster_id, topic, cache_dir)
     if not (folder / META).exists():
         return None
-    try:
-        meta = orjson.loads((folder / META).read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise CacheError(f"unreadable meta.json: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise CacheError("meta.json is not an object")
-    _check_meta(meta, cluster_id, topic, signature)
-    gen_dir = folder / str(meta["generation"])
-    _check_files(gen_dir, meta["files"])
-    try:
-        state = _read_state(gen_dir, meta)
-        _validate(state)
-    except CacheError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CacheError(f"damaged index files: {type(exc).__name__}: {exc}") from exc
-    return restore(state, decoder)
-
-
-def _check_meta(meta: dict[str, Any], cluster_id: str, topic: str, signature: str) -> None:
-    if meta.get("format") != FORMAT_VERSION:
-        raise CacheError(f"format {meta.get('format')!r}, this version reads {FORMAT_VERSION}")
-    if meta.get("cluster_id") != cluster_id:
-        raise CacheError(f"the cache belongs to cluster {meta.get('cluster_id')!r}")
-    if meta.get("topic") != topic:
-        raise CacheError(f"the cache belongs to topic {meta.get('topic')!r}")
-    if meta.get("signature", "") != signature:
-        raise CacheError("the index was built with other decoding rules")
-    if not isinstance(meta.get("files"), dict) or not isinstance(meta.get("generation"), str):
-        raise CacheError("meta.json lacks its file list")
-
-
-def _check_files(gen_dir: Path, files: dict[str, Any]) -> None:
-    required = {f"{c}.npy" for c in ROW_COLUMNS} | {
-        "header_rows.npy", "header_end.npy", "values.bin", "headers.bin", "names.json",
-    }  # fmt: skip
-    missing = required - set(files)
-    if missing:
-        raise CacheError(f"meta.json does not list {sorted(missing)}")
-    for name, expected in files.items():
-        path = gen_dir / name
-        try:
-            size = path.stat().st_size
-        except OSError:
-            raise CacheError(f"{name} is missing") from None
-        if size != expected.get("size"):
-            raise CacheError(f"{name} has {size} bytes, {expected.get('size')} expected")
-        if _crc_file(path) != expected.get("crc"):
-            raise CacheError(f"{name} is corrupt (CRC mismatch)")
-
-
-def _read_blob(path: Path) -> bytearray:
-    blob = bytearray(path.stat().st_size)
-    with path.open("rb") as f:
-        f.readinto(blob)
-    return blob
-
-
-def _read_state(gen_dir: Path, meta: dict[str, Any]) -> IndexState:
-    # Only the files meta.json lists (and whose CRCs were checked) are read.
-    arrays = {
-        name.removesuffix(".npy"): np.load(gen_dir / name, allow_pickle=False)
-        for name in sorted(meta["files"])
-        if name.endswith(".npy")
-    }
-    names = orjson.loads((gen_dir / "names.json").read_bytes())
-    if meta.get("partitions_crc") != _positions_crc(meta["partitions"]):
-        raise CacheError("the stored positions were changed (checksum mismatch)")
-    partitions = {
-        int(p): PartitionState(**{k: int(v) for k, v in s.items()})
-        for p, s in meta["partitions"].items()
-    }
-    return IndexState(
-        topic=meta["topic"],
-        cluster_id=meta["cluster_id"],
-        arrays=arrays,
-        value_blob=_read_blob(gen_dir / "values.bin"),
-        header_blob=_read_blob(gen_dir / "headers.bin"),
-        type_names=[str(t) for t in names["types"]],
-        aggregate_names=[str(a) for a in names["aggregates"]],
-        key_names=[_decode_key(k) for k in names["keys"]],
-        topic_names=[str(t) for t in names["topics"]],
-        errors={int(r): str(e) for r, e in names["errors"].items()},
-        none_values=[int(r) for r in names["none_values"]],
-        partitions=partitions,
-        part_max_ts={int(p): int(t) for p, t in names["part_max_ts"].items()},
-    )
-
-
-def _validate(state: IndexState) -> None:
-    """Cross-check the parts: a cache that passes cannot index out of bounds."""
-    arrays = state.arrays
-    n = len(arrays["offset"])
-
-    def check(ok: bool, what: str) -> None:
-        if not ok:
-            raise CacheError(f"inconsistent index: {what}")
-
-    for name, dtype in ROW_COLUMNS.items():
-        a = arrays[name]
-        check(a.ndim == 1 and len(a) == n, f"column {name} has the wrong length")
-        check(a.dtype == np.dtype(dtype), f"column {name} has dtype {a.dtype}")
-
-    def within(name: str, lo: int, hi: int) -> None:
-        a = arrays[name]
-        check(n == 0 or (int(a.min()) >= lo and int(a.max()) < hi), f"{name} ids out of range")
-
-    within("type", 0, len(state.type_names))
-    within("aggregate", -1, len(state.aggregate_names))
-    within("key", -2, len(state.key_names))
-    within("topic", 0, len(state.topic_names))
-    ends = arrays["value_end"]
-    check(n == 0 or (bool(np.all(np.diff(ends) >= 0)) and ends[0] >= 0), "value ends decrease")
-    check((int(ends[-1]) if n else 0) == len(state.value_blob), "value blob size")
-    rows, hends = arrays["header_rows"], arrays["header_end"]
-    check(len(rows) == len(hends), "header arrays differ in length")
-    check(len(rows) == 0 or bool(np.all(np.diff(rows) > 0)), "header rows not increasing")
-    check(len(rows) == 0 or (rows[0] >= 0 and rows[-1] < n), "header rows out of range")
-    check((int(hends[-1]) if len(hends) else 0) == len(state.header_blob), "header blob size")
-    if "effective_ts" in arrays:
-        check(len(arrays["effective_ts"]) == n, "effective timestamps length")
-    check(all(0 <= r < n for r in state.errors), "error rows out of range")
-    check(all(0 <= r < n for r in state.none_values), "null-value rows out of range")
-    check(sum(s.count for s in state.partitions.values()) == n, "partition counts")
-    _check_positions(state, check)
-
-
-def _check_positions(state: IndexState, check: Callable[[bool, str], None]) -> None:
-    """Each partition's stored positions against its offsets in the column."""
-    parts, offsets = state.arrays["partition"], state.arrays["offset"]
-    for p, st in state.partitions.items():
-        mine = offsets[parts == p]
-        check(len(mine) == st.count, f"partition {p}: {len(mine)} rows, {st.count} stored")
-        if len(mine):
-            first, last = int(mine.min()), int(mine.max())
-            check(st.first_offset == first, f"partition {p}: first offset {st.first_offset}")
-            check(st.last_offset == last, f"partition {p}: last offset {st.last_offset}")
-            check(st.next_offset > last, f"partition {p}: resumes at {st.next_offset}")
-
-
-def _positions_crc(positions: Any) -> int:
-    return zlib.crc32(orjson.dumps(positions, option=orjson.OPT_SORT_KEYS))
+    lock = TopicLock(folder)
+    writable = lock.try_acquire()
+    index = open_saved(folder, cluster_id, topic, decoder, signature, writable)
+    if index is not None and writable:
+        index.lock = lock
+    return index
 
 
 def load_or_new(
@@ -351,18 +150,119 @@ def load_or_new(
     *,
     cache_dir: Path | None = None,
     signature: str = "",
+    wait_for_checksums: bool = True,
 ) -> tuple[TopicIndex, str | None]:
-    """The stored index if it can be trusted, else a new empty one, and why not.
+    """The stored index if it can be trusted, else a new empty one, and a note.
 
-    A stored index that cannot be trusted is deleted; the note says why (for the status
-    bar and the log).
+    ``wait_for_checksums``: check every byte before returning (else the check runs in
+    the background: ``index.verification``; see ``app.index.topic_cache``).
+
+    The index lives in files of the cache folder and holds the topic's lock.  A stored
+    index that cannot be trusted is deleted (the note says why).  When another window
+    holds the lock, the last saved index is opened read-only; when the cache folder
+    cannot be used (read-only, a network filesystem), the index lives in memory.  The
+    note says so in both cases.
     """
+    root = cache_dir or default_cache_dir()
+    why_not = unusable_reason(root)
+    folder = index_dir(cluster_id, topic, cache_dir)
+    if why_not is None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why_not = f"the cache folder {root} cannot be written ({exc.strerror or exc})"
+    if why_not is not None:
+        fresh = TopicIndex(topic, decoder, cluster_id=cluster_id, storage=MemoryStorage())
+        return fresh, f"{why_not}: this topic is indexed in memory and not saved"
+    lock = TopicLock(folder)
+    if not lock.acquire():
+        return _read_only(folder, cluster_id, topic, decoder, signature)
+    note = None
     try:
-        index = load(cluster_id, topic, decoder, cache_dir=cache_dir, signature=signature)
+        index = open_saved(folder, cluster_id, topic, decoder, signature, writable=True)
+        damage = index.verification.wait() if index is not None and wait_for_checksums else None
+        if damage is not None:
+            assert index is not None
+            release(index, keep_lock=True)
+            raise CacheError(damage)
     except CacheError as exc:
-        discard(cluster_id, topic, cache_dir)
-        fresh = TopicIndex(topic, decoder, cluster_id=cluster_id)
-        return fresh, f"stored index discarded: {exc}"
+        discard(cluster_id, topic, cache_dir, lock=lock)
+        index, note = None, f"stored index discarded: {exc}"
     if index is None:
-        return TopicIndex(topic, decoder, cluster_id=cluster_id), None
-    return index, None
+        index = new_live(folder, topic, decoder, cluster_id)
+    index.lock = lock
+    return index, note
+
+
+def new_live(folder: Path, topic: str, decoder: ValueDecoder | None, cluster_id: str) -> TopicIndex:
+    """An empty index whose columns are files of a new generation in ``folder``."""
+    prune(folder, read_meta_quietly(folder))
+    gen = token()
+    gen_dir = folder / f"gen-{gen}"
+    gen_dir.mkdir(parents=True)
+    storage = FileStorage(gen_dir, fresh=gen)
+    return TopicIndex(topic, decoder, cluster_id=cluster_id, storage=storage)
+
+
+def read_meta_quietly(folder: Path) -> dict[str, Any] | None:
+    try:
+        return read_meta(folder)
+    except CacheError:
+        return None
+
+
+def _read_only(
+    folder: Path, cluster_id: str, topic: str, decoder: ValueDecoder | None, signature: str
+) -> tuple[TopicIndex, str | None]:
+    busy = "another window is updating this topic's index"
+    try:
+        index = open_saved(folder, cluster_id, topic, decoder, signature, writable=False)
+    except CacheError as exc:
+        index = None
+        busy = f"{busy}, and its last saved state cannot be used ({exc})"
+    if index is None:
+        fresh = TopicIndex(topic, decoder, cluster_id=cluster_id, storage=MemoryStorage())
+        return fresh, f"{busy}: this window reads the topic into memory"
+    return index, f"{busy}: showing its last saved state ({len(index):,} events)"
+
+
+def release(index: TopicIndex, *, keep_lock: bool = False) -> None:
+    """Give up the index's files and the topic's lock (the index must not be used
+    after).  ``keep_lock``: the caller goes on with another index of the topic."""
+    lock = index.lock
+    if isinstance(lock, TopicLock) and not keep_lock:
+        lock.release()
+    storage = index._storage
+    if isinstance(storage, FileStorage):
+        storage.close()
+
+
+def drop(index: TopicIndex, cache_dir: Path | None = None) -> None:
+    """Delete ``index``'s stored copy and let go of it (files and lock)."""
+    lock = index.lock
+    release(index, keep_lock=True)
+    if not index.read_only:
+        discard(index.cluster_id, index.topic, cache_dir, lock=lock)
+    if isinstance(lock, TopicLock):
+        lock.release()
+
+
+def cache_note_for(index: TopicIndex) -> str | None:
+    """Why this index will not be saved, if it will not."""
+    if not index.persistent:
+        return "indexed in memory, not saved"
+    if index.read_only:
+        return "another window writes this index; showing its last saved state"
+    return None
+
+
+def size_on_disk(index: TopicIndex) -> int:
+    storage = index._storage
+    if not isinstance(storage, FileStorage):
+        return 0
+    total = 0
+    for col in storage.files.values():
+        with contextlib.suppress(OSError):
+            st = os.stat(col.path)
+            total += getattr(st, "st_blocks", 0) * 512 or st.st_size
+    return total

@@ -7,7 +7,8 @@ from evfactory import random_events
 from pytestqt.qtbot import QtBot
 
 from kafka_io.event import Event
-from widgets.event_table import EventTable, EventTableModel
+from widgets.event_table import EventTableModel
+from widgets.event_table_view import EventTable
 
 
 class ListStore:

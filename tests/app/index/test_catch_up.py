@@ -98,7 +98,8 @@ def test_reconcile_swaps_in_a_fresh_index(tmp_path: Path) -> None:
     redo = catch_up.reconcile(index, shrunk, cache_dir=tmp_path)
     assert redo.index is not index and len(redo.index) == 0
     assert redo.plan == {0: 0, 1: 0, 2: 0} and redo.rebuilt is not None
-    assert not store.index_dir(CLUSTER, "bank-accounts", tmp_path).exists()
+    # The stored index is gone (the folder keeps only its lock file).
+    assert not (store.index_dir(CLUSTER, "bank-accounts", tmp_path) / "meta.json").exists()
 
 
 def test_new_partitions_are_read_from_their_low_watermark() -> None:

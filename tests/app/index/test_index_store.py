@@ -61,7 +61,7 @@ def test_no_cache_gives_an_empty_index(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        ("flip", "CRC"),
+        ("flip", "checksum"),
         ("truncate", "bytes"),
         ("delete", "missing"),
         ("meta-garbage", "unreadable"),
@@ -78,10 +78,10 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path: Path, damage: str, reason: str) ->
         blob[len(blob) // 2] ^= 0x20
         (gen / "values.bin").write_bytes(blob)
     elif damage == "truncate":
-        data = (gen / "offset.npy").read_bytes()
-        (gen / "offset.npy").write_bytes(data[:-8])
+        data = (gen / "offset.bin").read_bytes()
+        (gen / "offset.bin").write_bytes(data[:-8])
     elif damage == "delete":
-        (gen / "names.json").unlink()
+        next(gen.glob("names-*.json")).unlink()
     elif damage == "meta-garbage":
         meta_path.write_bytes(b"{not json")
     else:
@@ -94,7 +94,8 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path: Path, damage: str, reason: str) ->
     index, note = store.load_or_new(CLUSTER, "bank-accounts", cache_dir=tmp_path)
     assert len(index) == 0
     assert note is not None and reason in note
-    assert not folder.exists()  # the bad cache is gone, not left to be tried again
+    # The bad cache is gone, not left to be tried again (a fresh generation replaces it).
+    assert not (folder / "meta.json").exists() and not gen.exists()
 
 
 def test_inconsistent_columns_are_caught_even_with_good_checksums(tmp_path: Path) -> None:

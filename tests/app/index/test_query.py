@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from evfactory import BASE_MS, TYPES, envelope, log_sorted, random_events
 
-from app.index import query as query_mod
+from app.index import text_search as query_mod
 from app.index.query import (
     Query,
     complete_aggregate,
