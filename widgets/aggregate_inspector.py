@@ -259,7 +259,7 @@ class AggregateInspector(QWidget):
             self.state_title.setText(f"Replaying {aggregate}…")  # not another one's state
             self.state_tree.clear()
         self.aggregate = aggregate
-        self.aggregate_label.setText(f"{aggregate}  ·  {len(refs):,} events")
+        self.aggregate_label.setText(f"{aggregate}  ·  {len(refs):,} event{'s' * (len(refs) != 1)}")
         self.audit_button.setEnabled(bool(refs))
         self._syncing = True
         self.timeline_model.set_refs(refs, failure_step)

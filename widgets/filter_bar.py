@@ -200,7 +200,8 @@ class FilterBar(QWidget):
     def set_summary(self, shown: int, total: int, incomplete: str | None = None) -> None:
         """ "N events" or "N of M events"; ``incomplete`` marks a count that is not all
         there is (a damaged file, a read cut short) and says why in the tooltip."""
-        text = f"{total:,} events" if shown == total else f"{shown:,} of {total:,} events"
+        noun = "event" if total == 1 else "events"
+        text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
         if incomplete:
             text += " (incomplete)"
         self.summary.setText(text)

@@ -68,6 +68,15 @@ def test_type_picker_keeps_checks_when_counts_refresh(qtbot: QtBot) -> None:
     assert labels[0].startswith("B") and "(20)" in labels[0]
 
 
+def test_counts_say_one_event_not_one_events(qtbot: QtBot) -> None:
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    bar.set_summary(1, 1)
+    assert bar.summary.text() == "1 event"
+    bar.set_summary(1, 2)
+    assert bar.summary.text() == "1 of 2 events"
+
+
 def test_event_detail_shows_every_part(qtbot: QtBot) -> None:
     detail = EventDetail()
     qtbot.addWidget(detail)
