@@ -11,6 +11,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QColor, QImage, QPalette
 
 from app.gui.main_window import MainWindow
+from widgets.aggregate_inspector import StateView
 
 LOAD_TIMEOUT_S = 90.0
 T = TypeVar("T")
@@ -82,3 +83,19 @@ def image_array(image: QImage) -> np.ndarray:
     width, height = rgba.width(), rgba.height()
     buffer = np.frombuffer(rgba.constBits(), np.uint8, count=rgba.sizeInBytes())
     return buffer.reshape(height, rgba.bytesPerLine())[:, : width * 4].reshape(height, width, 4)
+
+
+def shown_state(window: MainWindow, step: int, timeout: float = 30) -> StateView:
+    """The state the inspector shows at ``step``, once it shows it. The step is asked for
+    again, so a state the inspector showed before the test listened counts too."""
+    got: list[StateView] = []
+    window.inspector_ctl.state_shown.connect(got.append)
+    try:
+        if window.inspector.step != step:
+            window.inspector.select_step(step)
+        else:
+            window.inspector_ctl.request_step(step)
+        pump_until(lambda: any(v.step == step for v in got), timeout)
+    finally:
+        window.inspector_ctl.state_shown.disconnect(got.append)
+    return [v for v in got if v.step == step][-1]

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from gui_helpers import must, pump_until
+from gui_helpers import must, pump_until, shown_state
 from pytestqt.qtbot import QtBot
 
 from app.audit.as_of import AsOf, format_moment
@@ -28,15 +28,9 @@ def shown(window: MainWindow) -> list[Any]:
 
 
 def latest_state(window: MainWindow) -> StateView:
-    """The inspector's state once it shows the last event of its timeline."""
-    views: list[StateView] = []
-    ctl = window.inspector_ctl
-    ctl.state_shown.connect(views.append)
-    try:
-        pump_until(lambda: any(v.step == window.inspector.step_count - 1 for v in views), 30)
-    finally:
-        ctl.state_shown.disconnect(views.append)
-    return [v for v in views if v.step == window.inspector.step_count - 1][-1]
+    """The inspector's state at the last event of its timeline."""
+    pump_until(lambda: window.inspector.step_count > 0, 30)
+    return shown_state(window, window.inspector.step_count - 1)
 
 
 @pytest.fixture

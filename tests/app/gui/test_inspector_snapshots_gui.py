@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import loaded, must, pump_until
+from gui_helpers import loaded, must, pump_until, shown_state
 from kafka_helpers import Rec, produce
 from PySide6.QtWidgets import QApplication
 from test_corrections_gui import action, shot  # the Replay tests' menu finder, picture
@@ -25,7 +25,6 @@ from app.gui.main_window import MainWindow
 from app.gui.settings import Settings
 from app.masking.masker import Masker
 from app.masking.rules import MaskingRules
-from widgets.aggregate_inspector import StateView
 
 pytestmark = pytest.mark.kafka
 T0 = 1_700_000_000_000
@@ -132,21 +131,6 @@ def inspect(window: MainWindow, acc: str, nth: int = -1) -> None:
     """Select the account's ``nth`` event in the table (the inspector follows)."""
     index = must(window.topic_view.index)
     assert window.topic_view.select_row_id(int(index.rows_for_aggregate(acc)[nth]), scroll=True)
-
-
-def shown_state(window: MainWindow, step: int, timeout: float = 30) -> StateView:
-    """The state the inspector shows at ``step``, once it shows it."""
-    got: list[StateView] = []
-    window.inspector_ctl.state_shown.connect(got.append)
-    try:
-        if window.inspector.step != step:
-            window.inspector.select_step(step)
-        else:
-            window.inspector_ctl.request_step(step)
-        pump_until(lambda: any(v.step == step for v in got), timeout)
-    finally:
-        window.inspector_ctl.state_shown.disconnect(got.append)
-    return [v for v in got if v.step == step][-1]
 
 
 def timeline_types(window: MainWindow) -> list[str]:
