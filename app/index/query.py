@@ -110,10 +110,12 @@ def run_query(index: TopicIndex, query: Query) -> np.ndarray:
     return np.concatenate([head, tail]) if len(tail) else head
 
 
-def _row_mask(index: TopicIndex, query: Query, rows: np.ndarray) -> np.ndarray:
-    """Which of ``rows`` match the query's column criteria (not text)."""
-    keep = np.ones(len(rows), bool)
-    if len(rows) == 0:
+def _row_mask(index: TopicIndex, query: Query, rows: np.ndarray | slice) -> np.ndarray:
+    """Which of ``rows`` (row ids, or a slice of them) match the query's column criteria
+    (not text)."""
+    count = len(rows) if isinstance(rows, np.ndarray) else len(range(len(index))[rows])
+    keep = np.ones(count, bool)
+    if count == 0:
         return keep
     if query.aggregate is not None:
         ids = (
@@ -178,24 +180,7 @@ def _range_mask(index: TopicIndex, query: Query, start: int, stop: int) -> np.nd
     """``query_mask`` over rows ``start..stop-1`` only (text is not looked at here)."""
     if query.replace_text().is_everything:
         return None
-    rows = slice(start, stop)
-    keep = np.ones(stop - start, bool)
-    if query.aggregate is not None:
-        ids = (
-            aggregate_ids_with_prefix(index, query.aggregate)
-            if query.aggregate_prefix
-            else [a for a in [index.aggregate_id(query.aggregate)] if a is not None]
-        )
-        keep &= _lut_mask(ids, len(index.aggregate_names), index.aggregate_col[rows])
-    if query.types is not None:
-        keep &= type_mask_of(index, query.types, index.type_col[rows])
-    if query.since_ms is not None:
-        keep &= index.timestamp_col[rows] >= query.since_ms
-    if query.until_ms is not None:
-        keep &= index.timestamp_col[rows] <= query.until_ms
-    if query.errors_only:
-        keep &= index.error_col[rows] >= 0
-    return keep
+    return _row_mask(index, query, slice(start, stop))
 
 
 def _lut_mask(ids: list[int], n_names: int, column: np.ndarray) -> np.ndarray:
