@@ -19,6 +19,7 @@ from pathlib import Path
 
 import broker as broker_harness
 import pytest
+from broker_tls import SecureListener
 
 STATE_ENV = "EVENT_EXPLORER_SECURE_BROKER"
 
@@ -34,13 +35,9 @@ class SecureKafka:
 
     def properties(self, password: str | None = None) -> dict[str, str]:
         """librdkafka properties for the secure listener (another password: to fail)."""
-        return {
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanism": self.mechanism,
-            "ssl.ca.location": self.ca_file,
-            "sasl.username": self.user,
-            "sasl.password": self.password if password is None else password,
-        }
+        listener = SecureListener(self.bootstrap, self.ca_file, self.user, self.password,
+                                  self.mechanism)  # fmt: skip
+        return listener.client_properties(password)
 
     def x_options(self, password: str | None = None) -> list[str]:
         return [arg for k, v in self.properties(password).items() for arg in ("-X", f"{k}={v}")]

@@ -129,11 +129,6 @@ class BuildRead:
 
     def _fill_report(self, stats: ReadStats) -> None:
         report = self.report
-        report.cancelled = stats.cancelled
-        report.gaps = dict(stats.gaps)
-        report.errors = list(stats.errors)
-        report.assigned = list(stats.assigned)
-        report.reached = dict(stats.reached)
-        report.pending = dict(stats.pending)
+        report.take_stats(stats)
         if report.incomplete is None and stats.incomplete is not None and not stats.cancelled:
             report.incomplete = stats.incomplete

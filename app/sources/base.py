@@ -18,6 +18,7 @@ from kafka_io.decode import Decoder
 from kafka_io.event import Event
 from kafka_io.metadata import GroupInfo, TopicInfo
 from kafka_io.profile import ConnectionProfile
+from kafka_io.read_stats import ReadStats
 from kafka_io.registry import Registry
 from kafka_io.registry import make_registry as registry_client
 
@@ -81,6 +82,15 @@ class ReadReport:
     @property
     def complete(self) -> bool:
         return not self.cancelled and self.incomplete is None
+
+    def take_stats(self, stats: ReadStats) -> None:
+        """What a reader counted on the way: cancel, gaps, retries, partitions, reach."""
+        self.cancelled = stats.cancelled
+        self.gaps = dict(stats.gaps)
+        self.errors = list(stats.errors)
+        self.assigned = list(stats.assigned)
+        self.reached = dict(stats.reached)
+        self.pending = dict(stats.pending)
 
 
 class Read:

@@ -176,13 +176,7 @@ class ClusterSource:
             # What was read stays with the caller; the report says the read is not whole.
             report.incomplete = str(exc)
         finally:
-            stats = reader.stats
-            report.cancelled = stats.cancelled
-            report.gaps = dict(stats.gaps)
-            report.errors = list(stats.errors)
-            report.assigned = list(stats.assigned)
-            report.reached = dict(stats.reached)
-            report.pending = dict(stats.pending)
+            report.take_stats(reader.stats)
 
     def detection(self, topic: str) -> Detection:
         """How the topic's producers partitioned it: given (``--partitioner``), or
