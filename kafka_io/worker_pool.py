@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
@@ -104,6 +104,14 @@ def _job_from(state: dict[str, Any]) -> ReadJob:
 STOP = "stop"
 
 
+@runtime_checkable
+class PipeJob(Protocol):
+    """Another kind of job a worker runs (following: ``kafka_io.follow_job``): it sends
+    its own messages until it ends or ``cancel`` (a "stop" down the job pipe)."""
+
+    def run(self, cancel: CancelToken, send: Callable[[tuple[Any, ...]], None]) -> None: ...
+
+
 class PipeCancel(CancelToken):
     """A CancelToken set by a "stop" the parent sends down the job pipe (a pipe, not a
     shared semaphore: nothing for multiprocessing's resource tracker to track)."""
@@ -160,11 +168,14 @@ def _worker_main(jobs: Connection, out: Connection, idle_s: float) -> None:
             return
         if job is None:
             return
-        if not isinstance(job, ReadJob):
+        if not isinstance(job, ReadJob | PipeJob):
             continue  # a "stop" that came after its job ended
         try:
-            for message in run_job(job, PipeCancel(jobs)):
-                out.send(message)
+            if isinstance(job, ReadJob):
+                for message in run_job(job, PipeCancel(jobs)):
+                    out.send(message)
+            else:
+                job.run(PipeCancel(jobs), out.send)
         except (BrokenPipeError, EOFError):
             return  # the parent went away
         except BaseException:
@@ -204,7 +215,7 @@ class Worker:
     def usable(self) -> bool:
         return not self.broken and self.process.is_alive()
 
-    def start(self, job: ReadJob) -> None:
+    def start(self, job: ReadJob | PipeJob) -> None:
         self.stopping = False
         self.jobs.send(job)
 

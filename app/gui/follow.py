@@ -1,7 +1,11 @@
-"""Following topics live: each followed topic has a worker reading its new events with the
-read-only consumer, handing batches to the GUI thread through a BatchStream (so a fast
-topic cannot flood the window: the index grows in slices, the table refreshes a few
-times a second), and the index is saved every so often and when following stops."""
+"""Following topics live: each followed topic has a worker process (``app.index.
+follow_columns``) reading its new events with the read-only consumer, decoding them and
+turning them into column batches there, so the window's interpreter is not taken by the
+decoding.  A thread here only receives them (waiting on the pipe costs the GUI thread
+nothing) and hands them to the GUI thread through a BatchStream, which appends them in
+slices (a fast topic cannot flood the window: the table refreshes a few times a second).
+The index is saved every so often and when following stops, up to the positions of the
+last batch appended."""
 
 from __future__ import annotations
 
@@ -12,24 +16,26 @@ from app.gui.loader import Loader
 from app.gui.stream import BatchStream
 from app.gui.worker import JobContext, Task, Workers
 from app.index import store
+from app.index.batch import ColumnBatch
+from app.index.follow_columns import FollowColumns, FollowEnded, column_slices
 from app.index.topic_cache import CachedSource, signature_of
-from app.sources import FollowableSource, Following
-from kafka_io.event import Event
+from app.sources import ClusterSource
 
 SAVE_EVERY_MS = 30_000
-# Indexing runs on the GUI thread: a reader batch (up to 10,000 events) is handed over in
-# slices small enough that the stream's time slice can let paints and input in between.
+# Appending runs on the GUI thread: a worker's batch (up to 10,000 events) is handed over
+# in slices small enough that the stream's time slice can let paints and input in between.
 SLICE_EVENTS = 2_000
 PENDING_SLICES = 20  # as many events waiting as four whole batches
 
 
 class _Live:
-    def __init__(self, task: Task, stream: BatchStream, following: list[Following]) -> None:
-        self.task, self.stream, self._following = task, stream, following
-
-    @property
-    def positions(self) -> dict[int, int]:
-        return self._following[0].positions if self._following else {}
+    def __init__(self, stream: BatchStream, start: dict[int, int]) -> None:
+        self.stream = stream
+        self.task: Task | None = None
+        # Where following stands, as far as the index has it: the start, then the
+        # positions that came with the last batch appended.
+        self.positions = dict(start)
+        self.pid: int | None = None  # the worker process following the topic
 
 
 class Follows(QObject):
@@ -49,7 +55,7 @@ class Follows(QObject):
 
     def can_follow(self) -> bool:
         dataset = self.loader.dataset
-        return dataset is not None and isinstance(dataset.source, FollowableSource)
+        return dataset is not None and isinstance(dataset.source, ClusterSource)
 
     def is_live(self, topic: str) -> bool:
         return topic in self.live
@@ -61,41 +67,50 @@ class Follows(QObject):
         if dataset is None or topic in self.live:
             return False
         source = dataset.source
-        if not isinstance(source, FollowableSource):
+        if not isinstance(source, ClusterSource):
             return False
         index = dataset.index(topic)
         start = {p: s.next_offset for p, s in index.partitions.items()}
         for p, offset in (reached or {}).items():
             start[p] = max(start.get(p, 0), offset)
-        following: list[Following] = []
+        live = _Live(BatchStream(lambda item: consume(*item), max_pending=PENDING_SLICES,
+                                 parent=self), start)  # fmt: skip
 
-        def consume(batch: list[Event]) -> None:
-            if self.loader.dataset is dataset and topic in self.live:
-                self.loader.index_batch(dataset, batch)
+        def consume(part: ColumnBatch, positions: dict[int, int] | None) -> None:
+            if self.loader.dataset is not dataset or self.live.get(topic) is not live:
+                return
+            problem = self.loader.index_columns(dataset, topic, part)
+            if problem is not None:
+                self._end(dataset, topic, problem)
+            elif positions is not None:
+                live.positions.update(positions)
 
-        stream = BatchStream(consume, max_pending=PENDING_SLICES, parent=self)
+        def job(ctx: JobContext) -> str | None:
+            """Why following ended by itself, or None (stopped)."""
+            follow = FollowColumns(source.clone(), topic, ctx.token, start=start,
+                                   on_status=lambda s: ctx.partial(s))  # fmt: skip
+            try:
+                for delivery in follow:
+                    live.pid = follow.pid
+                    parts = list(column_slices(delivery.batch, SLICE_EVENTS))
+                    for i, part in enumerate(parts):
+                        last = delivery.positions if i == len(parts) - 1 else None
+                        if not live.stream.put((part, last), ctx.token):
+                            return None
+            except FollowEnded as exc:
+                return str(exc)
+            return None
 
-        def job(ctx: JobContext) -> None:
-            follow = source.clone().follow(
-                topic, ctx.token, start=start, on_status=lambda s: ctx.partial(s)
-            )
-            following.append(follow)
-            for batch in follow:
-                for i in range(0, len(batch), SLICE_EVENTS):
-                    if not stream.put(batch[i : i + SLICE_EVENTS], ctx.token):
-                        return
-
-        def ended(reason: str) -> None:
+        def ended(reason: str | None) -> None:
             if self.live.get(topic) is live:
-                self._end(dataset, topic, reason)
+                self._end(dataset, topic, reason or "")
 
-        task = self.workers.submit(
+        live.task = self.workers.submit(
             f"follow {topic}", job,
             on_partial=lambda s: self.status.emit(topic, str(s)),
             on_failed=ended,
-            on_result=lambda _r: ended(""),
+            on_result=ended,
         )  # fmt: skip
-        live = _Live(task, stream, following)
         self.live[topic] = live
         self.started.emit(topic)
         return True
@@ -110,17 +125,22 @@ class Follows(QObject):
         dataset = self.loader.dataset
         for topic in list(self.live):
             if dataset is None:
-                self.live.pop(topic).task.cancel()
+                self._cancel(self.live.pop(topic))
             else:
                 self._end(dataset, topic, "")
 
     def _end(self, dataset: Dataset, topic: str, reason: str) -> None:
         live = self.live.pop(topic)
-        live.task.cancel()
-        live.stream.discard()
+        self._cancel(live)
         live.stream.close()
         self._save(dataset, topic, live.positions)
         self.stopped.emit(topic, reason)
+
+    @staticmethod
+    def _cancel(live: _Live) -> None:
+        if live.task is not None:
+            live.task.cancel()  # the worker process is told to stop
+        live.stream.discard()
 
     def save_all(self) -> None:
         dataset = self.loader.dataset

@@ -27,6 +27,7 @@ from app.gui.jobs import (
 from app.gui.stream import BatchStream
 from app.gui.window_jobs import build_job, index_any
 from app.gui.worker import JobContext, Task, Workers
+from app.index.batch import ColumnBatch
 from app.index.topic_cache import CachedSource, TopicPlan, let_go
 from app.index.window import WindowSpec
 from app.sources import Listing, Progress, Source
@@ -213,6 +214,15 @@ class Loader(QObject):
         """Add events to the dataset's indexes (on the GUI thread) and say which grew."""
         for grown in dataset.append(batch):
             self.topic_grew.emit(grown)
+
+    def index_columns(self, dataset: Dataset, topic: str, batch: ColumnBatch) -> str | None:
+        """Add a column batch of ``topic`` (a follow's, on the GUI thread): a few array
+        copies.  None, or why it could not be added (a full disk, another window
+        writes the index)."""
+        grew, problem = index_any(dataset, topic, batch)
+        for grown in grew:
+            self.topic_grew.emit(grown)
+        return problem
 
     # --- the read ---------------------------------------------------------------------------
 
