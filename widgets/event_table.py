@@ -37,6 +37,24 @@ ERROR_FG = QColor("#b3261e")
 TOMBSTONE_FG = QColor("#6b6b6b")
 
 
+# The roles a view's delegate asks for to paint a cell (QStyledItemDelegate), as ints.
+_DISPLAY, _DECORATION, _FONT, _ALIGN, _BACKGROUND, _FOREGROUND, _CHECK = (
+    int(r)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.CheckStateRole,
+    )
+)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+# A shown row: its event, its value preview, and per column what a paint needs.
+_Entry = tuple[Event, str, tuple[dict[int, Any], ...]]
+
+
 class EventStore(Protocol):
     """What the model reads: one event by its row id in the index."""
 
@@ -103,7 +121,7 @@ class EventTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._store: EventStore | None = None
         self._rows: np.ndarray = np.empty(0, dtype=np.int64)
-        self._cache: OrderedDict[int, tuple[Event, str]] = OrderedDict()
+        self._cache: OrderedDict[int, _Entry] = OrderedDict()
         self._warning: QIcon | None = None
 
     # --- feeding -------------------------------------------------------------------------
@@ -176,23 +194,29 @@ class EventTableModel(QAbstractTableModel):
         row_id = int(self._rows[index.row()])
         if role == Role.ROW_ID:
             return row_id
-        ev, text = self._entry(row_id)
+        ev, text, _painted = self._entry(row_id)
         return self._value(ev, text, TableColumn(index.column()), role)
 
     def multiData(
         self, index: ModelIndex, roleDataSpan: QModelRoleDataSpan | QModelRoleData
     ) -> None:
-        # A painted cell asks for seven roles: one call into Python instead of seven keeps
-        # a paint quick while a reader thread is busy with the interpreter (following).
+        # A painted cell asks for seven roles: one call into Python instead of seven, and
+        # the answers for the roles a paint asks for are made once per row (``_entry``),
+        # so painting a screen of rows is dictionary look-ups (following repaints often).
         if not index.isValid() or self._store is None:
             return
         row_id = int(self._rows[index.row()])
-        ev, text = self._entry(row_id)
-        col = TableColumn(index.column())
+        entry = self._entry(row_id)
+        painted = entry[2][index.column()]
         span = [roleDataSpan] if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
         for item in cast(Iterable[QModelRoleData], span):
             role = item.role()
-            value = row_id if role == Role.ROW_ID else self._value(ev, text, col, role)
+            if role in painted:
+                value = painted[role]
+            elif role == Role.ROW_ID:
+                value = row_id
+            else:
+                value = self._value(entry[0], entry[1], TableColumn(index.column()), role)
             if value is None:
                 item.clearData()
             else:
@@ -230,7 +254,7 @@ class EventTableModel(QAbstractTableModel):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _entry(self, row_id: int) -> tuple[Event, str]:
+    def _entry(self, row_id: int) -> _Entry:
         cache = self._cache
         hit = cache.get(row_id)
         if hit is not None:
@@ -238,11 +262,36 @@ class EventTableModel(QAbstractTableModel):
             return hit
         assert self._store is not None
         ev = self._store.event(row_id)
-        entry = (ev, preview(ev))
+        text = preview(ev)
+        entry = (ev, text, self._painted(ev, text))
         cache[row_id] = entry
         if len(cache) > CACHE_ROWS:
             cache.popitem(last=False)
         return entry
+
+    def _painted(self, ev: Event, text: str) -> tuple[dict[int, Any], ...]:
+        """Per column, the answer to each role a paint asks for (None: no data): what
+        ``_value`` answers, made in one go (a test holds them equal)."""
+        tombstone = ev.value is None and ev.data is None
+        if ev.error is not None:
+            fg: QBrush | None = QBrush(ERROR_FG)
+        else:
+            fg = QBrush(TOMBSTONE_FG) if tombstone else None
+        font = None
+        if tombstone:
+            font = QFont()
+            font.setItalic(True)
+        shown = (ev.partition, ev.offset, local_time(ev.timestamp_ms), ev.aggregate or "",
+                 ev.type, text)  # fmt: skip
+        cells = tuple(
+            dict.fromkeys((_DECORATION, _ALIGN, _BACKGROUND, _CHECK))
+            | {_DISPLAY: value, _FONT: font, _FOREGROUND: fg}
+            for value in shown
+        )
+        cells[TableColumn.PARTITION][_ALIGN] = cells[TableColumn.OFFSET][_ALIGN] = _RIGHT
+        if ev.error is not None:
+            cells[TableColumn.VALUE][_DECORATION] = self._warning_icon()
+        return cells
 
     @staticmethod
     def _display(ev: Event, text: str, col: TableColumn) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from evfactory import random_events
 from PySide6.QtCore import QAbstractTableModel, QModelRoleData, QModelRoleDataSpan
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QIcon, QImage
 from pytestqt.qtbot import QtBot
 
 from kafka_io.event import Event
@@ -73,3 +73,32 @@ def test_a_paint_goes_through_multi_data(qtbot: QtBot) -> None:
     cells = len(ROWS) * model.columnCount()
     assert model.calls["multiData"] >= cells
     assert model.calls["data"] < model.calls["multiData"]  # not seven per cell
+
+
+def test_the_answers_made_once_per_row_are_what_data_answers(qtbot: QtBot) -> None:
+    """``multiData`` answers a paint's roles from what it made once per row: for every
+    kind of row, column and role a paint asks for, that is exactly ``data()``'s answer."""
+    from PySide6.QtCore import QModelRoleData, Qt
+
+    model = EventTableModel()
+    model.set_rows(ListStore(), ROWS)
+    roles = [
+        Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.CheckStateRole,
+    ]  # fmt: skip
+    compared = 0
+    for row in range(model.rowCount()):
+        for col in range(model.columnCount()):
+            index = model.index(row, col)
+            for role in roles:
+                item = QModelRoleData(int(role))
+                model.multiData(index, item)
+                expected = model.data(index, int(role))
+                got = item.data()
+                if isinstance(expected, QIcon):
+                    assert isinstance(got, QIcon) and got.cacheKey() == expected.cacheKey()
+                else:
+                    assert got == expected, (row, col, role)
+                compared += expected is not None
+    assert compared > len(ROWS) * model.columnCount()  # not only empty answers
