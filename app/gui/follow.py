@@ -24,8 +24,11 @@ from app.sources import ClusterSource
 SAVE_EVERY_MS = 30_000
 # Appending runs on the GUI thread: a worker's batch (up to 10,000 events) is handed over
 # in slices small enough that the stream's time slice can let paints and input in between.
-SLICE_EVENTS = 2_000
-PENDING_SLICES = 20  # as many events waiting as four whole batches
+SLICE_EVENTS = 1_000
+PENDING_SLICES = 40  # as many events waiting as four whole batches
+# GUI time spent appending per event-loop turn: a table refresh and its paint may come
+# in the same turn, and together they must stay well under a tenth of a second.
+SLICE_S = 0.008
 
 
 class _Live:
@@ -35,7 +38,12 @@ class _Live:
         # Where following stands, as far as the index has it: the start, then the
         # positions that came with the last batch appended.
         self.positions = dict(start)
-        self.pid: int | None = None  # the worker process following the topic
+        self.follow: FollowColumns | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process following the topic (once it has one)."""
+        return self.follow.pid if self.follow is not None else None
 
 
 class Follows(QObject):
@@ -74,7 +82,7 @@ class Follows(QObject):
         for p, offset in (reached or {}).items():
             start[p] = max(start.get(p, 0), offset)
         live = _Live(BatchStream(lambda item: consume(*item), max_pending=PENDING_SLICES,
-                                 parent=self), start)  # fmt: skip
+                                 slice_s=SLICE_S, parent=self), start)  # fmt: skip
 
         def consume(part: ColumnBatch, positions: dict[int, int] | None) -> None:
             if self.loader.dataset is not dataset or self.live.get(topic) is not live:
@@ -89,9 +97,9 @@ class Follows(QObject):
             """Why following ended by itself, or None (stopped)."""
             follow = FollowColumns(source.clone(), topic, ctx.token, start=start,
                                    on_status=lambda s: ctx.partial(s))  # fmt: skip
+            live.follow = follow
             try:
                 for delivery in follow:
-                    live.pid = follow.pid
                     parts = list(column_slices(delivery.batch, SLICE_EVENTS))
                     for i, part in enumerate(parts):
                         last = delivery.positions if i == len(parts) - 1 else None

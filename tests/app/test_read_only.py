@@ -1,6 +1,7 @@
 """Reading never disturbs the cluster: after the explorer lists, reads and exports a topic,
 a real consumer group's committed offsets are unchanged, and no other group holds
-committed offsets for the topic."""
+committed offsets for the topic.  Following is covered in this process and in a worker
+process (the window's way)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from confluent_kafka.admin import AdminClient
 from kafka_helpers import Rec, produce
 
 from app.cli.main import main
+from app.index.follow_columns import FollowColumns
 from app.sources import ClusterSource
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.metadata import Cluster
 from kafka_io.profile import ConnectionProfile
 from kafka_io.reader import read_topic
+from kafka_io.worker_pool import WorkerPool
 
 pytestmark = pytest.mark.kafka
 
@@ -94,6 +97,21 @@ def test_browsing_leaves_committed_offsets_untouched(
         if seen >= 300:
             cancel.cancel()
     assert seen == 300
+    # Following as the window does it, in a worker process with its own consumer.
+    cancel = CancelToken()
+    pool = WorkerPool()
+    try:
+        in_worker = FollowColumns(
+            ClusterSource(hostile), topic, cancel, start={0: 0, 1: 0, 2: 0}, pool=pool
+        )
+        seen = 0
+        for delivery in in_worker:
+            seen += len(delivery.batch)
+            if seen >= 300:
+                cancel.cancel()
+        assert seen == 300 and in_worker.pid is not None
+    finally:
+        pool.shutdown()
 
     after = _committed_by_group(admin, topic)
     assert after == before, "a real group's committed offsets changed, or a new group committed"

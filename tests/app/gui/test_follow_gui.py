@@ -5,6 +5,8 @@ what was followed is in the persisted index afterwards."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,3 +118,66 @@ def test_follow_a_topic_live(
         assert (finished[-1].reused, finished[-1].events) == (324, 0)
     finally:
         again.close()
+
+
+def test_a_killed_follow_worker_ends_following_with_a_message(
+    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    """Following runs in a worker process: killed, following ends on that topic with a
+    clear message, what arrived stays, the window stays usable, and following starts
+    again from where it stopped."""
+    topic = make_topic(partitions=1, prefix="bank-accounts")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    for i in range(3):
+        deposit(producer, topic, f"ACC-{i}", 10)
+    assert producer.flush(30) == 0
+    window = window_on(kafka_bootstrap, tmp_path)
+    stopped: list[tuple[str, str]] = []
+    window.topics.follows.stopped.connect(lambda t, why: stopped.append((t, why)))
+    follows = window.topics.follows
+    try:
+        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
+        window.activate_topic(topic)
+        assert window.topics.toggle_follow()
+        pump_until(lambda: follows.is_live(topic), 60)
+        deposit(producer, topic, "ACC-1", 5)
+        assert producer.flush(30) == 0
+        pump_until(lambda: window.topic_view.model.rowCount() == 4, 30)
+        pid = follows.live[topic].pid
+        assert pid is not None and pid != os.getpid()
+
+        os.kill(pid, signal.SIGKILL)
+        pump_until(lambda: not follows.is_live(topic), 30)
+        why = (
+            f"the worker process following {topic} died (killed by signal 9): "
+            "following stopped; Follow live starts it again"
+        )
+        assert stopped == [(topic, why)]
+        assert window.banner.message == f"{topic}: {why}"
+        item = window.cluster_tree.topic_item(topic)
+        assert item is not None and item.text(0) == topic  # no longer marked live
+        assert window.topic_view.model.rowCount() == 4  # what arrived stays
+
+        # The window is usable: the filter still works on what is there.
+        window.filter_bar.set_aggregate("ACC-1")
+        window.filter_bar.flush()
+        pump_until(lambda: window.topic_view.model.rowCount() == 2, 10)
+        window.filter_bar.clear()
+        window.filter_bar.flush()
+
+        # Following again: another worker, from where the first one stopped.
+        assert window.topics.toggle_follow(topic)
+        pump_until(lambda: follows.is_live(topic), 60)
+        deposit(producer, topic, "ACC-2", 7)
+        assert producer.flush(30) == 0
+        pump_until(lambda: window.topic_view.model.rowCount() == 5, 30)
+        assert follows.live[topic].pid not in (None, pid)
+        offsets = sorted(e.offset for e in shown(window))  # type: ignore[attr-defined]
+        assert offsets == list(range(5))  # nothing lost, nothing twice
+
+        # Closing the window while following stops the follow (its worker is told).
+        task = next(t for t in window.workers.running if t.name == f"follow {topic}")
+        window.close()
+        assert task.done
+    finally:
+        window.close()
