@@ -29,6 +29,7 @@ PENDING_SLICES = 40  # as many events waiting as four whole batches
 # GUI time spent appending per event-loop turn: a table refresh and its paint may come
 # in the same turn, and together they must stay well under a tenth of a second.
 SLICE_S = 0.008
+BUSY_S = 0.012  # more than this since the last slice: the GUI thread was busy elsewhere
 
 
 class _Live:
@@ -82,7 +83,7 @@ class Follows(QObject):
         for p, offset in (reached or {}).items():
             start[p] = max(start.get(p, 0), offset)
         live = _Live(BatchStream(lambda item: consume(*item), max_pending=PENDING_SLICES,
-                                 slice_s=SLICE_S, parent=self), start)  # fmt: skip
+                                 slice_s=SLICE_S, busy_s=BUSY_S, parent=self), start)  # fmt: skip
 
         def consume(part: ColumnBatch, positions: dict[int, int] | None) -> None:
             if self.loader.dataset is not dataset or self.live.get(topic) is not live:

@@ -35,8 +35,13 @@ class BatchStream(QObject):
         *,
         max_pending: int = MAX_PENDING,
         slice_s: float = SLICE_S,
+        busy_s: float | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """``busy_s``: when more than this has passed since the last slice ended, other
+        work (a table refresh, its paint) has just held the GUI thread, maybe in this very
+        event-loop turn: the next slice waits for the next turn, so the two do not add
+        up to one long pause.  None: slices run back to back."""
         super().__init__(parent)
         self._consume = consume
         self._max = max_pending
@@ -48,6 +53,9 @@ class BatchStream(QObject):
         self._draining = False
         self._drained_sent = False
         self._scheduled = False  # a drain is already due (signal or timer pending)
+        self._busy = busy_s
+        self._last_end = 0.0
+        self._deferred = False
         self._ready.connect(self._drain)
 
     # --- worker side ---------------------------------------------------------------------
@@ -93,9 +101,15 @@ class BatchStream(QObject):
     def _drain(self) -> None:
         if self._draining:
             return
+        started = time.monotonic()
+        if self._busy is not None and started - self._last_end > self._busy and not self._deferred:
+            self._deferred = True  # once: a busy window still gets its rows
+            QTimer.singleShot(1, self._drain)
+            return
+        self._deferred = False
         self._draining = True
         try:
-            deadline = time.monotonic() + self._slice
+            deadline = started + self._slice
             while True:
                 with self._cond:
                     if not self._items:
@@ -111,6 +125,7 @@ class BatchStream(QObject):
                     return
         finally:
             self._draining = False
+            self._last_end = time.monotonic()
         if done and not self._drained_sent:
             self._drained_sent = True
             self.drained.emit()
