@@ -9,8 +9,10 @@ produces at a steady rate (records stamped with their send time); prints one JSO
 * ``window``: the window following a topic that receives ``--rate`` events/s for
   ``--seconds``: events shown, the follower's lag behind the high watermarks sampled
   every second (max and p95, in events and in seconds of events at the rate), the
-  longest pause of the GUI thread (a 10 ms timer's worst gap), resident memory at the
-  start and the end, and per event kept;
+  longest pause of the GUI thread (a 10 ms timer's worst gap), its 99th and 99.9th
+  percentiles and how many pauses passed 50 and 100 ms, resident memory at the start
+  and the end (of the window's process: the follow's worker process is apart, its own
+  figure is ``worker_rss_mb``), and per event kept;
 * ``latency``: at ``--latency-rate`` events/s, how long after a record's timestamp it
   reached the table (rows inserted in the window's model) and a follower as
   ``events --follow`` uses it (p50/p95, ms).
@@ -158,6 +160,8 @@ def bench_window(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]:
     sampler.join(5)
     timer.stop()
     rss_end = process.memory_info().rss
+    worker_pid = window.topics.follows.live[topic].pid
+    worker_rss = psutil.Process(worker_pid).memory_info().rss if worker_pid else 0
     shown = len(index)
     window.topics.toggle_follow(topic)
     window.close()
@@ -172,9 +176,13 @@ def bench_window(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]:
         "lag_seconds_max": round(max(steady) / rate, 2) if steady else None,
         "gui_pause_max_ms": round(max(gaps) * 1000, 1) if gaps else None,
         "gui_pause_p99_ms": percentile([g * 1000 for g in gaps], 99),
+        "gui_pause_p999_ms": percentile([g * 1000 for g in gaps], 99.9),
+        "gui_pauses_over_50ms": sum(g > 0.05 for g in gaps),
+        "gui_pauses_over_100ms": sum(g > 0.1 for g in gaps),
         "rss_start_mb": round(rss_start / 2**20, 1),
         "rss_end_mb": round(rss_end / 2**20, 1),
         "rss_bytes_per_event": round((rss_end - rss_start) / max(1, shown)),
+        "worker_rss_mb": round(worker_rss / 2**20, 1),
     }
 
 
