@@ -19,6 +19,8 @@ An exception of any other kind ends it with the pool's ``("failed", traceback)``
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -45,6 +47,9 @@ class FollowJob:
     make_converter: Callable[[], Converter]
     start: dict[int, int] = field(default_factory=dict)
     partitions: frozenset[int] | None = None
+    # Added to the worker's niceness: the window it feeds comes first on a busy machine,
+    # the follow catches up in between (so the worker is not lent to a read afterwards).
+    nice: int = 0
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The profile holds read-only mappings, which pickle refuses.
@@ -54,6 +59,9 @@ class FollowJob:
 
     def run(self, cancel: CancelToken, send: Send) -> None:
         """Follow until ``cancel``, sending every message (see the module's note)."""
+        if self.nice:
+            with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
+                os.nice(self.nice)
         follower = TopicFollower(
             self.profile, self.topic, self.make_decoder(),
             start=self.start, partitions=self.partitions,

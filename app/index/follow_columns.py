@@ -25,12 +25,16 @@ from app.index.batch import NAME_KINDS, ColumnBatch, Columnizer, new_stream_id
 from app.index.build import DecoderRecipe
 from app.sources import ClusterSource
 from kafka_io.cancel import CancelToken
+from kafka_io.errors import KafkaIOError
 from kafka_io.follow import FollowEnded
 from kafka_io.follow_job import FollowJob
 from kafka_io.worker_pool import Worker, WorkerPool, shared_pool
 
 _POLL_S = 0.25  # how often a quiet pipe is checked for a cancel or a dead worker
 _STOP_WAIT_S = 10.0  # a stopped worker that does not end by then is given up
+# The follow's worker yields to the window (and to everything else at normal priority):
+# it needs a fraction of a core and catches up whenever the window is idle.
+FOLLOW_NICE = 10
 
 
 class FollowWorkerDied(FollowEnded):
@@ -59,20 +63,33 @@ class FollowColumns:
         on_status: Callable[[str], None] | None = None,
         pool: WorkerPool | None = None,
     ) -> None:
-        self.topic, self.cancel, self.on_status = topic, cancel, on_status
+        self.source, self.topic, self.cancel, self.on_status = source, topic, cancel, on_status
+        self.start = dict(start or {})
         self.pool = pool
-        self.job = FollowJob(
-            source.profile, topic, DecoderRecipe(source),
-            functools.partial(Columnizer, new_stream_id(), by_partition=False),
-            dict(start or {}),
-        )  # fmt: skip
         self.pid: int | None = None
 
+    def _job(self) -> FollowJob:
+        """The worker's job.  Partitions with no start begin at their end *now*, looked
+        up here: a worker process may take a second to start, and what is produced
+        meanwhile is new to whoever pressed Follow."""
+        start = dict(self.start)
+        try:
+            for p in self.source.partitions(self.topic):
+                start.setdefault(p.partition, p.high)
+        except KafkaIOError:
+            pass  # the worker finds the ends itself, or says why it cannot follow
+        return FollowJob(
+            self.source.profile, self.topic, DecoderRecipe(self.source),
+            functools.partial(Columnizer, new_stream_id(), by_partition=False),
+            start, nice=FOLLOW_NICE,
+        )  # fmt: skip
+
     def __iter__(self) -> Iterator[Delivery]:
+        job = self._job()
         pool = self.pool or shared_pool()
         (worker,) = pool.take(1)
         self.pid = worker.pid
-        worker.start(self.job)
+        worker.start(job)
         lent = [True]  # a cancel after the worker went back to the pool is not its own
 
         def stop() -> None:
@@ -102,7 +119,7 @@ class FollowColumns:
             if not ended:
                 _stop(worker)  # the caller stopped iterating: the worker stops too
             lent[0] = False
-            pool.give_back([worker])
+            worker.close()  # it runs at a lower priority now: not for a read to take
 
     def _next(self, worker: Worker) -> tuple[Any, ...] | None:
         """The worker's next message, None after a quiet while; raises if it died."""

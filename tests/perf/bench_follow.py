@@ -123,6 +123,8 @@ def bench_window(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]:
     window.activate_topic(topic)
     window.topics.toggle_follow(topic)
     pump_until(lambda: window.topics.follows.is_live(topic), 60)
+    ended: list[str] = []  # following should not end by itself: if it does, why
+    window.topics.follows.stopped.connect(lambda _t, why: ended.append(why or "stopped"))
     process = psutil.Process()
     rss_start = process.memory_info().rss
     gaps: list[float] = []
@@ -160,9 +162,11 @@ def bench_window(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]:
     sampler.join(5)
     timer.stop()
     rss_end = process.memory_info().rss
-    worker_pid = window.topics.follows.live[topic].pid
+    live = window.topics.follows.live.get(topic)
+    worker_pid = live.pid if live is not None else None
     worker_rss = psutil.Process(worker_pid).memory_info().rss if worker_pid else 0
     shown = len(index)
+    still_live = window.topics.follows.is_live(topic)
     window.topics.toggle_follow(topic)
     window.close()
     steady = lags[2:-1] or lags
@@ -183,6 +187,7 @@ def bench_window(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]:
         "rss_end_mb": round(rss_end / 2**20, 1),
         "rss_bytes_per_event": round((rss_end - rss_start) / max(1, shown)),
         "worker_rss_mb": round(worker_rss / 2**20, 1),
+        "following_ended": None if still_live else (ended[-1] if ended else "?"),
     }
 
 
