@@ -121,6 +121,7 @@ class EventTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._store: EventStore | None = None
         self._rows: np.ndarray = np.empty(0, dtype=np.int64)
+        self._spare: np.ndarray | None = None  # room to append rows in place
         self._cache: OrderedDict[int, _Entry] = OrderedDict()
         self._warning: QIcon | None = None
 
@@ -133,6 +134,7 @@ class EventTableModel(QAbstractTableModel):
             self._cache.clear()
         self._store = store
         self._rows = np.asarray(rows, dtype=np.int64)
+        self._spare = None
         self.endResetModel()
 
     def append_rows(self, rows: np.ndarray) -> None:
@@ -140,8 +142,18 @@ class EventTableModel(QAbstractTableModel):
         if len(rows) == 0:
             return
         first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self._rows = np.concatenate([self._rows, np.asarray(rows, dtype=np.int64)])
+        need = first + len(rows)
+        spare = self._spare
+        if spare is None or need > len(spare):
+            # Grown geometrically: a live topic appends a few times a second, and copying
+            # a million row ids each time is a pause of its own.  The rows shown are a
+            # prefix of this array; rows handed out before never change.
+            spare = np.empty(max(need, first * 3 // 2 + 1024), dtype=np.int64)
+            spare[:first] = self._rows
+            self._spare = spare
+        spare[first:need] = rows
+        self.beginInsertRows(QModelIndex(), first, need - 1)
+        self._rows = spare[:need]
         self.endInsertRows()
 
     def clear(self) -> None:

@@ -117,6 +117,28 @@ def test_append_rows_inserts_at_end(qtbot: QtBot, qapp: QApplication, store: Cou
     assert model.model_row(1000) is None
 
 
+def test_rows_appended_many_times_are_all_there_and_rows_handed_out_stay(
+    qapp: QApplication, store: CountingStore
+) -> None:
+    """Appending grows the rows in place (a live topic appends a few times a second):
+    the rows are every appended row in order, and an array handed out earlier keeps
+    what it held, across regrowths and a reset."""
+    model = EventTableModel()
+    model.set_rows(store, np.array([5, 2], dtype=np.int64))
+    expected = [5, 2]
+    handed: list[tuple[np.ndarray, list[int]]] = []
+    for step in range(40):
+        new = np.arange(100 * step, 100 * step + 37, dtype=np.int64)
+        model.append_rows(new)
+        expected += new.tolist()
+        handed.append((model.rows, list(expected)))
+    assert model.rows.tolist() == expected and model.rowCount() == len(expected)
+    model.set_rows(store, np.array([1], dtype=np.int64))
+    model.append_rows(np.array([9], dtype=np.int64))
+    assert model.rows.tolist() == [1, 9]
+    assert all(rows.tolist() == held for rows, held in handed)
+
+
 def test_model_row_finds_unsorted_rows(qapp: QApplication, store: CountingStore) -> None:
     model = EventTableModel()
     model.set_rows(store, np.array([9, 3, 7], dtype=np.int64))
