@@ -64,7 +64,9 @@ _keys = st.one_of(
     st.builds(lambda i: f"acc-{i}".encode(), st.integers(0, 5)),
     st.none(), st.just(b""), st.just(b"\x00\x00\x00\x00\x01k"), st.just(b"\xff\xfe"),
 )  # fmt: skip
-_headers = st.one_of(st.none(), st.just([("eventType", b"FromHeader")]), st.just([]))
+_headers: st.SearchStrategy[list[tuple[str, str | bytes | None]] | None] = st.one_of(
+    st.none(), st.just([("eventType", b"FromHeader")]), st.just([])
+)
 
 
 @st.composite

@@ -5,13 +5,15 @@ envelopes never reach the whole decode."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 from confluent_kafka import Message, Producer
 
 from kafka_io.bulk_decode import decode_columns
 from kafka_io.decode import Decoder, ValueFormat
+from kafka_io.event import Event
 from kafka_io.event_columns import EventColumns
 from kafka_io.metadata import Cluster
 from kafka_io.profile import ConnectionProfile
@@ -19,7 +21,7 @@ from kafka_io.reader import TopicReader, plan_ranges
 
 pytestmark = pytest.mark.kafka
 
-HOSTILE: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]] | None]] = [
+HOSTILE: list[tuple[bytes | None, bytes | None, list[tuple[str, str | bytes | None]] | None]] = [
     (b"acc-1", b'{"eventType":"Big","x":1e999}', None),  # orjson: infinity
     (b"acc-1", b'{"eventType":"Long","x":' + b"9" * 320 + b"}", None),  # infinity too
     (b"acc-2", b'{"eventType":"Bytes","x":"\xff\xfe"}', None),  # not UTF-8
@@ -76,17 +78,17 @@ def test_hostile_records_decode_in_bulk_as_they_decode_whole(
 
 
 def test_plain_envelopes_never_reach_the_whole_decode(
-    kafka_bootstrap: str, mixed_topic: str
+    kafka_bootstrap: str, mixed_topic: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoder = Decoder(ValueFormat.JSON)
     wholly: list[int] = []
     decode_messages = decoder.decode_messages
 
-    def counting(records: list[Message]) -> list:  # type: ignore[type-arg]
+    def counting(records: Sequence[Any]) -> list[Event]:
         wholly.extend(r.offset() or 0 for r in records)
         return decode_messages(records)
 
-    decoder.decode_messages = counting  # type: ignore[method-assign]
+    monkeypatch.setattr(decoder, "decode_messages", counting)
     decoded = [
         decode_columns(decoder, records) for records in read_back(kafka_bootstrap, mixed_topic)
     ]
