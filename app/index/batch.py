@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from app.index.columns import Interner
+from app.index.columns import ROW_COLUMNS, Interner
 from kafka_io.event import Event, Headers
 from kafka_io.event_columns import EventColumns
 
@@ -30,18 +30,9 @@ NO_AGGREGATE = -1
 NO_ERROR = -1
 NULL_VALUE = 1  # flags bit: the record's value was None
 
-# The per-row columns a block carries (value_end/headers are handled apart).
-BLOCK_COLUMNS: dict[str, Any] = {
-    "partition": np.int32,
-    "offset": np.int64,
-    "timestamp": np.int64,
-    "type": np.int32,
-    "aggregate": np.int32,
-    "key": np.int32,
-    "topic": np.int16,
-    "error": np.int32,
-    "flags": np.uint8,
-}
+# The per-row columns a block carries: the index's own, but value ends (relative to the
+# block's values) and headers, which are handled apart.
+BLOCK_COLUMNS: dict[str, Any] = {k: t for k, t in ROW_COLUMNS.items() if k != "value_end"}
 NAME_KINDS = ("type", "aggregate", "key", "topic", "error")
 _streams = itertools.count(1)
 
