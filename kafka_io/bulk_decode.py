@@ -25,6 +25,7 @@ so the values joined for the checks still serve the columnizer).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
@@ -49,7 +50,9 @@ _CLASSES = bytes(
     ord("+") if b in b"+-" else ord(" ")
     for b in range(256)
 )  # fmt: skip
-_SUSPECT_NUMBERS = (b"0e000", b"0e+000", b"0" * 200)
+# On the classes a literal-prefix regex ("0e") finds exponents faster than two finds do.
+_BIG_EXPONENT = re.compile(rb"0e\+?000")
+_LONG_NUMBER = b"0" * 200
 _KEY: Callable[[Message], Any] = Message.key
 _VALUE: Callable[[Message], Any] = Message.value
 _HEADERS: Callable[[Message], Any] = Message.headers
@@ -147,7 +150,8 @@ def _check_bytes(values: list[Any], whole: set[int]) -> bytes | None:
     if not blob.isascii():
         found.extend(i for i, v in enumerate(values) if v is not None and not v.isascii())
     classes = blob.translate(_CLASSES)
-    hits = [at for pattern in _SUSPECT_NUMBERS for at in _find_all(classes, pattern)]
+    hits = [m.start() for m in _BIG_EXPONENT.finditer(classes)]
+    hits += _find_all(classes, _LONG_NUMBER)
     if hits:
         ends = list(accumulate(0 if v is None else len(v) for v in values))
         found.extend(bisect_right(ends, at) for at in hits)
