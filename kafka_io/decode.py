@@ -32,8 +32,7 @@ from kafka_io.rules import DEFAULT_RULES, EventRules, RuleBook
 
 TOMBSTONE = "tombstone"
 UNKNOWN = "unknown"
-# Records that look like JSON but do not parse before an undecided topic is taken for
-# text (a log topic whose lines start with "[" must not be all errors).
+# JSON-looking failures before an undecided topic is text (log lines may start with "[").
 JSON_ATTEMPTS = 3
 _WIRE_HEADER = 5  # magic byte + 4-byte big-endian schema id
 
@@ -118,6 +117,12 @@ class Decoder:
 
     def rules_for(self, topic: str) -> EventRules:
         return self._topic(topic).rules
+
+    def bulk_json(self, topic: str) -> tuple[bool, bool]:
+        """(``topic`` is decided JSON with the default rules: envelopes may be labelled in
+        bulk, a key starting with a zero byte may be framed: such keys need ``decode``)."""
+        state = self._topic(topic)
+        return state.fmt is ValueFormat.JSON and state.default_rules, state.keys.framed is not False
 
     @property
     def schemas_used(self) -> dict[int, str]:
@@ -308,14 +313,9 @@ class Decoder:
 
     @staticmethod
     def _type(
-        state: _Topic,
-        key: str | bytes | None,
-        headers: Headers,
-        data: Any,
-        record_name: str | None,
-        value: bytes | None,
-        key_data: Any = None,
-    ) -> str:
+        state: _Topic, key: str | bytes | None, headers: Headers, data: Any,
+        record_name: str | None, value: bytes | None, key_data: Any = None,
+    ) -> str:  # fmt: skip
         found = state.rules.type_of(key, headers, data, record_name, key_data)
         if found:
             return found

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -31,7 +30,6 @@ from kafka_io.read_watch import ReadWatch, Verdict
 from kafka_io.sensitive import secret_values
 
 BATCH = 10_000
-_PARTITION = itemgetter(1)  # Event.partition, read at C speed
 _MESSAGE_ERROR = Message.error
 # A record (not an error) always has both; the stubs allow None for error messages.
 _MESSAGE_PARTITION: Callable[[Message], int] = Message.partition  # type: ignore[assignment]
@@ -146,7 +144,19 @@ class TopicReader:
         cancel: CancelToken | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Iterator[list[Event]]:
-        """Yield batches of Events until every range is read (or cancelled).
+        """Yield batches of Events until every range is read (or cancelled): ``records``
+        decoded with the reader's decoder."""
+        for records in self.records(ranges, cancel, on_progress):
+            yield self.decoder.decode_messages(records)
+
+    def records(
+        self,
+        ranges: list[PartitionRange],
+        cancel: CancelToken | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Iterator[list[Message]]:
+        """Yield batches of records (no error messages) until every range is read (or
+        cancelled); the caller decodes them (a build's worker decodes in bulk).
 
         Ends in every case.  Cancelled: ``stats.cancelled``, no exception.  The topic
         deleted, the cluster silent for ``idle_timeout``, a fatal or authorization
@@ -194,7 +204,7 @@ class TopicReader:
         watch: ReadWatch,
         cancel: CancelToken | None,
         on_progress: ProgressCallback | None,
-    ) -> Iterator[list[Event]]:
+    ) -> Iterator[list[Message]]:
         todo = self._todo
         ends = {p: r.end for p, r in todo.items()}
         while todo:
@@ -219,8 +229,8 @@ class TopicReader:
             watch.progressed()
             if progress.status:
                 progress.status = ""
-            batch = self._decode_within_ends(consumer, ends, msgs)
-            for p, count in Counter(map(_PARTITION, batch)).items():
+            batch = self._within_ends(consumer, ends, msgs)
+            for p, count in Counter(map(_MESSAGE_PARTITION, batch)).items():
                 progress.read[p] += count
             self.stats.events += len(batch)
             if on_progress:
@@ -264,11 +274,11 @@ class TopicReader:
                 watch.on_error(err)
         return [m for m in msgs if m.error() is None]
 
-    def _decode_within_ends(
+    def _within_ends(
         self, consumer: Consumer, ends: dict[int, int], msgs: list[Message]
-    ) -> list[Event]:
-        """Decode the records before their partition's end; advance ``reached`` and
-        retire the partitions that got to their end.
+    ) -> list[Message]:
+        """The records before their partition's end; advance ``reached`` and retire the
+        partitions that got to their end.
 
         The per-record work is C-level (map/zip over the messages): offsets ascend
         within a partition, so the last offset seen per partition is its maximum.
@@ -287,7 +297,7 @@ class TopicReader:
                 reached[p] = max(reached[p], min(off + 1, ends[p]))
         for p in at_end:
             self._done(consumer, p)
-        return self.decoder.decode_messages(msgs)
+        return msgs
 
     def _done(self, consumer: Consumer, p: int) -> None:
         if self._todo.pop(p, None) is not None:

@@ -16,13 +16,13 @@ import itertools
 import marshal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from app.index.columns import Interner
+from app.index.columns import ROW_COLUMNS, Interner
 from kafka_io.event import Event, Headers
+from kafka_io.event_columns import EventColumns
 
 KEY_IS_AGGREGATE = -2
 NO_KEY = -1
@@ -30,23 +30,10 @@ NO_AGGREGATE = -1
 NO_ERROR = -1
 NULL_VALUE = 1  # flags bit: the record's value was None
 
-# The per-row columns a block carries (value_end/headers are handled apart).
-BLOCK_COLUMNS: dict[str, Any] = {
-    "partition": np.int32,
-    "offset": np.int64,
-    "timestamp": np.int64,
-    "type": np.int32,
-    "aggregate": np.int32,
-    "key": np.int32,
-    "topic": np.int16,
-    "error": np.int32,
-    "flags": np.uint8,
-}
+# The per-row columns a block carries: the index's own, but value ends (relative to the
+# block's values) and headers, which are handled apart.
+BLOCK_COLUMNS: dict[str, Any] = {k: t for k, t in ROW_COLUMNS.items() if k != "value_end"}
 NAME_KINDS = ("type", "aggregate", "key", "topic", "error")
-# Event fields by position (itemgetters: C-speed field access over a batch).
-_TOPIC, _PARTITION, _OFFSET, _TIMESTAMP = map(itemgetter, range(4))
-_KEY, _TYPE, _AGGREGATE, _HEADERS = map(itemgetter, range(4, 8))
-_ERROR, _VALUE = itemgetter(10), itemgetter(11)
 _streams = itertools.count(1)
 
 
@@ -183,40 +170,38 @@ class StreamNames:
         return ColumnBatch(block, self.stream, names_from, new)
 
 
-def columnize(events: Sequence[Event], names: StreamNames) -> RowBlock:
-    """A batch of Events as a block coded with ``names``.
+def columnize(events: Sequence[Event] | EventColumns, names: StreamNames) -> RowBlock:
+    """A batch (Events, or records decoded to columns) as a block coded with ``names``.
 
-    The work is C-level passes over the batch (map of an itemgetter per field, map over
-    dicts, fromiter), with no per-event Python code in the usual case: keys equal to
-    aggregates, no error, no headers, no null value.  Fields are taken one by one:
-    ``zip(*events)`` transposes the whole batch and costs several times more.
+    The work is C-level passes over the columns (map over dicts, fromiter), with no
+    per-event Python code in the usual case: keys equal to aggregates, no error, no
+    headers, no null value.
     """
-    n = len(events)
+    c = events if isinstance(events, EventColumns) else EventColumns.of_events(events)
+    n = len(c)
     ids = names.ids
-    aggs = list(map(_AGGREGATE, events))
-    keys = list(map(_KEY, events))
     cols: dict[str, np.ndarray] = {
-        "partition": np.fromiter(map(_PARTITION, events), np.int32, n),
-        "offset": np.fromiter(map(_OFFSET, events), np.int64, n),
-        "timestamp": np.fromiter(map(_TIMESTAMP, events), np.int64, n),
-        "type": np.fromiter(map(ids["type"].__getitem__, map(_TYPE, events)), np.int32, n),
-        "aggregate": np.fromiter(map(ids["aggregate"].__getitem__, aggs), np.int32, n),
-        "key": _key_codes(keys, aggs, ids["key"], n),
-        "topic": np.fromiter(map(ids["topic"].__getitem__, map(_TOPIC, events)), np.int16, n),
+        "partition": np.fromiter(c.partitions, np.int32, n),
+        "offset": np.fromiter(c.offsets, np.int64, n),
+        "timestamp": np.fromiter(c.timestamps, np.int64, n),
+        "type": np.fromiter(map(ids["type"].__getitem__, c.types), np.int32, n),
+        "aggregate": np.fromiter(map(ids["aggregate"].__getitem__, c.aggregates), np.int32, n),
+        "key": _key_codes(c.keys, c.aggregates, ids["key"], n),
+        "topic": _topic_codes(c.topics, ids["topic"], n),
     }
-    errors = list(map(_ERROR, events))
+    errors = c.errors
     if errors.count(None) == n:
         cols["error"] = np.full(n, NO_ERROR, np.int32)
     else:
         cols["error"] = np.fromiter(map(ids["error"].__getitem__, errors), np.int32, n)
     flags = np.zeros(n, np.uint8)
-    values = list(map(_VALUE, events))
+    values = c.values
     if None in values:
         flags[[i for i, v in enumerate(values) if v is None]] = NULL_VALUE
         values = [b"" if v is None else v for v in values]
     cols["flags"] = flags
-    value_end = np.cumsum(np.fromiter(map(len, values), np.int64, n))
-    headers = list(map(_HEADERS, events))
+    value_end = np.cumsum(np.fromiter(map(len, values), np.int64, n))  # type: ignore[arg-type]
+    headers = c.headers
     if headers.count(()) == n:
         header_rows, header_end, header_blob = _EMPTY, _EMPTY, b""
     else:
@@ -225,19 +210,27 @@ def columnize(events: Sequence[Event], names: StreamNames) -> RowBlock:
         header_rows = np.asarray(rows, np.int64)
         header_end = np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)))
         header_blob = b"".join(encoded)
-    return RowBlock(cols, value_end, b"".join(values), header_rows, header_end, header_blob)
+    blob = b"".join(values) if c.joined is None else c.joined  # type: ignore[arg-type]
+    return RowBlock(cols, value_end, blob, header_rows, header_end, header_blob)
 
 
-def columnize_by_partition(events: Sequence[Event], names: StreamNames) -> RowBlock:
+def columnize_by_partition(events: Sequence[Event] | EventColumns, names: StreamNames) -> RowBlock:
     """``columnize`` with the rows grouped by partition (offset order kept within each):
     what the log-order merge takes apart by slicing instead of gathering."""
-    n = len(events)
+    c = events if isinstance(events, EventColumns) else EventColumns.of_events(events)
+    n = len(c)
     if n > 1:
-        parts = np.fromiter(map(_PARTITION, events), np.int32, n)
+        parts = np.fromiter(c.partitions, np.int32, n)
         if bool(np.any(parts[1:] < parts[:-1])):
             # stable: offsets stay ascending; itemgetter picks the rows at C speed
-            events = itemgetter(*np.argsort(parts, kind="stable").tolist())(events)
-    return columnize(events, names)
+            c = c.reordered(np.argsort(parts, kind="stable").tolist())
+    return columnize(c, names)
+
+
+def _topic_codes(topics: list[str], ids: Interner, n: int) -> np.ndarray:
+    if n and topics.count(topics[0]) == n:  # a read is of one topic: one lookup
+        return np.full(n, ids[topics[0]], np.int16)
+    return np.fromiter(map(ids.__getitem__, topics), np.int16, n)
 
 
 def _key_codes(keys: Sequence[Any], aggs: Sequence[Any], ids: Interner, n: int) -> np.ndarray:
@@ -267,6 +260,6 @@ class Columnizer:
         self.names = StreamNames(stream)
         self.by_partition = by_partition
 
-    def __call__(self, events: Sequence[Event]) -> ColumnBatch:
+    def __call__(self, events: Sequence[Event] | EventColumns) -> ColumnBatch:
         make = columnize_by_partition if self.by_partition else columnize
         return self.names.batch(make(events, self.names))

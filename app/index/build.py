@@ -18,12 +18,13 @@ from app.index.batch import ColumnBatch, Columnizer, new_stream_id
 from app.index.merge import LogMerge
 from app.sources import ClusterSource, Progress
 from app.sources.base import ProgressCallback, ReadReport
+from kafka_io.bulk_decode import decode_columns
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.errors import ReadIncomplete
 from kafka_io.parallel_read import ParallelRead
 from kafka_io.read_stats import PartitionRange, ReadProgress, ReadStats
-from kafka_io.worker_pool import plain, rebuild
+from kafka_io.worker_pool import Converter, plain, rebuild
 
 # Below this many records a read stays in the calling thread: starting worker
 # processes (an interpreter each, plus a consumer's connection) costs about a second.
@@ -40,8 +41,10 @@ def auto_workers(ranges: Sequence[PartitionRange], cpus: int | None = None) -> i
     return max(0, min(cpus or os.cpu_count() or 1, busy, MAX_WORKERS))
 
 
-def _columnizer(base: int, worker: int) -> Columnizer:
-    return Columnizer(base + worker + 1)
+def _columnizer(base: int, worker: int, decoder: Decoder) -> Converter:
+    """A worker's converter: its records decoded in bulk, as its stream's column batches."""
+    columnize = Columnizer(base + worker + 1)
+    return lambda records: columnize(decode_columns(decoder, records))
 
 
 class DecoderRecipe:

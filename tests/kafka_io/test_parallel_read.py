@@ -54,11 +54,11 @@ from kafka_io.read_stats import PartitionRange
 from kafka_io.worker_pool import WorkerPool
 
 
-def count(events):
-    return len(events)
+def count(records):
+    return len(records)
 
 
-def converter(worker):
+def converter(worker, decoder):
     return count
 
 

@@ -81,6 +81,25 @@ def _produce_keyed(
     return keys
 
 
+@pytest.fixture
+def keyed_topic(
+    kafka_bootstrap: str,
+    make_topic: Callable[..., str],
+    schema_registry_url: str,
+    make_registry_client: Callable[..., SchemaRegistryClient],
+    tmp_path: Path,
+) -> Callable[[str], tuple[str, list[bytes]]]:
+    """Makes a topic of two records keyed through the registry's ``kind`` serializer;
+    gives the topic and the keys as Kafka holds them."""
+
+    def make(kind: str) -> tuple[str, list[bytes]]:
+        topic = make_topic()
+        client = make_registry_client(schema_registry_url)
+        return topic, _produce_keyed(kafka_bootstrap, client, topic, kind, tmp_path)
+
+    return make
+
+
 def _read(bootstrap: str, url: str | None, topic: str, rules: EventRules) -> list[Event]:
     profile = ConnectionProfile(bootstrap, registry_url=url)
     decoder = Decoder(rules=rules, registry=make_registry(profile.registry_config()))
@@ -91,14 +110,10 @@ def _read(bootstrap: str, url: str | None, topic: str, rules: EventRules) -> lis
 def test_a_key_rule_reads_a_field_of_a_registry_serialized_key(
     kind: str,
     kafka_bootstrap: str,
-    make_topic: Callable[..., str],
     schema_registry_url: str,
-    make_registry_client: Callable[..., SchemaRegistryClient],
-    tmp_path: Path,
+    keyed_topic: Callable[[str], tuple[str, list[bytes]]],
 ) -> None:
-    topic = make_topic()
-    client = make_registry_client(schema_registry_url)
-    keys = _produce_keyed(kafka_bootstrap, client, topic, kind, tmp_path)
+    topic, keys = keyed_topic(kind)
 
     events = _read(kafka_bootstrap, schema_registry_url, topic, BY_KEY_FIELD)
 
@@ -111,14 +126,10 @@ def test_a_key_rule_reads_a_field_of_a_registry_serialized_key(
 
 def test_default_rules_name_the_aggregate_by_the_decoded_key(
     kafka_bootstrap: str,
-    make_topic: Callable[..., str],
     schema_registry_url: str,
-    make_registry_client: Callable[..., SchemaRegistryClient],
-    tmp_path: Path,
+    keyed_topic: Callable[[str], tuple[str, list[bytes]]],
 ) -> None:
-    topic = make_topic()
-    client = make_registry_client(schema_registry_url)
-    _produce_keyed(kafka_bootstrap, client, topic, "avro", tmp_path)
+    topic, _ = keyed_topic("avro")
 
     events = _read(kafka_bootstrap, schema_registry_url, topic, EventRules())
 
@@ -153,14 +164,11 @@ def test_a_key_the_registry_cannot_decode_is_an_error_only_when_a_rule_reads_it(
 
 def test_key_schemas_travel_in_the_event_file(
     kafka_bootstrap: str,
-    make_topic: Callable[..., str],
     schema_registry_url: str,
-    make_registry_client: Callable[..., SchemaRegistryClient],
+    keyed_topic: Callable[[str], tuple[str, list[bytes]]],
     tmp_path: Path,
 ) -> None:
-    topic = make_topic()
-    client = make_registry_client(schema_registry_url)
-    _produce_keyed(kafka_bootstrap, client, topic, "protobuf", tmp_path)
+    topic, _ = keyed_topic("protobuf")
     profile = ConnectionProfile(kafka_bootstrap, registry_url=schema_registry_url)
     decoder = Decoder(rules=BY_KEY_FIELD, registry=make_registry(profile.registry_config()))
     live = [ev for batch in read_topic(profile, topic, decoder) for ev in batch]
