@@ -28,11 +28,14 @@ from typing import Any
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.errors import KafkaUnavailable, TopicNotFound
+from kafka_io.event import Event
 from kafka_io.follow import TopicFollower
 from kafka_io.profile import ConnectionProfile
-from kafka_io.worker_pool import Converter, plain, rebuild
+from kafka_io.worker_pool import plain, rebuild
 
 Send = Callable[[tuple[Any, ...]], None]
+# Turns a batch of decoded events into what crosses to the parent (column batches).
+EventConverter = Callable[[list[Event]], Any]
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class FollowJob:
     profile: ConnectionProfile
     topic: str
     make_decoder: Callable[[], Decoder]
-    make_converter: Callable[[], Converter]
+    make_converter: Callable[[], EventConverter]
     start: dict[int, int] = field(default_factory=dict)
     partitions: frozenset[int] | None = None
     # Added to the worker's niceness: the window it feeds comes first on a busy machine,
