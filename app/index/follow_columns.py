@@ -1,7 +1,8 @@
 """Following a cluster topic in a worker process, as column batches for the index.
 
-``FollowColumns`` hands a warm worker process (``kafka_io.worker_pool``) a
-``FollowJob``: the worker follows the topic with the read-only consumer, decodes with
+``FollowColumns`` hands a worker process of the pool (``kafka_io.worker_pool``) a
+``FollowJob`` and closes it afterwards (it ran at a lower priority, so no read gets it):
+the worker follows the topic with the read-only consumer, decodes with
 the decoder the source would make (``DecoderRecipe``: the same settings and registry)
 and turns each batch into a ``ColumnBatch`` (``Columnizer``, rows in arrival order, as
 the index appends them).  This side only receives: a pipe's ``recv`` releases the
