@@ -71,7 +71,8 @@ class Follows(QObject):
 
     def start(self, topic: str, reached: dict[int, int] | None = None) -> bool:
         """Follow ``topic`` from where its index ends, or from where the read that just
-        filled it reached (``reached``); partitions with neither: from their end now."""
+        filled it reached (``reached``); partitions with neither: from their end when the
+        read was planned, else from their end now."""
         dataset = self.loader.dataset
         if dataset is None or topic in self.live:
             return False
@@ -82,6 +83,10 @@ class Follows(QObject):
         start = {p: s.next_offset for p, s in index.partitions.items()}
         for p, offset in (reached or {}).items():
             start[p] = max(start.get(p, 0), offset)
+        # Partitions that held nothing to read (an empty topic): from where the read saw
+        # their end, so events produced since Follow was pressed are not taken for old.
+        for p, (_low, high) in dataset.watermarks.get(topic, {}).items():
+            start.setdefault(p, high)
         live = _Live(BatchStream(lambda item: consume(*item), max_pending=PENDING_SLICES,
                                  slice_s=SLICE_S, busy_s=BUSY_S, parent=self), start)  # fmt: skip
 

@@ -5,6 +5,7 @@ what was followed is in the persisted index afterwards."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 from collections.abc import Callable
@@ -179,5 +180,38 @@ def test_a_killed_follow_worker_ends_following_with_a_message(
         task = next(t for t in window.workers.running if t.name == f"follow {topic}")
         window.close()
         assert task.done
+    finally:
+        window.close()
+
+
+def test_two_topics_followed_at_once_each_in_its_own_worker(
+    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    first, second = make_topic(prefix="ledger"), make_topic(prefix="orders")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    window = window_on(kafka_bootstrap, tmp_path)
+    follows = window.topics.follows
+    try:
+        pump_until(lambda: second in window.cluster_tree.topic_names(), 60)
+        for topic in (first, second):
+            window.activate_topic(topic)
+            assert window.topics.toggle_follow(topic)
+            pump_until(functools.partial(follows.is_live, topic), 60)
+        for i in range(30):
+            deposit(producer, first, f"ACC-{i % 3}", 1)
+        for i in range(12):
+            deposit(producer, second, f"ACC-{i % 3}", 2)
+        assert producer.flush(30) == 0
+        dataset = window.loader.dataset
+        assert dataset is not None
+        pump_until(lambda: len(dataset.index(first)) == 30 and len(dataset.index(second)) == 12)
+        pids = {follows.live[t].pid for t in (first, second)}
+        assert None not in pids and len(pids) == 2  # one worker process each
+        pump_until(lambda: window.topic_view.model.rowCount() == 12, 30)  # the shown topic
+        window.topics.toggle_follow(first)  # stopping one leaves the other live
+        assert not follows.is_live(first) and follows.is_live(second)
+        deposit(producer, second, "ACC-9", 3)
+        assert producer.flush(30) == 0
+        pump_until(lambda: window.topic_view.model.rowCount() == 13, 30)
     finally:
         window.close()
