@@ -11,14 +11,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListView,
     QMessageBox,
     QPushButton,
     QSlider,
@@ -32,13 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.replay.diff import Change
+from widgets.aggregate_timeline import Timeline, TimelineModel
 from widgets.event_detail import value_as_json
 from widgets.event_table import local_time
 from widgets.state_tree import RefLike, StateTree
 
 ModelIndex = QModelIndex | QPersistentModelIndex
-FAILED_BG = QColor(179, 38, 30, 60)
-AFTER_FAILURE_FG = QColor("#8a8a8a")
 KIND_COLORS = {
     "added": QColor("#1e7b34"),
     "removed": QColor("#b3261e"),
@@ -54,63 +52,6 @@ class StateView:
     state: Any
     changed: frozenset[str] = frozenset()  # paths the event at ``step`` changed
     blame: Mapping[str, RefLike] = field(default_factory=dict)  # path -> last setter
-
-
-class TimelineModel(QAbstractListModel):
-    """The aggregate's events, oldest first; a failed step is marked."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.refs: list[RefLike] = []
-        self.failure_step: int | None = None
-
-    def set_refs(self, refs: Sequence[RefLike], failure_step: int | None = None) -> None:
-        self.beginResetModel()
-        self.refs = list(refs)
-        self.failure_step = failure_step
-        self.endResetModel()
-
-    def set_failure(self, step: int | None) -> None:
-        self.failure_step = step
-        if self.refs:
-            self.dataChanged.emit(self.index(0), self.index(len(self.refs) - 1))
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.refs)
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        ref = self.refs[index.row()]
-        fail = self.failure_step
-        if role == Qt.ItemDataRole.DisplayRole:
-            mark = "⚠ " if fail == index.row() else ""
-            return (
-                f"{mark}{index.row() + 1:>4}  {local_time(ref.timestamp_ms)[:19]}  "
-                f"{ref.type}  (p{ref.partition}@{ref.offset})"
-            )
-        if role == Qt.ItemDataRole.BackgroundRole and fail == index.row():
-            return QBrush(FAILED_BG)
-        if role == Qt.ItemDataRole.ForegroundRole and fail is not None and index.row() > fail:
-            return QBrush(AFTER_FAILURE_FG)
-        if role == Qt.ItemDataRole.ToolTipRole and fail is not None and index.row() >= fail:
-            return "The fold failed here: the state stops before this event."
-        return None
-
-
-class Timeline(QListView):
-    """The list; Left/Right step like Up/Down so the slider and list feel the same."""
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            row = self.currentIndex().row()
-            row = row - 1 if key == Qt.Key.Key_Left else row + 1
-            model = self.model()
-            if model is not None and 0 <= row < model.rowCount():
-                self.setCurrentIndex(model.index(row, 0))
-            return
-        super().keyPressEvent(event)
 
 
 class AggregateInspector(QWidget):
@@ -259,20 +200,35 @@ class AggregateInspector(QWidget):
             self.state_title.setText(f"Replaying {aggregate}…")  # not another one's state
             self.state_tree.clear()
         self.aggregate = aggregate
-        self.aggregate_label.setText(f"{aggregate}  ·  {len(refs):,} event{'s' * (len(refs) != 1)}")
         self.audit_button.setEnabled(bool(refs))
         self._syncing = True
         self.timeline_model.set_refs(refs, failure_step)
-        self.slider.setRange(0, max(0, len(refs) - 1))
-        self.slider.setEnabled(len(refs) > 1)
         self._syncing = False
+        self._counted()
         for spin, value in ((self.diff_from, 1), (self.diff_to, max(1, len(refs)))):
-            spin.setRange(1, max(1, len(refs)))
             spin.setValue(value)
         self.diff_tree.clear()
         self.diff_summary.setText("Pick two events of the timeline and compare their states.")
         self.tabs.setCurrentIndex(0)
         self.show_failure(None)
+
+    def extend_timeline(self, refs: Sequence[RefLike]) -> None:
+        """Events that came after the timeline's last (following live): appended; the
+        selected event, the tab shown and the diff picked stay as they are."""
+        self.timeline_model.append_refs(refs)
+        self._counted()
+        self.audit_button.setEnabled(self.step_count > 0)
+
+    def _counted(self) -> None:
+        """The header, slider and diff ranges for the timeline's length."""
+        n = self.step_count
+        self.aggregate_label.setText(f"{self.aggregate}  ·  {n:,} event{'s' * (n != 1)}")
+        self._syncing = True
+        self.slider.setRange(0, max(0, n - 1))
+        self.slider.setEnabled(n > 1)
+        self._syncing = False
+        for spin in (self.diff_from, self.diff_to):
+            spin.setRange(1, max(1, n))
 
     @property
     def step(self) -> int:

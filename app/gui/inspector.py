@@ -17,13 +17,14 @@ from PySide6.QtCore import QObject, Signal
 from app.audit.as_of import AsOf, filter_rows
 from app.gui.inspector_earlier import EarlierEvents, EarlierReplayer, covered, step_of
 from app.gui.inspector_snapshots import InspectorSnapshots, SnapshotsRead, StartPlan
+from app.gui.inspector_step import StepResult, compute_step
 from app.gui.worker import JobContext, Task, Workers
 from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
-from app.replay.diff import StateDiff, changed_leaves
+from app.replay.diff import StateDiff
 from app.replay.folds import FoldRegistry, FoldSpec
 from app.replay.replayer import Replayer
-from app.replay.runner import FoldError, FoldFailure
+from app.replay.runner import FoldFailure
 from app.replay.snapshot_replay import (
     SnapshotReplayer,
     replayer_from,
@@ -32,18 +33,12 @@ from app.replay.snapshot_replay import (
 from app.replay.upcasting import Upcasting
 from kafka_io.decode import Decoder
 from kafka_io.event import EventRef
-from widgets.aggregate_inspector import AggregateInspector, StateView
+from widgets.aggregate_inspector import AggregateInspector
 
 
 @dataclass(frozen=True)
 class TimelineResult:
     refs: list[EventRef]
-    failure: FoldFailure | None
-
-
-@dataclass(frozen=True)
-class StepResult:
-    view: StateView
     failure: FoldFailure | None
 
 
@@ -271,13 +266,29 @@ class InspectorController(QObject):
         if len(rows) == self._row_count:
             return
         step = self.widget.step
+        newest = step < 0 or step == len(replayer) - 1
+        if self._extend(replayer, rows):
+            if newest:  # following: the newest event's state, blame and changes
+                self.widget.select_step(len(replayer) - 1)
+            return
         # At the newest event (or none picked): follow the newest; stepped back in
         # history: stay on the event picked (a snapshot covering none stays first).
-        if step < 0 or step == len(replayer) - 1:
+        if newest:
             self.show_aggregate(index, topic, aggregate)
             return
         keep = replayer.row_id(step)
         self.show_aggregate(index, topic, aggregate, 0 if keep is None else None, row=keep)
+
+    def _extend(self, replayer: Replayer, rows: np.ndarray) -> bool:
+        """New events that only came after the timeline's (following live): added to the
+        replayer, whose checkpoints stay, and to the timeline, instead of replaying the
+        whole history again at every refresh."""
+        known = len(replayer)
+        if type(replayer) is not Replayer or not replayer.extend(rows):
+            return False  # events before the window or snapshots: rebuilt as a whole
+        self._row_count = len(rows)
+        self.widget.extend_timeline([replayer.ref(i) for i in range(known, len(replayer))])
+        return True
 
     def clear(self, message: str) -> None:
         self._generation += 1
@@ -375,24 +386,3 @@ class InspectorController(QObject):
 
     def shutdown(self) -> None:
         self.workers.shutdown()
-
-
-def compute_step(replayer: Replayer, step: int, ctx: JobContext | None = None) -> StepResult:
-    """The state after timeline event ``step`` (0-based), what it changed, and blame.
-
-    A fold that fails at or before this event gives the state before the failing event,
-    as the core does; the failure travels with the result instead of being raised.
-    """
-    cancel = ctx.token if ctx is not None else None
-    n = step + 1
-    after = replayer.step(n, cancel=cancel)
-    failure = after.failure if after.failure and after.failure.kind != "cancelled" else None
-    reached = after.events_applied
-    before = replayer.step(max(0, reached - 1), cancel=cancel) if reached == n else after
-    changed = changed_leaves(before.state, after.state) if reached == n else frozenset()
-    try:
-        blame: dict[str, EventRef] = replayer.blame(reached, cancel=cancel)
-    except FoldError:
-        blame = {}
-    view = StateView(step=step, state=after.state, changed=changed, blame=blame)
-    return StepResult(view, failure)

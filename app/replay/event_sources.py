@@ -102,6 +102,14 @@ class IndexEvents(ReplayEvents):
         names = index.type_names
         self.types = [names[t] for t in index.type_col[rows].tolist()]
 
+    def extended(self, rows: np.ndarray) -> IndexEvents | None:
+        """These events and the ones that came after them (``rows``: all of them, these
+        first); None when ``rows`` does not only add events after these."""
+        n = len(self.rows)
+        if len(rows) <= n or not np.array_equal(rows[:n], self.rows):
+            return None
+        return IndexEvents(self.index, rows, self.decoder)
+
     def events(self, start: int, stop: int) -> Iterator[Event]:
         event, decoder = self.index.event, self.decoder
         for row in self.rows[start:stop].tolist():

@@ -5,9 +5,8 @@ come from a TopicIndex (the aggregate's rows, decoded afresh for every pass) or 
 plain iterable of Events (the cold path: one partition read straight from the cluster,
 or an event file).
 
-Positions are counted in events: position ``n`` is the state after the first ``n``
-events (0 = before any: ``None``).  ``position()`` turns an offset, a timestamp or an
-event number into one.
+Positions count events: position ``n`` is the state after the first ``n`` (0: before any,
+``None``); ``position()`` turns an offset, a timestamp or an event number into one.
 
 Checkpoints: a copy of the state every ``checkpoint_every`` events, made as the first
 pass goes by.  Any later position is then at most ``checkpoint_every - 1`` fold calls
@@ -15,8 +14,7 @@ away from a checkpoint, which makes stepping around a 100,000-event aggregate a 
 of milliseconds.  Checkpoints are copied when stored and again when used, and every
 state handed out is a copy, so neither a fold nor a caller can corrupt them.
 
-Not thread-safe: use one Replayer from one (worker) thread at a time.
-"""
+Not thread-safe: use one Replayer from one (worker) thread at a time."""
 
 from __future__ import annotations
 
@@ -52,9 +50,6 @@ __all__ = ["Replayer"]
 
 DEFAULT_CHECKPOINT_EVERY = 128
 ProgressFn = Callable[[int, int], None]
-
-
-# ---------------------------------------------------------------------- replayer
 
 
 class Replayer:
@@ -128,6 +123,16 @@ class Replayer:
 
     def __len__(self) -> int:
         return len(self._src)
+
+    def extend(self, rows: np.ndarray) -> bool:
+        """Take the events that came after these (``rows``: all of the aggregate's, these
+        first), keeping every checkpoint; False unless ``rows`` only adds events after
+        these.  A job stepping meanwhile sees the same events at the same positions."""
+        src = self._src
+        longer = src.extended(rows) if isinstance(src, IndexEvents) else None
+        if longer is not None:
+            self._src = longer
+        return longer is not None
 
     def ref(self, i: int) -> EventRef:
         """The i-th event (0-based) of the aggregate."""

@@ -78,6 +78,8 @@ def test_follow_a_topic_live(
 
         before = 5 * 10.0  # ACC-1's five deposits so far
         pump_until(lambda: balance_now() == before, 30)
+        replayer = window.inspector_ctl._replayer
+        window.inspector.tabs.setCurrentIndex(1)  # the user looks at the Diff tab
         deposit(producer, topic, "ACC-1", 25)
         deposit(producer, topic, "ACC-2", 99)  # not shown: the filter applies to new events
         assert producer.flush(30) == 0
@@ -85,6 +87,11 @@ def test_follow_a_topic_live(
         assert {e.aggregate for e in shown(window)} == {"ACC-1"}  # type: ignore[attr-defined]
 
         pump_until(lambda: balance_now() == before + 25, 30)
+        # The new event was added to the timeline, not the whole history replayed again;
+        # the newest event is selected and the user's tab stays.
+        assert window.inspector_ctl._replayer is replayer
+        assert window.inspector.step_count == 7 == window.inspector.step + 1
+        assert window.inspector.tabs.currentIndex() == 1
 
         # Unfiltered, the table follows its end like tail -f.
         window.filter_bar.clear()

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.cli.main import main as cli_main
-from app.gui.inspector import compute_step
+from app.gui.inspector_step import compute_step
 from app.gui.main_window import MainWindow
 from app.index.query import Query, run_query
 from app.replay.replayer import Replayer

@@ -284,3 +284,26 @@ def test_a_replay_can_decode_with_its_own_decoder(index: TopicIndex) -> None:
     rp = Replayer.from_index(index, AGG, ledger, decoder=Counting())
     assert rp.state() == reference(mine)
     assert len(calls) == len(mine)  # every event went through the replay's decoder
+
+
+def test_a_replayer_takes_events_that_came_after_its_own(index: TopicIndex) -> None:
+    """Following live: the newer events are added, the checkpoints kept, and every state
+    and blame is the one a replayer of all the events gives; anything but newer events
+    (fewer, other, earlier ones) is refused."""
+    rows = index.rows_for_aggregate(AGG)
+    first = rows[: len(rows) // 2]
+    replayer = Replayer.from_index(index, AGG, ledger, rows=first, checkpoint_every=16)
+    replayer.run()
+    kept = list(replayer._checkpoints)
+    assert not replayer.extend(first)  # nothing new
+    assert not replayer.extend(first[:-1])
+    assert not replayer.extend(rows[1:])  # not these first
+    assert len(replayer) == len(first)
+    assert replayer.extend(rows)
+    assert len(replayer) == len(rows)
+    assert all(a is b for a, b in zip(kept, replayer._checkpoints, strict=False))  # kept
+    whole = Replayer.from_index(index, AGG, ledger)
+    for n in (len(first) - 1, len(first), len(first) + 1, len(rows)):
+        assert replayer.step(n).state == whole.step(n).state == reference(agg_events()[:n])
+    assert replayer.blame() == whole.blame()
+    assert [replayer.ref(i) for i in range(len(rows))] == whole.refs()
