@@ -18,7 +18,7 @@ from PySide6.QtGui import QGuiApplication
 from app.audit.as_of import AsOf, filter_rows, rows_as_of
 from app.gui.masked_events import MaskedEvents
 from app.gui.worker import FailureHandler, JobContext, Workers
-from app.index.query import Query, count_by_type, run_query
+from app.index.query import Query, TypeCounts, count_by_type, run_query
 from app.index.topic_index import TopicIndex
 from app.masking.masker import Masker
 from app.output.table_text import as_json_lines, as_tsv
@@ -93,6 +93,7 @@ class TopicView(QObject):
         self._generation = -1
         self._completion_at = 0.0
         self._completion_size = -1
+        self._type_counts = TypeCounts()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -225,9 +226,11 @@ class TopicView(QObject):
             return
         self._completion_at = now
         self._completion_size = index.generation
-        order = index.log_order()
-        shown = order if self.as_of is None else filter_rows(index, order, self.as_of)
-        self.filter_bar.set_type_counts(count_by_type(index, shown))
+        if self.as_of is None:
+            counts = self._type_counts.of(index)  # only what was appended since
+        else:
+            counts = count_by_type(index, filter_rows(index, index.log_order(), self.as_of))
+        self.filter_bar.set_type_counts(counts)
         self.filter_bar.set_aggregates(index.sorted_aggregates())
 
     def _reset_keeping_selection(self, rows: np.ndarray) -> None:

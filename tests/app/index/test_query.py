@@ -12,6 +12,7 @@ from evfactory import BASE_MS, TYPES, envelope, log_sorted, random_events
 from app.index import text_search as query_mod
 from app.index.query import (
     Query,
+    TypeCounts,
     complete_aggregate,
     count_by_aggregate,
     count_by_type,
@@ -170,3 +171,18 @@ def test_results_follow_appends() -> None:
     idx.append(EVENTS[1000:])
     assert got(idx, q) == brute(EVENTS, q)
     assert isinstance(run_query(idx, q), np.ndarray)
+
+
+def test_type_counts_follow_a_growing_index_counting_only_what_was_appended() -> None:
+    idx = TopicIndex("bank-accounts")
+    counts = TypeCounts()
+    assert counts.of(idx) == {}
+    seen = 0
+    for size in (1, 7, 500, 1200, 3000):
+        idx.append(EVENTS[seen:size])
+        seen = size
+        assert counts.of(idx) == dict(Counter(e.type for e in EVENTS[:size]))
+    assert counts.of(idx) == counts.of(idx)  # asked again: nothing counted twice
+    other = TopicIndex("bank-accounts")
+    other.append(EVENTS[:10])
+    assert counts.of(other) == dict(Counter(e.type for e in EVENTS[:10]))  # a new index
