@@ -15,6 +15,7 @@ thousand rows after a catch-up whose first records interleave with the last stor
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -48,6 +49,20 @@ def log_order_of(partitions: np.ndarray, offsets: np.ndarray, ts: np.ndarray) ->
     return np.lexsort((offsets, partitions, eff)).astype(np.int64, copy=False)
 
 
+def _in_log_order(
+    rows: np.ndarray, eff: np.ndarray, parts: np.ndarray, offs: np.ndarray
+) -> np.ndarray:
+    return rows[np.lexsort((offs[rows], parts[rows], eff[rows]))]
+
+
+def _viewed(column: MemColumn) -> bool:
+    """Whether a view of the column's array is alive anywhere: every numpy view holds a
+    reference to the array it views, so beyond the column's own and this call's there
+    is one per view (CPython counts them exactly; the log order's lock keeps new ones
+    from being made meanwhile)."""
+    return sys.getrefcount(column.data) > 2
+
+
 def _key(eff: np.ndarray, parts: np.ndarray, offs: np.ndarray, row: int) -> tuple[int, int, int]:
     return int(eff[row]), int(parts[row]), int(offs[row])
 
@@ -62,7 +77,6 @@ class LogOrder:
         self._prefix = prefix
         self._tail = MemColumn(np.int64, tail if tail is not None else np.empty(0, np.int64))
         self._rows = rows if rows >= 0 else prefix + self._tail.size  # rows covered
-        self._handed_out = False  # a view of the tail was given out since it was made
         self._valid = True
         self._full: np.ndarray | None = None
         self._rank: np.ndarray | None = None
@@ -95,7 +109,6 @@ class LogOrder:
         with self._lock:
             self._ensure(eff, partitions, offsets)
             prefix, tail = self._prefix, self._tail.view()
-            self._handed_out = True
         if prefix > n:
             return n, np.empty(0, np.int64)
         if self._rows_after(n, prefix, tail):
@@ -118,7 +131,6 @@ class LogOrder:
         prefix = int(off_place[0]) if len(off_place) else n
         self._prefix = prefix
         self._tail = MemColumn(np.int64, order[prefix:])
-        self._handed_out = False
         self._rows = n
         self._valid = True
         self._drop_caches()
@@ -158,21 +170,20 @@ class LogOrder:
         if total - q > _MERGE_LIMIT:
             self._valid = False
             return
-        old_tail = tail.view()
-        if q < prefix:
-            old_tail = np.concatenate([np.arange(q, prefix, dtype=np.int64), old_tail])
+        if q < prefix:  # the merge reaches into the prefix: the tail is made again
+            segment = np.concatenate([np.arange(q, prefix, dtype=np.int64), tail.view(), new])
+            self._tail = MemColumn(np.int64, _in_log_order(segment, eff, parts, offs))
             prefix = q
-        k = q - prefix
-        segment = np.concatenate([old_tail[k:], new])
-        segment = segment[np.lexsort((offs[segment], parts[segment], eff[segment]))]
-        if prefix == self._prefix and not self._handed_out:
-            # Nobody holds a view of the tail: rewrite only its merged end (a follow
-            # merges each live batch; copying the whole tail each time grew with it).
-            tail.truncate(k)
-            tail.extend(segment)
-        else:  # a reader may hold the old tail: it keeps it intact
-            self._tail = MemColumn(np.int64, np.concatenate([old_tail[:k], segment]))
-            self._handed_out = False
+        else:
+            k = q - prefix
+            segment = _in_log_order(np.concatenate([tail.view()[k:], new]), eff, parts, offs)
+            if not _viewed(tail):
+                # Nobody holds a view of the tail: rewrite only its merged end (a follow
+                # merges each live batch; copying the whole tail each time grew with it).
+                tail.truncate(k)
+                tail.extend(segment)
+            else:  # a reader holds the old tail: it keeps it intact
+                self._tail = MemColumn(np.int64, np.concatenate([tail.view()[:k], segment]))
         self._prefix = prefix
         self._rows = n
 

@@ -62,3 +62,36 @@ def test_some_rows_sorted_into_log_order(seed: int, cut: int, share: float) -> N
     rank = np.argsort(log_order_of(parts, offs, ts))
     expected = rows[np.argsort(rank[rows])]
     assert np.array_equal(kept.sort_rows(rows, ts, parts, offs), expected)
+
+
+def test_the_tail_is_copied_only_while_someone_holds_a_view_of_it() -> None:
+    """A follow's table looks at the order after every few batches; once its views are
+    gone the next merge rewrites the tail's end in place, and a view still held keeps
+    what it showed (the tail is copied for that merge only)."""
+    # Two partitions whose timestamps interleave: every batch merges into the tail.
+    n = 4000
+    parts = np.arange(n, dtype=np.int64) % 2
+    offs = np.arange(n, dtype=np.int64) // 2
+    ts = 1000 + (np.arange(n, dtype=np.int64) ^ 1)  # each pair arrives in reverse order
+    kept = LogOrder()
+    kept.extend(ts[:101], parts[:101], offs[:101], 0)
+    base = 101  # odd cuts split a pair: each batch's first row sorts before the last
+    columns: list[object] = []  # the tail after each merge (held: their ids stay apart)
+    ends = range(301, n, 200)
+    for i, end in enumerate(ends):
+        _, tail = kept.parts(ts[:base], parts[:base], offs[:base])
+        held = tail.copy() if i % 3 == 2 else None
+        if held is None:
+            del tail  # looked at, then let go (as a refresh does)
+        kept.extend(ts[:end], parts[:end], offs[:end], base)
+        if held is not None:
+            assert np.array_equal(tail, held)  # the view held keeps what it showed
+            del tail
+        columns.append(kept._tail)
+        base = end
+    cols = ts[:base], parts[:base], offs[:base]
+    assert np.array_equal(kept.order(*cols), log_order_of(cols[1], cols[2], cols[0]))
+    # A new tail only for the merges made while a view was held: the others rewrote it
+    # in place.
+    copies = len({id(c) for c in columns}) - 1
+    assert copies == len(ends) // 3 > 0
