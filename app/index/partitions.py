@@ -6,9 +6,9 @@ matches the topic (``app.index.catch_up``) and where a catch-up read resumes.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 
@@ -67,6 +67,10 @@ class PartitionBook:
             state.next_offset = max(state.next_offset, int(offs.max()) + 1)
             last = int(np.argmax(offs))
             if int(offs[last]) > state.last_offset:
+                if state.last_row != state.first_row:
+                    # No longer the last row: its fingerprint is not owed any more (a
+                    # follow moves it every batch; the set must not grow with the log).
+                    self._unresolved.discard(state.last_row)
                 state.last_offset = int(offs[last])
                 state.last_timestamp_ms = int(tss[last])
                 state.last_row = base + (last if sel is None else int(sel[last]))
@@ -94,7 +98,7 @@ class PartitionBook:
 
     def checkpoint(self) -> tuple[object, ...]:
         """What ``rollback`` needs to undo the next ``track`` (a batch that failed)."""
-        states = {p: replace(s) for p, s in self.states.items()}
+        states = {p: copy.copy(s) for p, s in self.states.items()}  # flat: a copy will do
         return states, dict(self.max_ts), set(self._unresolved), self.out_of_order
 
     def rollback(self, checkpoint: tuple[object, ...]) -> None:

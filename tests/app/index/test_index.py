@@ -226,3 +226,18 @@ def test_readers_and_a_saver_work_while_another_thread_appends(tmp_path: object)
     assert note is None and 1000 <= len(saved) <= len(events)
     assert all(saved.event(r) == index.event(r) for r in range(0, len(saved), 97))
     assert np.array_equal(index.log_order(), build(events, batch=20_000).log_order())
+
+
+def test_fingerprints_owed_stay_few_however_many_batches_are_appended() -> None:
+    """A follow appends a small batch many times a second: only the current first and
+    last row of each partition are owed a fingerprint, and what a snapshot resolves is
+    what one append of everything gives."""
+    from app.index.state import snapshot
+
+    events = random_events(3000, seed=8, partitions=3)
+    followed, whole = TopicIndex("t", Decoder()), TopicIndex("t", Decoder())
+    for i in range(0, len(events), 20):
+        followed.append(events[i : i + 20])
+        assert len(followed._book._unresolved) <= 2 * 3
+    whole.append(events)
+    assert snapshot(followed).partitions == snapshot(whole).partitions
