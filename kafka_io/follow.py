@@ -79,15 +79,9 @@ class TopicFollower:
         self._secrets = secret_values(profile.properties)
         self._errors: list[KafkaError] = []
 
-    def follow(
-        self,
-        cancel: CancelToken,
-        on_status: Status | None = None,
-        on_idle: Callable[[], None] | None = None,
-    ) -> Iterator[list[Event]]:
+    def follow(self, cancel: CancelToken, on_status: Status | None = None) -> Iterator[list[Event]]:
         """Yield batches of new events until ``cancel``; raises TopicDeleted if the topic
-        goes away.  ``on_status`` hears "reconnecting …" and "resumed"; ``on_idle`` is
-        called after a poll that brought no event (a caller gathering batches flushes)."""
+        goes away.  ``on_status`` hears "reconnecting …" and "resumed"."""
         consumer = read_only_consumer(self.profile, error_cb=self._errors.append)
         try:
             self._assign_new(consumer, self._partitions(consumer, wait=True))
@@ -99,11 +93,10 @@ class TopicFollower:
                 if len(records) != len(msgs):  # a lost broker can show up in the stream too
                     self._errors += [e for m in msgs if (e := m.error()) is not None]
                 self._report(on_status, bool(records))
-                batch = self._decode(records) if records else []
-                if batch:
-                    yield batch
-                elif on_idle is not None:
-                    on_idle()
+                if records:
+                    batch = self._decode(records)
+                    if batch:
+                        yield batch
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + METADATA_EVERY_S
                     found = self._partitions(consumer)

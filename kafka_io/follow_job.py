@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -35,11 +34,6 @@ from kafka_io.profile import ConnectionProfile
 from kafka_io.worker_pool import plain, rebuild
 
 Send = Callable[[tuple[Any, ...]], None]
-# A fast topic arrives a few hundred records per poll: the window appends a batch with a
-# few array copies whatever its size, so batches are gathered for up to 50 ms (or 5,000
-# events) first; a quiet topic's events go at the next empty poll (0.1 s at most).
-LINGER_S = 0.05
-LINGER_EVENTS = 5_000
 # Turns a batch of decoded events into what crosses to the parent (column batches).
 EventConverter = Callable[[list[Event]], Any]
 
@@ -77,26 +71,12 @@ class FollowJob:
         )  # fmt: skip
         convert = self.make_converter()
         positions = follower.state.positions
-        pending: list[Event] = []
-        since = [0.0]
-
-        def flush() -> None:
-            if pending:  # the positions are those after the last pending event
-                send(("batch", convert(pending), dict(positions)))
-                pending.clear()
-
         try:
-            for batch in follower.follow(cancel, lambda text: send(("status", text)), flush):
-                if not pending:
-                    since[0] = time.monotonic()
-                pending.extend(batch)
-                if len(pending) >= LINGER_EVENTS or time.monotonic() - since[0] >= LINGER_S:
-                    flush()
+            for batch in follower.follow(cancel, lambda text: send(("status", text))):
+                send(("batch", convert(batch), dict(positions)))
         except (TopicNotFound, KafkaUnavailable) as exc:
-            flush()
             send(("end", str(exc)))
             return
-        flush()
         send(("end", None))
 
 

@@ -38,7 +38,6 @@ class Follower:
         self.follow = follow
         self.index = TopicIndex(follow.topic, Decoder())
         self.positions: dict[int, int] = {}
-        self.deliveries: list[int] = []  # the size of each batch that crossed
         self.statuses: list[str] = []
         follow.on_status = self.statuses.append
         self.ended: BaseException | None = None
@@ -49,7 +48,6 @@ class Follower:
     def _run(self) -> None:
         try:
             for delivery in self.follow:
-                self.deliveries.append(len(delivery.batch))
                 for part in column_slices(delivery.batch, 7):  # slices keep the names right
                     self.index.append_columns(part)
                 self.positions.update(delivery.positions)
@@ -117,31 +115,6 @@ def test_new_records_arrive_as_columns_with_the_topics_rules(
     # Stopped, the worker (at a lower priority now) is not left for a read to take.
     assert not psutil.pid_exists(worker)
     assert pool.take(1)[0].pid != worker
-
-
-def test_a_fast_topics_records_cross_in_few_large_batches(
-    kafka_bootstrap: str, make_topic: Callable[..., str], pool: WorkerPool
-) -> None:
-    """Records arriving a few at a time are gathered in the worker (for up to 50 ms)
-    before they cross: the window appends few large batches, and a trickle's last
-    records still come through without a next record to push them."""
-    topic = make_topic()
-    source = ClusterSource(ConnectionProfile(kafka_bootstrap))
-    follower = Follower(FollowColumns(source, topic, CancelToken(), start={0: 0}, pool=pool))
-    producer = Producer({"bootstrap.servers": kafka_bootstrap, "linger.ms": 0})
-    producer.produce(topic, orjson.dumps({"eventType": "E", "n": -1}))
-    producer.flush(10)
-    follower.wait_for(lambda: len(follower.index) == 1)  # the worker is up and following
-    follower.deliveries.clear()
-    for burst in range(40):  # 400 records in bursts of 10, 5 ms apart
-        for i in range(10):
-            producer.produce(topic, orjson.dumps({"eventType": "E", "n": burst * 10 + i}))
-        producer.flush(10)
-        time.sleep(0.005)
-    follower.wait_for(lambda: len(follower.index) == 401)
-    follower.stop()
-    # 40 bursts over 0.2 s or more: a handful of gathered batches, not one per poll.
-    assert len(follower.deliveries) <= 12, follower.deliveries
 
 
 def test_a_killed_worker_ends_the_follow_with_a_message(
