@@ -156,6 +156,20 @@ class EventTableModel(QAbstractTableModel):
         self._rows = spare[:need]
         self.endInsertRows()
 
+    def replace_from(self, keep: int, rows: np.ndarray) -> None:
+        """Show ``rows``, whose first ``keep`` are the rows shown now: only the rows
+        after them are removed and inserted (a followed topic's newest events can sort
+        among the last ones shown; a reset would relayout a million rows)."""
+        old = self._rows
+        if keep < len(old):
+            self.beginRemoveRows(QModelIndex(), keep, len(old) - 1)
+            # A new array: rows handed out before never change.
+            spare = np.empty(max(len(rows), keep * 3 // 2 + 1024), dtype=np.int64)
+            spare[:keep] = old[:keep]
+            self._spare, self._rows = spare, spare[:keep]
+            self.endRemoveRows()
+        self.append_rows(rows[keep:])
+
     def clear(self) -> None:
         self.set_rows(None, np.empty(0, dtype=np.int64))
 

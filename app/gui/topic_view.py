@@ -31,6 +31,15 @@ from widgets.goto_dialog import GotoTarget
 REFRESH_MS = 300  # table refresh rate while a read is filling the index
 COMPLETION_EVERY_S = 2.0  # re-sorting 100k aggregate names is not free
 ASYNC_QUERY_ROWS = 200_000  # text searches over more rows than this run in a worker
+# The most rows at the table's end replaced in place (beyond: the model is reset).
+REPLACE_MOST = 100_000
+
+
+def _common_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    """How many leading row ids ``a`` and ``b`` share."""
+    m = min(len(a), len(b))
+    differ = np.flatnonzero(a[:m] != b[:m])
+    return int(differ[0]) if len(differ) else m
 
 
 def to_query(state: FilterState, index: TopicIndex) -> Query:
@@ -199,9 +208,14 @@ class TopicView(QObject):
         same_query = (query, self.as_of) == self._shown_query and self.model.store is self._store(
             index
         )
-        if same_query and 0 < len(old) <= len(rows) and np.array_equal(rows[: len(old)], old):
+        keep = _common_prefix(old, rows) if same_query and len(old) else 0
+        if keep and len(old) - keep <= REPLACE_MOST and len(rows) > keep:
+            # The log grew at its end (new events may sort among the last ones shown).
             was_at_end = self.table.at_end()
-            self.model.append_rows(rows[len(old) :])  # the log grew at its end
+            selected = self.selected_row_id()
+            self.model.replace_from(keep, rows)
+            if selected is not None and self.selected_row_id() is None:
+                self.select_row_id(selected, scroll=False)  # it was among those replaced
             if self.live and len(rows) > len(old):
                 self.table.rows_added(len(rows) - len(old), was_at_end)
         elif not (same_query and np.array_equal(rows, old)):

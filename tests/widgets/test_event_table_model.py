@@ -139,6 +139,32 @@ def test_rows_appended_many_times_are_all_there_and_rows_handed_out_stay(
     assert all(rows.tolist() == held for rows, held in handed)
 
 
+def test_rows_replaced_after_a_kept_prefix_without_a_reset(
+    qtbot: QtBot, qapp: QApplication, store: CountingStore
+) -> None:
+    """A followed topic's newest events can sort among the last ones shown: the rows
+    after the kept ones are removed and the new ones inserted, never a model reset, and
+    an array handed out before keeps what it held."""
+    model = EventTableModel()
+    model.set_rows(store, np.arange(10, dtype=np.int64))
+    handed = model.rows
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    new = np.array([0, 1, 2, 3, 4, 5, 6, 12, 7, 8, 9, 13], dtype=np.int64)
+    with (
+        qtbot.waitSignal(model.rowsRemoved) as removed,
+        qtbot.waitSignal(model.rowsInserted) as inserted,
+    ):
+        model.replace_from(7, new)
+    assert removed.args[1:] == [7, 9] and inserted.args[1:] == [7, 11]
+    assert model.rows.tolist() == new.tolist() and model.rowCount() == 12
+    assert cell(model, 7, TableColumn.OFFSET) == 12
+    assert not resets
+    assert handed.tolist() == list(range(10))
+    model.replace_from(12, np.append(new, 14))  # nothing replaced: an append
+    assert model.rows.tolist() == [*new.tolist(), 14]
+
+
 def test_model_row_finds_unsorted_rows(qapp: QApplication, store: CountingStore) -> None:
     model = EventTableModel()
     model.set_rows(store, np.array([9, 3, 7], dtype=np.int64))
