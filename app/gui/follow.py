@@ -17,7 +17,7 @@ from app.gui.stream import BatchStream
 from app.gui.worker import JobContext, Task, Workers
 from app.index import store
 from app.index.batch import ColumnBatch
-from app.index.follow_columns import FollowColumns, FollowEnded, column_slices
+from app.index.follow_columns import FollowColumns, FollowEnded
 from app.index.topic_cache import CachedSource, signature_of
 from app.sources import ClusterSource
 
@@ -106,7 +106,7 @@ class Follows(QObject):
             live.follow = follow
             try:
                 for delivery in follow:
-                    parts = list(column_slices(delivery.batch, SLICE_EVENTS))
+                    parts = list(delivery.batch.parts(SLICE_EVENTS))
                     for i, part in enumerate(parts):
                         last = delivery.positions if i == len(parts) - 1 else None
                         if not live.stream.put((part, last), ctx.token):

@@ -17,7 +17,7 @@ from app.gui.dataset import Dataset
 from app.gui.jobs import ReadDone
 from app.gui.settings import Settings
 from app.gui.worker import JobContext
-from app.index.batch import NAME_KINDS, ColumnBatch
+from app.index.batch import ColumnBatch
 from app.index.storage import DiskFullError
 from app.index.topic_cache import CachedSource, TopicPlan, build_plan, plan_topic, warm_workers
 from app.index.topic_index import ReadOnlyIndexError, TopicIndex
@@ -79,17 +79,10 @@ GUI_BATCH_ROWS = 10_000
 
 
 def _slices(batch: ColumnBatch | list[Event]) -> Iterator[ColumnBatch | list[Event]]:
-    if not isinstance(batch, ColumnBatch) or len(batch) <= GUI_BATCH_ROWS:
+    if isinstance(batch, ColumnBatch):
+        yield from batch.parts(GUI_BATCH_ROWS)
+    else:
         yield batch
-        return
-    # The names a batch brings go with its first slice; the others bring none.
-    after = {k: batch.names_from.get(k, 0) + len(batch.new_names.get(k) or ()) for k in NAME_KINDS}
-    for lo in range(0, len(batch), GUI_BATCH_ROWS):
-        part = batch.block.slice(lo, min(lo + GUI_BATCH_ROWS, len(batch)))
-        if lo == 0:
-            yield ColumnBatch(part, batch.stream, batch.names_from, batch.new_names)
-        else:
-            yield ColumnBatch(part, batch.stream, dict(after), {})
 
 
 def append_batch(index: TopicIndex, batch: ColumnBatch | list[Event]) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import marshal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +146,22 @@ class ColumnBatch:
 
     def __len__(self) -> int:
         return len(self.block)
+
+    def parts(self, rows: int) -> Iterator[ColumnBatch]:
+        """This batch in parts of at most ``rows`` rows, in order (appending each is
+        short enough to let the window paint in between).  The names the batch brings
+        go with its first part; the others bring none."""
+        if len(self) <= rows:
+            yield self
+            return
+        sent = self.names_from
+        after = {k: sent.get(k, 0) + len(self.new_names.get(k) or ()) for k in NAME_KINDS}
+        for lo in range(0, len(self), rows):
+            part = self.block.slice(lo, min(lo + rows, len(self)))
+            if lo == 0:
+                yield ColumnBatch(part, self.stream, self.names_from, self.new_names)
+            else:
+                yield ColumnBatch(part, self.stream, dict(after), {})
 
 
 class StreamNames:

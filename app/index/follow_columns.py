@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.index.batch import NAME_KINDS, ColumnBatch, Columnizer, new_stream_id
+from app.index.batch import ColumnBatch, Columnizer, new_stream_id
 from app.index.build import DecoderRecipe
 from app.sources import ClusterSource
 from kafka_io.cancel import CancelToken
@@ -168,19 +168,3 @@ def _stop(worker: Worker) -> None:
                 return
         except (EOFError, OSError):
             worker.broken = True
-
-
-def column_slices(batch: ColumnBatch, rows: int) -> Iterator[ColumnBatch]:
-    """``batch`` in parts of at most ``rows`` rows, in order (appending each is short
-    enough to let the window paint in between).  The names a batch brings go with its
-    first part; the others bring none."""
-    if len(batch) <= rows:
-        yield batch
-        return
-    after = {k: batch.names_from.get(k, 0) + len(batch.new_names.get(k) or ()) for k in NAME_KINDS}
-    for lo in range(0, len(batch), rows):
-        part = batch.block.slice(lo, min(lo + rows, len(batch)))
-        if lo == 0:
-            yield ColumnBatch(part, batch.stream, batch.names_from, batch.new_names)
-        else:
-            yield ColumnBatch(part, batch.stream, dict(after), {})

@@ -20,7 +20,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka_helpers import Rec, produce
 
-from app.index.follow_columns import FollowColumns, FollowEnded, FollowWorkerDied, column_slices
+from app.index.follow_columns import FollowColumns, FollowEnded, FollowWorkerDied
 from app.index.topic_index import TopicIndex
 from app.sources import ClusterSource, SourceSettings, TopicSettings
 from kafka_io.cancel import CancelToken
@@ -48,7 +48,7 @@ class Follower:
     def _run(self) -> None:
         try:
             for delivery in self.follow:
-                for part in column_slices(delivery.batch, 7):  # slices keep the names right
+                for part in delivery.batch.parts(7):  # slices keep the names right
                     self.index.append_columns(part)
                 self.positions.update(delivery.positions)
         except BaseException as exc:  # the test looks at how it ended
