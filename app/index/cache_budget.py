@@ -23,6 +23,7 @@ from app.index.store_files import (
     TopicLock,
     default_cache_dir,
     disk_bytes,
+    is_locked,
     read_meta,
 )
 from app.index.store_files import CacheError as _CacheError
@@ -88,21 +89,10 @@ def _describe(folder: Path) -> CachedTopic:
         rows=int(meta.get("rows", 0) or 0),
         disk_bytes=disk_bytes(folder),
         last_used_s=max(stamps, default=0.0),
-        in_use=_locked(folder),
+        in_use=is_locked(folder),
         window=f"{spec.get('kind')}={spec.get('value')}" if isinstance(spec, dict) else None,
         problem=problem,
     )
-
-
-def _locked(folder: Path) -> bool:
-    lock = TopicLock(folder)
-    try:
-        if lock.try_acquire(touch=False):
-            lock.release()
-            return False
-    except OSError:
-        return False
-    return True
 
 
 def remove(entry: CachedTopic) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.index.text_search import ROWWISE_LIMIT, key_mask, text_mask
+from app.index.text_search import ROWWISE_LIMIT, key_mask, lut_mask, text_mask
 from app.index.topic_index import TopicIndex
 
 __all__ = [
@@ -123,7 +123,7 @@ def _row_mask(index: TopicIndex, query: Query, rows: np.ndarray | slice) -> np.n
             if query.aggregate_prefix
             else [a for a in [index.aggregate_id(query.aggregate)] if a is not None]
         )
-        keep &= _lut_mask(ids, len(index.aggregate_names), index.aggregate_col[rows])
+        keep &= lut_mask(ids, len(index.aggregate_names), index.aggregate_col[rows])
     if query.types is not None:
         keep &= type_mask_of(index, query.types, index.type_col[rows])
     if query.since_ms is not None:
@@ -183,15 +183,6 @@ def _range_mask(index: TopicIndex, query: Query, start: int, stop: int) -> np.nd
     return _row_mask(index, query, slice(start, stop))
 
 
-def _lut_mask(ids: list[int], n_names: int, column: np.ndarray) -> np.ndarray:
-    # One spare False slot at the end: id -1 ("none") indexes it.
-    lut = np.zeros(n_names + 1, bool)
-    if ids:
-        lut[np.asarray(ids, np.int64)] = True
-    result: np.ndarray = lut[column]
-    return result
-
-
 def aggregate_ids_with_prefix(index: TopicIndex, prefix: str) -> list[int]:
     names = index.sorted_aggregates()
     start = bisect_left(names, prefix)
@@ -210,7 +201,7 @@ def aggregate_mask(index: TopicIndex, aggregate: str, prefix: bool, n: int) -> n
     if not prefix:
         aid = index.aggregate_id(aggregate)
         return np.zeros(n, bool) if aid is None else col == aid
-    return _lut_mask(aggregate_ids_with_prefix(index, aggregate), len(index.aggregate_names), col)
+    return lut_mask(aggregate_ids_with_prefix(index, aggregate), len(index.aggregate_names), col)
 
 
 def type_mask(index: TopicIndex, types: frozenset[str], n: int) -> np.ndarray:
@@ -221,7 +212,7 @@ def type_mask_of(index: TopicIndex, types: frozenset[str], col: np.ndarray) -> n
     ids = [tid for t in types if (tid := index.type_id(t)) is not None]
     if len(ids) == 1:
         return col == ids[0]
-    return _lut_mask(ids, len(index.type_names), col)
+    return lut_mask(ids, len(index.type_names), col)
 
 
 def complete_aggregate(index: TopicIndex, prefix: str, limit: int = 20) -> list[str]:

@@ -21,7 +21,9 @@ _FIND_LOOP_LIMIT = 50_000
 _SCAN_CHUNK = 1 << 24
 
 
-def _lut_mask(ids: list[int], n_names: int, column: np.ndarray) -> np.ndarray:
+def lut_mask(ids: list[int], n_names: int, column: np.ndarray) -> np.ndarray:
+    """Rows of ``column`` (name ids) whose id is one of ``ids``."""
+    # One spare False slot at the end: id -1 ("none") indexes it.
     lut = np.zeros(n_names + 1, bool)
     if ids:
         lut[np.asarray(ids, np.int64)] = True
@@ -46,7 +48,7 @@ def key_mask(index: TopicIndex, text: str, n: int, *, ignore_case: bool = False)
         i for i, key in enumerate(index.key_names) if _contains(key, text, needle_b, ignore_case)
     ]
     keys = index.key_col[:n]
-    by_agg = _lut_mask(agg_ids, len(index.aggregate_names), index.aggregate_col[:n])
+    by_agg = lut_mask(agg_ids, len(index.aggregate_names), index.aggregate_col[:n])
     by_agg &= keys == KEY_IS_AGGREGATE
     if key_ids:
         # Two spare False slots at the end: codes -1 (no key) and -2 (key is the
