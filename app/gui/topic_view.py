@@ -218,7 +218,7 @@ class TopicView(QObject):
                 self.select_row_id(selected, scroll=False)  # it was among those replaced
             if self.live and len(rows) > len(old):
                 self.table.rows_added(len(rows) - len(old), was_at_end)
-        elif not (same_query and np.array_equal(rows, old)):
+        elif not (same_query and keep == len(old) == len(rows)):  # not the same rows
             self._reset_keeping_selection(rows)
         self.query = query
         self._shown_query = (query, self.as_of)
