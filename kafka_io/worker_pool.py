@@ -4,7 +4,8 @@ A worker is a ``spawn``ed process (a frozen app's own executable, whose entry po
 calls ``multiprocessing.freeze_support()``; no librdkafka thread is ever forked).  It
 waits for a ``ReadJob`` on its pipe, runs it — a ``TopicReader`` over the job's
 partitions, with its own consumer: ``assign()``, a private group id, no commits — and
-sends every message back: progress, converted batches, the end with its ``ReadStats``.
+sends every message back: progress, converted batches, the end with its ``ReadStats``
+(from a thread, ``kafka_io.pipe_sender``: it reads on while the parent is busy).
 Starting an interpreter and importing numpy and librdkafka takes about a second on a
 busy laptop, so workers are started ahead (``WorkerPool.warm``) and reused; an idle one
 exits after a few minutes.
@@ -34,6 +35,7 @@ except ImportError:  # Windows: its pipes are sized by multiprocessing
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.errors import ReadIncomplete
+from kafka_io.pipe_sender import PipeSender
 from kafka_io.profile import ConnectionProfile
 from kafka_io.read_stats import PartitionRange, ReadProgress
 from kafka_io.reader import TopicReader
@@ -169,6 +171,17 @@ def run_job(job: ReadJob, cancel: CancelToken) -> Iterator[tuple[Any, ...]]:
         yield ("end", exc.stats, exc.reason)
 
 
+def _send_all(messages: Iterator[tuple[Any, ...]], out: Connection) -> None:
+    """A read job's messages, sent from a thread (``PipeSender``): the worker reads on
+    while the parent is busy.  Whatever happens, what was queued goes first."""
+    sender = PipeSender(out)
+    try:
+        for message in messages:
+            sender.send(message)
+    finally:
+        sender.close()
+
+
 def _worker_main(jobs: Connection, out: Connection, idle_s: float) -> None:
     """A worker process: run jobs as they come, until told to quit or idle too long."""
     while jobs.poll(idle_s):
@@ -182,8 +195,7 @@ def _worker_main(jobs: Connection, out: Connection, idle_s: float) -> None:
             continue  # a "stop" that came after its job ended
         try:
             if isinstance(job, ReadJob):
-                for message in run_job(job, PipeCancel(jobs)):
-                    out.send(message)
+                _send_all(run_job(job, PipeCancel(jobs)), out)
             else:
                 job.run(PipeCancel(jobs), out.send)
         except (BrokenPipeError, EOFError):
