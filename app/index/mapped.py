@@ -108,8 +108,11 @@ class FileColumn:
             except OSError as exc:
                 raise_disk_full(self.path, exc)
         data = np.ascontiguousarray(values, dtype=self.dtype)
-        self._write(self.size * self.dtype.itemsize, data)
+        offset = self.size * self.dtype.itemsize
+        self._write(offset, data)
         self.size = need
+        if offset == self.crc_bytes:  # the checksums go along with the appends
+            self._feed_checksums(memoryview(data).cast("B"))
 
     def view(self) -> np.ndarray:
         return self._arr[: self.size]
@@ -126,6 +129,7 @@ class FileColumn:
 
     def truncate(self, size: int) -> None:
         self.size = min(self.size, size)
+        self.invalidate_checksums(self.size * self.dtype.itemsize)
 
     @property
     def private_bytes(self) -> int:
@@ -156,23 +160,40 @@ class FileColumn:
         self.shared = False
 
     def invalidate_checksums(self, from_byte: int) -> None:
+        """Bytes from ``from_byte`` on changed (or went): forget their checksums."""
+        if from_byte >= self.crc_bytes:
+            return
         keep = from_byte // CRC_CHUNK
         del self.crcs[keep:]
         self.crc_bytes = min(self.crc_bytes, keep * CRC_CHUNK)
 
     def checksums(self, nbytes: int) -> list[int]:
-        """CRC32 of each CRC_CHUNK of the first ``nbytes`` (only new pieces are read).
+        """CRC32 of each CRC_CHUNK of the first ``nbytes``.
 
-        Read with ``pread``, not through the map: the pages then stay out of this
-        process's resident set."""
+        Appends at the end feed them as they are written (a whole build's files need
+        no reading back at its save); what they did not cover is read with ``pread``,
+        not through the map: the pages then stay out of this process's resident set."""
         if nbytes < self.crc_bytes:
             self.invalidate_checksums(nbytes)
-        start = (self.crc_bytes // CRC_CHUNK) * CRC_CHUNK
-        del self.crcs[start // CRC_CHUNK :]
-        for lo in range(start, nbytes, CRC_CHUNK):
-            self.crcs.append(zlib.crc32(read_at(self._fd, min(nbytes, lo + CRC_CHUNK) - lo, lo)))
-        self.crc_bytes = nbytes
+        while self.crc_bytes < nbytes:
+            lo = self.crc_bytes
+            self._feed_checksums(read_at(self._fd, min(nbytes - lo, CRC_CHUNK), lo))
         return list(self.crcs)
+
+    def _feed_checksums(self, data: Any) -> None:
+        """Extend the checksums with ``data``, the bytes right after ``crc_bytes``
+        (``crcs`` holds one checksum per chunk begun, the last one maybe partial)."""
+        view = memoryview(data).cast("B")
+        at = 0
+        while at < len(view):
+            begun = self.crc_bytes % CRC_CHUNK
+            piece = view[at : at + CRC_CHUNK - begun]
+            if begun:
+                self.crcs[-1] = zlib.crc32(piece, self.crcs[-1])
+            else:
+                self.crcs.append(zlib.crc32(piece))
+            self.crc_bytes += len(piece)
+            at += len(piece)
 
     def close(self) -> None:
         # The map holds a descriptor of its own: it goes once no array uses it.
