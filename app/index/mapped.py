@@ -112,7 +112,7 @@ class FileColumn:
         self._write(offset, data)
         self.size = need
         if offset == self.crc_bytes:  # the checksums go along with the appends
-            self._feed_checksums(memoryview(data).cast("B"))
+            self._feed_checksums(data)
 
     def view(self) -> np.ndarray:
         return self._arr[: self.size]

@@ -63,6 +63,11 @@ def test_a_column_written_by_appends_is_not_read_back_for_its_checksums(
     for lo in range(0, 1000, 37):
         col.extend(np.arange(lo, lo + 37, dtype=np.int64))
     reads: list[int] = []
-    monkeypatch.setattr(mapped, "read_at", lambda fd, n, at: reads.append(n) or b"")
+
+    def read_at(fd: int, n: int, at: int) -> bytes:
+        reads.append(n)
+        return b""
+
+    monkeypatch.setattr(mapped, "read_at", read_at)
     assert col.checksums(col.size * 8) == chunk_crcs(col.path, col.size * 8)
     assert reads == []
