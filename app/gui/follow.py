@@ -116,8 +116,19 @@ class Follows(QObject):
             return None
 
         def ended(reason: str | None) -> None:
+            if self.live.get(topic) is not live:
+                return
+            if not reason:
+                self._end(dataset, topic, "")
+                return
+            # Ended by itself: what it received is still queued for the window; it is
+            # appended (in slices, as ever) before the end is told and the index saved.
+            live.stream.drained.connect(lambda: finish(reason))
+            live.stream.close()
+
+        def finish(reason: str) -> None:
             if self.live.get(topic) is live:
-                self._end(dataset, topic, reason or "")
+                self._end(dataset, topic, reason)
 
         live.task = self.workers.submit(
             f"follow {topic}", job,

@@ -8,6 +8,7 @@ import argparse
 import functools
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,6 +127,55 @@ def test_follow_a_topic_live(
         assert (finished[-1].reused, finished[-1].events) == (324, 0)
     finally:
         again.close()
+
+
+def test_events_received_before_following_ends_by_itself_are_still_shown(
+    qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    """Following that ends by itself (its worker died) first appends what it had
+    already received and queued for the window; then it tells why it ended."""
+    topic = make_topic(partitions=1, prefix="bank-accounts")
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    deposit(producer, topic, "ACC-0", 10)
+    assert producer.flush(30) == 0
+    window = window_on(kafka_bootstrap, tmp_path)
+    stopped: list[tuple[str, str]] = []
+    follows = window.topics.follows
+    follows.stopped.connect(lambda t, why: stopped.append((t, why)))
+    try:
+        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
+        window.activate_topic(topic)
+        assert window.topics.toggle_follow()
+        pump_until(lambda: follows.is_live(topic), 60)
+        deposit(producer, topic, "ACC-0", 5)
+        assert producer.flush(30) == 0
+        pump_until(lambda: window.topic_view.model.rowCount() == 2, 30)
+        live = follows.live[topic]
+        pid = live.pid
+        assert pid is not None
+
+        # The window is busy (no event loop turns) while 3,000 events arrive and are
+        # queued for it; then the worker dies.
+        for i in range(3000):
+            deposit(producer, topic, f"ACC-{i % 7}", 1)
+        assert producer.flush(30) == 0
+        deadline = time.monotonic() + 30
+        while sum(len(part) for part, _ in list(live.stream._items)) < 3000:
+            assert time.monotonic() < deadline, "the events never reached the window's queue"
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not live.task or not live.task.done:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+        pump_until(lambda: not follows.is_live(topic), 30)
+        assert [t for t, _ in stopped] == [topic] and "died" in stopped[0][1]
+        pump_until(lambda: window.topic_view.model.rowCount() == 3002, 30)
+        offsets = sorted(e.offset for e in shown(window))  # type: ignore[attr-defined]
+        assert offsets == list(range(3002))
+    finally:
+        window.close()
 
 
 def test_a_killed_follow_worker_ends_following_with_a_message(
