@@ -10,9 +10,11 @@ first offset, a deleted topic ends the follow with ``TopicDeleted``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from confluent_kafka import (
     OFFSET_END,
@@ -23,11 +25,13 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from kafka_io.bulk_decode import decode_columns
 from kafka_io.cancel import CancelToken
 from kafka_io.clients import read_only_consumer
 from kafka_io.decode import Decoder
 from kafka_io.errors import KafkaUnavailable, TopicNotFound
 from kafka_io.event import Event
+from kafka_io.event_columns import EventColumns
 from kafka_io.profile import ConnectionProfile
 from kafka_io.sensitive import scrub, secret_values
 
@@ -41,6 +45,7 @@ _TRANSPORT = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN})
 _GONE_VOTES = 2  # answers in a row that say "no such topic" before following ends
 
 Status = Callable[[str], None]
+B = TypeVar("B")
 
 
 @dataclass
@@ -82,6 +87,18 @@ class TopicFollower:
     def follow(self, cancel: CancelToken, on_status: Status | None = None) -> Iterator[list[Event]]:
         """Yield batches of new events until ``cancel``; raises TopicDeleted if the topic
         goes away.  ``on_status`` hears "reconnecting …" and "resumed"."""
+        return self._batches(cancel, on_status, self.decoder.decode_messages)
+
+    def follow_columns(
+        self, cancel: CancelToken, on_status: Status | None = None
+    ) -> Iterator[EventColumns]:
+        """``follow``, each batch decoded in bulk straight to columns (what an index
+        appends; ``kafka_io.bulk_decode``)."""
+        return self._batches(cancel, on_status, functools.partial(decode_columns, self.decoder))
+
+    def _batches(
+        self, cancel: CancelToken, on_status: Status | None, decode: Callable[[list[Message]], B]
+    ) -> Iterator[B]:
         consumer = read_only_consumer(self.profile, error_cb=self._errors.append)
         try:
             self._assign_new(consumer, self._partitions(consumer, wait=True))
@@ -94,9 +111,10 @@ class TopicFollower:
                     self._errors += [e for m in msgs if (e := m.error()) is not None]
                 self._report(on_status, bool(records))
                 if records:
-                    batch = self._decode(records)
-                    if batch:
-                        yield batch
+                    records = self._take_positions(records)
+                    if records:
+                        self.state.events += len(records)
+                        yield decode(records)
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + METADATA_EVERY_S
                     found = self._partitions(consumer)
@@ -111,15 +129,14 @@ class TopicFollower:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _decode(self, records: list[Message]) -> list[Event]:
+    def _take_positions(self, records: list[Message]) -> list[Message]:
+        """Move the positions past ``records``; the ones to hand out (this key's)."""
         positions = self.state.positions
         for m in records:
             positions[int(m.partition() or 0)] = int(m.offset() or 0) + 1
         if self.key is not None:
             records = [m for m in records if m.key() == self.key]
-        batch = self.decoder.decode_messages(records)
-        self.state.events += len(batch)
-        return batch
+        return records
 
     def _partitions(self, consumer: Consumer, wait: bool = False) -> set[int] | None:
         """The topic's partitions now; set() if it does not exist; None if no answer."""

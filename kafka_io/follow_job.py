@@ -4,7 +4,8 @@ Decoding tens of thousands of records a second in the window's process takes the
 interpreter away from the GUI thread for long stretches; in a worker process it costs
 the window nothing.  The worker runs the same ``TopicFollower`` as every follow (the
 read-only consumer: ``assign()``, a private group id, no commits; its own positions, so
-a broker that comes back resumes where it stopped), turns each batch into something
+a broker that comes back resumes where it stopped), decodes each batch in bulk straight
+to columns (``kafka_io.bulk_decode``, as a build's workers do), turns it into something
 compact with the converter the caller gives (the index's column batches), and sends
 messages down its out pipe:
 
@@ -28,14 +29,15 @@ from typing import Any
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.errors import KafkaUnavailable, TopicNotFound
-from kafka_io.event import Event
+from kafka_io.event_columns import EventColumns
 from kafka_io.follow import TopicFollower
 from kafka_io.profile import ConnectionProfile
 from kafka_io.worker_pool import plain, rebuild
 
 Send = Callable[[tuple[Any, ...]], None]
-# Turns a batch of decoded events into what crosses to the parent (column batches).
-EventConverter = Callable[[list[Event]], Any]
+# Turns a batch of records decoded to columns into what crosses to the parent (the
+# index's column batches).
+ColumnsConverter = Callable[[EventColumns], Any]
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class FollowJob:
     profile: ConnectionProfile
     topic: str
     make_decoder: Callable[[], Decoder]
-    make_converter: Callable[[], EventConverter]
+    make_converter: Callable[[], ColumnsConverter]
     start: dict[int, int] = field(default_factory=dict)
     partitions: frozenset[int] | None = None
     # Added to the worker's niceness: the window it feeds comes first on a busy machine,
@@ -72,7 +74,7 @@ class FollowJob:
         convert = self.make_converter()
         positions = follower.state.positions
         try:
-            for batch in follower.follow(cancel, lambda text: send(("status", text))):
+            for batch in follower.follow_columns(cancel, lambda text: send(("status", text))):
                 send(("batch", convert(batch), dict(positions)))
         except (TopicNotFound, KafkaUnavailable) as exc:
             send(("end", str(exc)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 
 import broker as broker_harness
 import pytest
@@ -17,6 +17,7 @@ from kafka_helpers import Rec, produce
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.event import Event
+from kafka_io.event_columns import EventColumns
 from kafka_io.follow import FollowEnded, TopicFollower
 from kafka_io.profile import ConnectionProfile
 
@@ -82,6 +83,48 @@ def test_new_records_arrive_old_ones_do_not(
     for e in c.events:
         per_partition.setdefault(e.partition, []).append(e.offset)
     assert all(offs == sorted(offs) for offs in per_partition.values())
+
+
+def test_followed_batches_decoded_in_bulk_are_the_events_decoded_whole(
+    kafka_bootstrap: str, make_topic: Callable[..., str]
+) -> None:
+    """What a follow worker hands on (``follow_columns``) is exactly what decoding each
+    record gives, envelopes and damaged records alike."""
+    topic = make_topic(partitions=2)
+    records = [*numbered(300), Rec(None, b"k"), Rec(b"not json", b"k"), Rec(b"{}", None),
+               Rec(b'{"eventType":"Big","x":1e999}', b"k2"), *numbered(20, 300, b"k3")]  # fmt: skip
+    produce(kafka_bootstrap, topic, records)
+    profile, start = ConnectionProfile(kafka_bootstrap), {0: 0, 1: 0}
+
+    def until_all(batches: Iterator[Sized], cancel: CancelToken) -> list[Sized]:
+        got: list[Sized] = []
+        for batch in batches:
+            got.append(batch)
+            if sum(map(len, got)) >= len(records):
+                cancel.cancel()
+        return got
+
+    cancel = CancelToken()
+    follower = TopicFollower(profile, topic, Decoder(), start=start)
+    whole = [e for b in until_all(follower.follow(cancel), cancel) for e in b]  # type: ignore[attr-defined]
+    cancel = CancelToken()
+    follower = TopicFollower(profile, topic, Decoder(), start=start)
+    bulk = [
+        b for b in until_all(follower.follow_columns(cancel), cancel) if isinstance(b, EventColumns)
+    ]
+    assert len(whole) == sum(map(len, bulk)) == len(records)
+    names = ("partitions", "offsets", "keys", "types", "aggregates", "errors", "values")
+
+    def rows(columns: list[EventColumns]) -> list[tuple[object, ...]]:
+        # The two follows may interleave the partitions differently: compare by record.
+        return sorted(
+            (row for c in columns for row in zip(*(getattr(c, n) for n in names), strict=True)),
+            key=lambda row: (row[0], row[1]),
+        )
+
+    expected = rows([EventColumns.of_events(whole)])
+    assert rows(bulk) == expected
+    assert sum(row[5] is not None for row in expected) == 2  # not JSON, infinity
 
 
 def test_one_key_only_and_added_partitions(
