@@ -8,8 +8,8 @@ then, several times each (``--runs``): kcat ``-C -e`` to /dev/null, and the buil
 persisted index (``open_topic`` into a fresh cache folder) with each ``--workers``
 setting.  Prints one JSON object: events/s and the ratio to kcat (best run of each, as
 the machine is shared and kcat's own rate varies), CPU seconds per million events in
-the parent and in the workers, resident memory during the build (peak) and at the end
-with everything indexed (private = RssAnon + RssShmem; plain RSS beside it), and the
+the parent and in the workers (and kcat's own), resident memory during the build (peak)
+and at the end with everything indexed (private = RssAnon + RssShmem; plain RSS beside it), and the
 load average around the run.
 """
 
@@ -19,6 +19,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -119,8 +120,12 @@ def main() -> None:
         kcat_runs: list[float] = []
         builds: dict[int, list[dict[str, Any]]] = {w: [] for w in settings}
         # Interleaved, so the peer and each setting see the same spells of load.
+        kcat_cpu: list[float] = []
         for run in range(args.runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             kcat_runs.append(time_kcat(bootstrap, topic, runs=1))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            kcat_cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             for w in settings:
                 keep = args.keep_last and run == args.runs - 1 and w == settings[-1]
                 builds[w].append(one_build(bootstrap, topic, w, cache_root, keep))
@@ -128,6 +133,8 @@ def main() -> None:
         out["kcat_events_per_s"] = {
             "best": round(kcat_best),
             "runs": [round(args.events / s) for s in kcat_runs],
+            # kcat's own CPU (its main thread and librdkafka's), beside the build's
+            "cpu_s_per_million": round(min(kcat_cpu) / args.events * 1e6, 2),
         }
         for w, runs in builds.items():
             best = max(runs, key=lambda r: r["events_per_s"])
