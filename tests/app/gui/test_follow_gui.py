@@ -129,6 +129,22 @@ def test_follow_a_topic_live(
         again.close()
 
 
+def start_following(window: MainWindow, producer: Producer, topic: str, rows: int) -> int:
+    """Follow ``topic`` in ``window`` until a deposit made meanwhile shows as row
+    ``rows``; the follow worker's pid."""
+    follows = window.topics.follows
+    pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
+    window.activate_topic(topic)
+    assert window.topics.toggle_follow()
+    pump_until(lambda: follows.is_live(topic), 60)
+    deposit(producer, topic, "ACC-1", 5)
+    assert producer.flush(30) == 0
+    pump_until(lambda: window.topic_view.model.rowCount() == rows, 30)
+    pid = follows.live[topic].pid
+    assert pid is not None and pid != os.getpid()
+    return pid
+
+
 def test_events_received_before_following_ends_by_itself_are_still_shown(
     qapp: QApplication, kafka_bootstrap: str, make_topic: Callable[..., str], tmp_path: Path
 ) -> None:
@@ -143,16 +159,8 @@ def test_events_received_before_following_ends_by_itself_are_still_shown(
     follows = window.topics.follows
     follows.stopped.connect(lambda t, why: stopped.append((t, why)))
     try:
-        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
-        window.activate_topic(topic)
-        assert window.topics.toggle_follow()
-        pump_until(lambda: follows.is_live(topic), 60)
-        deposit(producer, topic, "ACC-0", 5)
-        assert producer.flush(30) == 0
-        pump_until(lambda: window.topic_view.model.rowCount() == 2, 30)
+        pid = start_following(window, producer, topic, rows=2)
         live = follows.live[topic]
-        pid = live.pid
-        assert pid is not None
 
         # The window is busy (no event loop turns) while 3,000 events arrive and are
         # queued for it; then the worker dies.
@@ -194,15 +202,7 @@ def test_a_killed_follow_worker_ends_following_with_a_message(
     window.topics.follows.stopped.connect(lambda t, why: stopped.append((t, why)))
     follows = window.topics.follows
     try:
-        pump_until(lambda: topic in window.cluster_tree.topic_names(), 60)
-        window.activate_topic(topic)
-        assert window.topics.toggle_follow()
-        pump_until(lambda: follows.is_live(topic), 60)
-        deposit(producer, topic, "ACC-1", 5)
-        assert producer.flush(30) == 0
-        pump_until(lambda: window.topic_view.model.rowCount() == 4, 30)
-        pid = follows.live[topic].pid
-        assert pid is not None and pid != os.getpid()
+        pid = start_following(window, producer, topic, rows=4)
 
         os.kill(pid, signal.SIGKILL)
         pump_until(lambda: not follows.is_live(topic), 30)
