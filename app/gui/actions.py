@@ -49,6 +49,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("&Go", "Find an id in &every topic", "focus_search", "Ctrl+Shift+F"),
     ActionSpec("&Go", "&Trace event across topics", "tracing.trace_selected", "Ctrl+Shift+T"),
     ActionSpec("&Topic", "&Rules…", "topics.rules_dialog"),
+    ActionSpec("&Topic", "Trace and health &ids…", "id_rules.dialog"),
     ActionSpec("&Topic", "&Follow live", "topics.toggle_follow", "Ctrl+T"),
     ActionSpec("&Topic", "Open a &window of it…", "windows.dialog", "Ctrl+Shift+W"),
     ActionSpec("&Topic", "&Earlier events of aggregate", "windows.read_earlier", "Ctrl+Shift+B"),

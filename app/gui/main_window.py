@@ -20,6 +20,7 @@ from app.gui.corrections import Corrections
 from app.gui.exporting import Exporter
 from app.gui.fold_actions import FoldActions
 from app.gui.fold_files import FoldFiles
+from app.gui.id_rules import IdRulesChoice
 from app.gui.inspector import InspectorController
 from app.gui.layout import build_panes, restore_layout, save_layout
 from app.gui.loader import Loader
@@ -99,6 +100,10 @@ class MainWindow(QMainWindow):
         self.auditing = Auditing(
             self.loader, self.topic_view, self.inspector_ctl, lambda: self.as_of_mode.as_of,
             self.workers, panes.states, panes.states_dock, self.show_failure_text, self,
+        )  # fmt: skip
+        self.id_rules = IdRulesChoice(
+            self, self.loader, settings, lambda: self.topic_view.topic,
+            lambda text: self.statusBar().showMessage(text, 5000),
         )  # fmt: skip
         self.tracing = Tracing(self, menus["view"])  # Trace and Health docks, menus
         self.schema_pane = SchemaPane(self.detail, self.loader)

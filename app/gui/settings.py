@@ -1,5 +1,5 @@
-"""What the app remembers between runs (QSettings): recent files and connections, folds,
-window geometry and dock/splitter state.
+"""What the app remembers between runs (QSettings): recent files and connections, how each
+topic is read and where its ids are, folds, window geometry and dock/splitter state.
 
 Recent connections keep only non-secret properties (``ConnectionRequest.to_recent``); a
 password typed in the connect dialog lives in memory for the session and nowhere else.
@@ -17,6 +17,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from app.sources.connections import RecentConnection
 from app.sources.settings import TopicSettings
+from app.trace.rules import ROLES, IdRules
 
 MAX_RECENT = 10
 ORGANIZATION = "EventExplorer"
@@ -58,30 +59,60 @@ class Settings:
 
     def topic_settings(self, location: str) -> dict[str, TopicSettings]:
         """Per-topic settings remembered for a cluster (or file) at ``location``."""
-        raw = self.qs.value(f"topics/{_key(location)}", "")
+        out: dict[str, TopicSettings] = {}
+        for topic, data in self._per_topic("topics", location).items():
+            try:
+                out[topic] = TopicSettings.from_json(data)
+            except ValueError:
+                continue  # a rule this version cannot parse: forget it
+        return out
+
+    def set_topic_settings(self, location: str, topic: str, settings: TopicSettings) -> None:
+        current = {t: s.to_json() for t, s in self.topic_settings(location).items()}
+        self._set_per_topic(
+            "topics", location, topic, None if settings.is_default else settings.to_json(), current
+        )
+
+    # --- where each topic's ids are (Trace, Health) --------------------------------------------
+
+    def id_rules(self, location: str) -> dict[str, IdRules]:
+        """Per-topic id rules remembered for a cluster (or file) at ``location``."""
+        out: dict[str, IdRules] = {}
+        for topic, data in self._per_topic("idrules", location).items():
+            try:
+                out[topic] = IdRules(**{r.value: _text(data.get(r.value)) for r in ROLES})
+            except ValueError:
+                continue
+        return out
+
+    def set_id_rules(self, location: str, topic: str, rules: IdRules) -> None:
+        current = {t: _id_json(r) for t, r in self.id_rules(location).items()}
+        self._set_per_topic("idrules", location, topic, _id_json(rules) or None, current)
+
+    def _per_topic(self, section: str, location: str) -> dict[str, dict[str, Any]]:
+        raw = self.qs.value(f"{section}/{_key(location)}", "")
         try:
             stored = orjson.loads(str(raw)) if raw else {}
         except orjson.JSONDecodeError:
             return {}
         if not isinstance(stored, dict):
             return {}
-        out: dict[str, TopicSettings] = {}
-        for topic, data in stored.items():
-            if isinstance(data, dict):
-                try:
-                    out[str(topic)] = TopicSettings.from_json(data)
-                except ValueError:
-                    continue  # a rule this version cannot parse: forget it
-        return out
+        return {str(t): d for t, d in stored.items() if isinstance(d, dict)}
 
-    def set_topic_settings(self, location: str, topic: str, settings: TopicSettings) -> None:
-        current = self.topic_settings(location)
-        if settings.is_default:
+    def _set_per_topic(
+        self,
+        section: str,
+        location: str,
+        topic: str,
+        data: dict[str, Any] | None,
+        current: dict[str, Any],
+    ) -> None:
+        """Remember ``data`` for ``topic`` (None: forget it) among ``current``."""
+        if data is None:
             current.pop(topic, None)
         else:
-            current[topic] = settings
-        data = {t: s.to_json() for t, s in current.items()}
-        self.qs.setValue(f"topics/{_key(location)}", orjson.dumps(data).decode())
+            current[topic] = data
+        self.qs.setValue(f"{section}/{_key(location)}", orjson.dumps(current).decode())
         self.qs.sync()
 
     # --- folds -------------------------------------------------------------------------------
@@ -141,3 +172,12 @@ class Settings:
 def _key(location: str) -> str:
     """A settings key for a location (QSettings treats / and \\ as group separators)."""
     return hashlib.sha1(location.encode()).hexdigest()[:16]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _id_json(rules: IdRules) -> dict[str, str]:
+    """The rules given (the detected ones are left out)."""
+    return {r.value: text for r in ROLES if (text := rules.text(r)) is not None}

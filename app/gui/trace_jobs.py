@@ -106,7 +106,7 @@ class TraceController(QObject):
         workers: Workers,
         view: TraceView,
         dataset: Callable[[], Dataset | None],
-        rules: IdRuleBook | None = None,
+        rules: Callable[[], IdRuleBook | None] = lambda: None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -125,7 +125,8 @@ class TraceController(QObject):
         self.view.show_message(
             f"Tracing {topic} p{partition}@{offset} across {len(indexes)} topics…"
         )
-        job = trace_job(indexes, topic, partition, offset, dataset.source.make_decoder, self.rules)
+        decoders, rules = dataset.source.make_decoder, self.rules()
+        job = trace_job(indexes, topic, partition, offset, decoders, rules)
 
         def done(result: TraceResult | None) -> None:
             if result is None:
@@ -150,7 +151,7 @@ class HealthController(QObject):
         panel: HealthPanel,
         dataset: Callable[[], Dataset | None],
         registry: Callable[[], FoldRegistry | None] = lambda: None,
-        rules: IdRuleBook | None = None,
+        rules: Callable[[], IdRuleBook | None] = lambda: None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -174,8 +175,8 @@ class HealthController(QObject):
             self.task.cancel()
         indexes = _indexed(dataset)
         self.panel.show_running(f"Checking {', '.join(indexes)}…")
-        job = health_job(indexes, config, dataset.source.make_decoder, self.registry(), self.rules,
-                         self.masker())  # fmt: skip
+        job = health_job(indexes, config, dataset.source.make_decoder, self.registry(),
+                         self.rules(), self.masker())  # fmt: skip
         self.task = self.workers.submit(
             "health check", job, on_result=self.panel.show_report,
             on_failed=lambda message: self.panel.show_error(f"Health check failed: {message}"),

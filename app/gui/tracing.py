@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from app.gui.fold_files import FoldFiles
+from app.gui.id_rules import IdRulesChoice
 from app.gui.inspector import InspectorController
 from app.gui.layout import Panes
 from app.gui.loader import Loader
@@ -56,6 +57,7 @@ class Window(Protocol):
     inspector_ctl: InspectorController
     search: SearchController
     masking: Masking
+    id_rules: IdRulesChoice
 
 
 class Tracing(QObject):
@@ -71,9 +73,10 @@ class Tracing(QObject):
         for dock in (self.trace_dock, self.health_dock):
             view_menu.addAction(dock.toggleViewAction())
         dataset = lambda: window.loader.dataset  # noqa: E731
-        self.tracer = TraceController(window.workers, self.view, dataset, parent=self)
+        rules = window.id_rules.book  # Topic > Trace and health ids…
+        self.tracer = TraceController(window.workers, self.view, dataset, rules, parent=self)
         self.health = HealthController(
-            window.workers, self.panel, dataset, lambda: window.folds.registry, parent=self
+            window.workers, self.panel, dataset, lambda: window.folds.registry, rules, parent=self
         )
         self.tracer.masker = self.health.masker = self._masker
         self.view.event_activated.connect(window.search.open_position)
