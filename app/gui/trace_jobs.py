@@ -29,6 +29,8 @@ from app.trace.tree import Trace, trace_event
 from widgets.health_panel import HealthPanel, HealthRequest
 from widgets.trace_view import TraceView
 
+NAME_THE_IDS = "Topic > Trace and health ids… names where a topic keeps its ids."
+
 
 @dataclass
 class TraceResult:
@@ -132,6 +134,8 @@ class TraceController(QObject):
             if result is None:
                 self.view.show_message(f"{topic} p{partition}@{offset} is not indexed.")
                 return
+            if result.trace.note:  # an id that was not found: where the user names it
+                result.trace.note += f"\n{NAME_THE_IDS}"
             texts = TraceTexts(result.trace, indexes, result.columns, masker=self.masker())
             self.view.show_trace(result.trace, texts, result.focus)
 

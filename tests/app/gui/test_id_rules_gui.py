@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from app.gui.fold_files import FoldFiles
 from app.gui.main_window import MainWindow
 from app.gui.settings import Settings
+from app.gui.trace_jobs import NAME_THE_IDS
 from app.health.findings import Kind
 from app.trace.rules import IdRules
 from widgets.health_panel import HealthRequest
@@ -107,6 +108,8 @@ def test_ids_named_in_the_dialog_make_trace_and_health_see_them(
     pump_until(lambda: loaded(window), 30)
     # Nothing names these ids: a trace stays on its own topic, no version gap is seen.
     assert traced_topics(window, "orders", 0) == {"orders"}
+    header = window.tracing.view.header.text()
+    assert "orders has no correlation id" in header and NAME_THE_IDS in header
     assert version_gaps(window) == 0
     index_before = must(window.loader.dataset).index("orders")
 
