@@ -40,6 +40,8 @@ from kafka_io.worker_pool import (
 )
 
 _STOP_WAIT_S = 10.0
+_SEND_BUDGET = 64 << 20  # bytes all workers may queue together
+_MIN_SEND_LIMIT = 8 << 20
 
 
 class WorkerDied(ReadIncomplete):
@@ -108,9 +110,17 @@ class ParallelRead:
         self.on_progress = on_progress
         self.pool = pool
         self._in_process = workers <= 0
+        split = split_ranges(self.ranges, max(workers, 1))
+        # What the workers may queue while the parent is busy, shared: the more workers,
+        # the less each (eight workers hold 8 MB each, not 32).
+        limit = max(_MIN_SEND_LIMIT, _SEND_BUDGET // max(1, len(split)))
         self._shares = [
-            _Share(ReadJob(profile, topic, tuple(s), make_decoder, make_converter, i, idle_timeout))
-            for i, s in enumerate(split_ranges(self.ranges, max(workers, 1)))
+            _Share(
+                ReadJob(
+                    profile, topic, tuple(s), make_decoder, make_converter, i, idle_timeout, limit
+                )
+            )
+            for i, s in enumerate(split)
         ]
         self._empty = frozenset(r.partition for r in self.ranges if r.total <= 0)
         self.stats = ReadStats(reached={r.partition: r.start for r in self.ranges})

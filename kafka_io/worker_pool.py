@@ -35,7 +35,7 @@ except ImportError:  # Windows: its pipes are sized by multiprocessing
 from kafka_io.cancel import CancelToken
 from kafka_io.decode import Decoder
 from kafka_io.errors import ReadIncomplete
-from kafka_io.pipe_sender import PipeSender
+from kafka_io.pipe_sender import DEFAULT_LIMIT, PipeSender
 from kafka_io.profile import ConnectionProfile
 from kafka_io.read_stats import PartitionRange, ReadProgress
 from kafka_io.reader import TopicReader
@@ -99,6 +99,8 @@ class ReadJob:
     make_converter: ConverterFactory
     number: int = 0
     idle_timeout: float | None = None
+    # Bytes of messages a worker may queue while the parent is busy (``PipeSender``).
+    send_limit: int = DEFAULT_LIMIT
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The profile holds read-only mappings, which pickle refuses.
@@ -171,10 +173,10 @@ def run_job(job: ReadJob, cancel: CancelToken) -> Iterator[tuple[Any, ...]]:
         yield ("end", exc.stats, exc.reason)
 
 
-def _send_all(messages: Iterator[tuple[Any, ...]], out: Connection) -> None:
+def _send_all(messages: Iterator[tuple[Any, ...]], out: Connection, limit: int) -> None:
     """A read job's messages, sent from a thread (``PipeSender``): the worker reads on
     while the parent is busy.  Whatever happens, what was queued goes first."""
-    sender = PipeSender(out)
+    sender = PipeSender(out, limit)
     try:
         for message in messages:
             sender.send(message)
@@ -195,7 +197,7 @@ def _worker_main(jobs: Connection, out: Connection, idle_s: float) -> None:
             continue  # a "stop" that came after its job ended
         try:
             if isinstance(job, ReadJob):
-                _send_all(run_job(job, PipeCancel(jobs)), out)
+                _send_all(run_job(job, PipeCancel(jobs)), out, job.send_limit)
             else:
                 job.run(PipeCancel(jobs), out.send)
         except (BrokenPipeError, EOFError):

@@ -6,10 +6,16 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from kafka_io.decode import Decoder
+from kafka_io.parallel_read import ParallelRead
 from kafka_io.pipe_sender import PipeSender
+from kafka_io.profile import ConnectionProfile
+from kafka_io.read_stats import PartitionRange
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -89,3 +95,16 @@ def test_a_parent_gone_away_is_raised_not_waited_for() -> None:
             sender.send(bytes(100_000))
     with pytest.raises((BrokenPipeError, OSError)):
         sender.close()
+
+
+@pytest.mark.parametrize(("workers", "each_mb"), [(1, 64), (2, 32), (4, 16), (8, 8), (0, 64)])
+def test_the_workers_of_one_read_share_what_they_may_queue(workers: int, each_mb: int) -> None:
+    ranges = [PartitionRange(p, 0, 1000) for p in range(8)]
+    read = ParallelRead(ConnectionProfile("localhost:1"), "t", ranges, Decoder, Converters(),
+                        workers=workers)  # fmt: skip
+    assert {share.job.send_limit for share in read._shares} == {each_mb << 20}
+
+
+class Converters:
+    def __call__(self, number: int, decoder: Decoder) -> Callable[[list[Any]], Any]:
+        return len
