@@ -153,20 +153,20 @@ class Decoder:
         """Decode confluent_kafka Messages (the reader has already dropped error messages)."""
         # A generator, not a list: each row tuple dies as soon as it is decoded, so the
         # next one reuses its memory (about a quarter faster than building all rows).
-        rows = (
-            (
-                m.topic(),
-                m.partition(),
-                m.offset(),
-                m.timestamp()[1],
-                m.key(),
-                m.value(),
-                m.headers(),
-            )
-            for m in messages
-        )
+        rows = ((m.topic(), m.partition(), m.offset(), m.timestamp()[1], m.key(), m.value(),
+                 m.headers()) for m in messages)  # fmt: skip
         with gc_paused():
             return self._decode_rows(rows)
+
+    def key_data(self, key: str | bytes | None) -> Any:
+        """A registry-framed key decoded, from schemas already resolved (no registry call:
+        the detail pane asks on the GUI thread); None when it is not one."""
+        raw = key.encode() if isinstance(key, str) else key
+        sid = int.from_bytes(raw[1:_WIRE_HEADER], "big") if raw and raw[0] == 0 else -1
+        if raw is None or len(raw) < _WIRE_HEADER or sid not in self._schemas.resolved:
+            return None
+        data, _, _, error = self._avro(raw)
+        return data if error is None else None
 
     def decode_rows(self, rows: Iterable[Row]) -> list[Event]:
         """Decode ``(topic, partition, offset, timestamp_ms, key, value, headers)`` tuples."""

@@ -162,6 +162,8 @@ class EventDetail(QWidget):
         # Set by the window: (title, schema text) of what the shown event's value was
         # written with, or None when it has no schema.
         self.describe: Callable[[Event], tuple[str, str] | None] | None = None
+        # The key decoded, for a key written through a registry serializer (else None).
+        self.describe_key: Callable[[Event], str | None] | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -198,7 +200,7 @@ class EventDetail(QWidget):
         self.title.setText(
             f"{ev.type} · {ev.aggregate or '—'}\n{ev.topic} [{ev.partition}] @ {ev.offset}"
         )
-        self.key.setText(scalar_text(ev.key) if ev.key is not None else "(no key)")
+        self._show_key(ev)
         self.timestamp.setText(f"{local_time(ev.timestamp_ms)}  ·  {iso_utc(ev.timestamp_ms)}")
         self.schema.setText(str(ev.schema_id) if ev.schema_id is not None else "—")
         self.error.setText(f"⚠ Undecodable: {ev.error}" if ev.error else "")
@@ -225,6 +227,18 @@ class EventDetail(QWidget):
         self.tabs.setTabText(2, f"Headers ({len(ev.headers)})")
         self.raw.setPlainText(hex_dump(ev.value) if ev.value is not None else "(no value bytes)")
         self._show_schema(ev)
+
+    def _show_key(self, ev: Event) -> None:
+        """The key as text; a registry-framed key decoded, its bytes in the tooltip."""
+        key = ev.key
+        decoded = self.describe_key(ev) if self.describe_key is not None and key else None
+        if decoded is None:
+            self.key.setText(scalar_text(key) if key is not None else "(no key)")
+            self.key.setToolTip("")
+            return
+        raw = key.encode() if isinstance(key, str) else key
+        self.key.setText(f"{decoded}  (registry-framed key)")
+        self.key.setToolTip(f"as Kafka holds it: {raw.hex(' ') if raw else ''}")
 
     def _show_schema(self, ev: Event) -> None:
         view = self.describe(ev) if self.describe is not None else None

@@ -5,17 +5,20 @@ window opens an event file that carries the schemas (no registry)."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import struct
 from pathlib import Path
 
+import fastavro
 from gui_helpers import loaded, pump_until
 from proto_helpers import descriptor_set, frame, message_classes
 from pytestqt.qtbot import QtBot
 from test_topic_rules import new_window
 
 from app.gui.main_window import MainWindow
+from kafka_io.decode import Decoder
 from kafka_io.event import Event
 from kafka_io.eventfile import write_event_file
 
@@ -105,3 +108,41 @@ def test_the_event_panel_shows_the_message_type_and_the_schema(
 
     assert detail.schema.text() == f"JSON Schema · schema id {JSON_ID}"
     assert json.loads(detail.schema_text.toPlainText()) == REFUND
+
+
+KEY_ID = 9
+KEY_SCHEMA = {"type": "record", "name": "OrderKey", "fields": [{"name": "id", "type": "string"}]}
+
+
+def _framed_key(order: str) -> bytes:
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, fastavro.parse_schema(KEY_SCHEMA), {"id": order})
+    return b"\x00" + struct.pack(">I", KEY_ID) + body.getvalue()
+
+
+def test_a_registry_framed_key_is_shown_decoded(qtbot: QtBot, tmp_path: Path) -> None:
+    """A key written through a registry serializer (an Avro record, here with ASCII
+    bytes only, so the raw key even reads as text) shows as its fields; a plain key
+    shows as it is."""
+    key = _framed_key("O-1")
+    assert key.isascii()
+    # A decoder that has not resolved the key's schema says nothing (and asks no one).
+    assert [Decoder().key_data(k) for k in (key, key.decode(), "O-2", None, b"\x00")] == [None] * 5
+    records = [
+        Event("orders", 0, 0, 1_757_000_000_000, key, "", None, (), None, None, None,
+              b'{"eventType":"OrderPlaced","aggregateId":"O-1"}'),
+        Event("orders", 0, 1, 1_757_000_000_001, "O-2", "", None, (), None, None, None,
+              b'{"eventType":"OrderPlaced","aggregateId":"O-2"}'),
+    ]  # fmt: skip
+    path = tmp_path / "keys.avro"
+    write_event_file(path, records, schemas={KEY_ID: json.dumps(KEY_SCHEMA)})
+    window = new_window(qtbot, tmp_path / "s.ini")
+    window.open_file(path)
+    _select_first(window, "orders")
+
+    assert window.detail.key.text() == '{"id":"O-1"}  (registry-framed key)'
+    assert window.detail.key.toolTip() == f"as Kafka holds it: {key.hex(' ')}"
+
+    assert window.topic_view.select_row_id(1, scroll=True)
+    pump_until(lambda: getattr(window.detail.current, "offset", None) == 1, 10)
+    assert window.detail.key.text() == "O-2" and window.detail.key.toolTip() == ""
