@@ -66,6 +66,7 @@ class ClusterTree(QTreeWidget):
     group_activated = Signal(str)
     # From the context menus:
     rules_requested = Signal(str)  # topic
+    id_rules_requested = Signal(str)  # topic: where its trace and health ids are
     reload_requested = Signal(str)  # topic
     refresh_requested = Signal()
 
@@ -215,6 +216,7 @@ class ClusterTree(QTreeWidget):
             menu.addAction("Open", lambda: self.topic_activated.emit(name))
             menu.addAction("Read again", lambda: self.reload_requested.emit(name))
             menu.addAction("Rules…", lambda: self.rules_requested.emit(name))
+            menu.addAction("Trace and health ids…", lambda: self.id_rules_requested.emit(name))
             menu.addSeparator()
         elif kind == Kind.GROUP:
             menu.addAction("Show lag", lambda: self.group_activated.emit(name))

@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         tree.group_activated.connect(self.show_group_lag)
         tree.reload_requested.connect(self.reload_topic)
         tree.rules_requested.connect(self.topics.rules_dialog)
+        tree.id_rules_requested.connect(self.id_rules.dialog)
         tree.refresh_requested.connect(self.refresh_listing)
         self.topic_view.event_selected.connect(self._event_selected)
         self.topic_view.refreshed.connect(self._refreshed)

@@ -112,18 +112,22 @@ def test_rules_on_a_cluster_topic_are_applied_and_remembered(
         second.close()
 
 
-def test_topic_context_menu_offers_rules_reload_and_refresh(qtbot: QtBot) -> None:
+def test_topic_context_menu_offers_rules_ids_reload_and_refresh(qtbot: QtBot) -> None:
     tree = ClusterTree()
     qtbot.addWidget(tree)
     tree.set_topics([TopicInfo("ledger", (PartitionInfo(0, 0, 30),))])
     tree.set_groups([GroupInfo("billing", "Empty")])
     menu = tree.context_menu_for(tree.topic_item("ledger"))
     texts = [a.text() for a in menu.actions() if a.text()]
-    assert texts == ["Open", "Read again", "Rules…", "Refresh topics and groups"]
+    assert texts == ["Open", "Read again", "Rules…", "Trace and health ids…",
+                     "Refresh topics and groups"]  # fmt: skip
     asked: list[str] = []
     tree.rules_requested.connect(asked.append)
     next(a for a in menu.actions() if a.text() == "Rules…").trigger()
     assert asked == ["ledger"]
+    tree.id_rules_requested.connect(lambda topic: asked.append(f"ids of {topic}"))
+    next(a for a in menu.actions() if a.text() == "Trace and health ids…").trigger()
+    assert asked == ["ledger", "ids of ledger"]
     group_item = tree.groups_root.child(0)
     assert group_item is not None and group_item.toolTip(0).startswith("billing")
     group_menu = tree.context_menu_for(group_item)
