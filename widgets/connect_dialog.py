@@ -12,19 +12,17 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.sources.connections import ConnectionRequest, RecentConnection
+from widgets.dialog_parts import error_line, ok_cancel, quiet_note, stack
 from widgets.profile_picker import ProfilePicker
 
 
@@ -67,12 +65,8 @@ class ConnectDialog(QDialog):
         self.registry_auth = QLineEdit()
         self.registry_auth.setEchoMode(QLineEdit.EchoMode.Password)
         self.registry_auth.setPlaceholderText("user:password (optional, not saved)")
-        note = QLabel("Passwords, secrets and tokens are never saved with recent connections.")
-        note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e;")
-        self.error.setWordWrap(True)
+        note = quiet_note("Passwords, secrets and tokens are never saved with recent connections.")
+        self.error = error_line()
         self.picker.picked.connect(lambda _name: self.error.clear())
         form = QFormLayout()
         form.addRow("Profile:", self.picker)
@@ -82,17 +76,7 @@ class ConnectDialog(QDialog):
         form.addRow("Config file:", config_row)
         form.addRow("Schema registry:", self.registry)
         form.addRow("Registry auth:", self.registry_auth)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        stack(self, form, note, self.error, ok_cancel(self, self._accept, ok_text="Connect"))
         self.resize(520, self.sizeHint().height())
         self._request: ConnectionRequest | None = None
         if self._recent:

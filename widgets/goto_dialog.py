@@ -12,15 +12,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QRadioButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
+
+from widgets.dialog_parts import error_line, ok_cancel, stack
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,7 @@ class GotoDialog(QDialog):
         self.when.setCalendarPopup(True)
         self.when_text = QLineEdit()
         self.when_text.setPlaceholderText("or ISO 8601 / epoch ms, e.g. 2025-09-14T10:00:00Z")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e;")
+        self.error = error_line()
         form = QFormLayout()
         form.addRow(self.by_offset)
         form.addRow("Partition:", self.partition)
@@ -81,15 +79,7 @@ class GotoDialog(QDialog):
         form.addRow(self.by_time)
         form.addRow("Time (local):", self.when)
         form.addRow("", self.when_text)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        stack(self, form, self.error, ok_cancel(self, self._accept))
         self.offset.valueChanged.connect(lambda _v: self.by_offset.setChecked(True))
         self.when.dateTimeChanged.connect(lambda _v: self.by_time.setChecked(True))
         self.when_text.textChanged.connect(lambda _v: self.by_time.setChecked(True))

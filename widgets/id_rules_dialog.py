@@ -8,17 +8,10 @@ They change no decoding, so the topic is not read again.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QFormLayout, QLineEdit, QWidget
 
 from app.trace.rules import FIELD_NAMES, ROLES, IdRules
+from widgets.dialog_parts import error_line, ok_cancel, quiet_note, stack
 
 ID_HINT = "key | header:NAME | field:dotted.path | traceparent | none"
 DETECTED = (
@@ -39,22 +32,8 @@ class IdRulesDialog(QDialog):
         for label, edit in zip(labels, self.fields.values(), strict=True):
             edit.setPlaceholderText(ID_HINT)
             form.addRow(label, edit)
-        note = QLabel(DETECTED)
-        note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e;")
-        self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.error = error_line()
+        stack(self, form, quiet_note(DETECTED), self.error, ok_cancel(self, self._accept))
         self.chosen: IdRules | None = None
 
     def rules(self) -> IdRules | None:

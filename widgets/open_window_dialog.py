@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QRadioButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.index.window import ALL, LAST_MS, LAST_PER_PARTITION, SINCE_MS, WindowSpec
+from widgets.dialog_parts import ok_cancel, stack
 
 _HOUR_MS = 3_600_000
 _DAY_MS = 24 * _HOUR_MS
@@ -84,16 +84,7 @@ class OpenWindowDialog(QDialog):
             "their own from the inspector."
         )
         note.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(grid)
-        layout.addWidget(note)
-        layout.addWidget(buttons)
+        stack(self, intro, grid, note, ok_cancel(self, ok=QDialogButtonBox.StandardButton.Open))
         self.recent_count.valueChanged.connect(lambda _v: self.recent.setChecked(True))
         self.recent_unit.currentIndexChanged.connect(lambda _i: self.recent.setChecked(True))
         self.since_when.dateTimeChanged.connect(lambda _v: self.since.setChecked(True))

@@ -14,19 +14,17 @@ from dataclasses import replace
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.sources.proto_rule import ProtoRule
 from app.sources.settings import VALUE_FORMATS, TopicSettings
+from widgets.dialog_parts import error_line, ok_cancel, quiet_note, stack
 
 RULE_HINT = "key | header:NAME | field:dotted.path (empty: detect)"
 
@@ -63,11 +61,8 @@ class TopicRulesDialog(QDialog):
         descriptors_row.addWidget(browse)
         self.proto_message = QLineEdit(proto.message if proto else "")
         self.proto_message.setPlaceholderText("plain Protobuf values: pkg.MessageType")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e;")
-        self.error.setWordWrap(True)
-        note = QLabel("Changing these reads the topic again.")
-        note.setStyleSheet("color: palette(mid);")
+        self.error = error_line()
+        note = quiet_note("Changing these reads the topic again.")
         form = QFormLayout()
         form.addRow("Event type:", self.type_rule)
         form.addRow("Aggregate id:", self.aggregate_rule)
@@ -75,16 +70,7 @@ class TopicRulesDialog(QDialog):
         form.addRow("Partitioner:", self.partitioner)
         form.addRow("Protobuf descriptors:", descriptors_row)
         form.addRow("Protobuf message:", self.proto_message)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        stack(self, form, note, self.error, ok_cancel(self, self._accept))
         self.chosen: TopicSettings | None = None
 
     def settings(self) -> TopicSettings | None:
