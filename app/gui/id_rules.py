@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from app.gui.loader import Loader
@@ -17,8 +17,6 @@ from widgets.id_rules_dialog import IdRulesDialog
 
 
 class IdRulesChoice(QObject):
-    changed = Signal(str)  # topic
-
     def __init__(
         self,
         parent: QWidget,
@@ -54,5 +52,4 @@ class IdRulesChoice(QObject):
         if dataset is None:
             return
         self.settings.set_id_rules(dataset.source.location, topic, rules)
-        self.changed.emit(topic)
         self.say(f"{topic}: trace and health use these ids from now on.")
