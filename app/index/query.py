@@ -251,10 +251,8 @@ class TypeCounts:
         if index is not self._index or n < self._rows:
             self._index, self._rows, self._counts = index, 0, np.zeros(0, np.int64)
         grown = np.bincount(index.type_col[self._rows : n], minlength=len(index.type_names))
-        if len(self._counts) < len(grown):
-            self._counts = np.concatenate(
-                [self._counts, np.zeros(len(grown) - len(self._counts), np.int64)]
-            )
+        if len(self._counts) < len(grown):  # types first seen since
+            self._counts = np.pad(self._counts, (0, len(grown) - len(self._counts)))
         self._counts[: len(grown)] += grown
         self._rows = n
         names = index.type_names
