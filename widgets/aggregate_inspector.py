@@ -62,6 +62,7 @@ class AggregateInspector(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._view: StateView | None = None  # the state shown
         self.aggregate_label = QLabel("No aggregate selected")
         font = self.aggregate_label.font()
         font.setBold(True)
@@ -196,6 +197,7 @@ class AggregateInspector(QWidget):
         self, aggregate: str, refs: Sequence[RefLike], failure_step: int | None = None
     ) -> None:
         """A new aggregate (or the same one re-read): the timeline, nothing selected yet."""
+        self._view = None
         if aggregate != self.aggregate:
             self.state_title.setText(f"Replaying {aggregate}…")  # not another one's state
             self.state_tree.clear()
@@ -217,6 +219,8 @@ class AggregateInspector(QWidget):
         selected event, the tab shown and the diff picked stay as they are."""
         self.timeline_model.append_refs(refs)
         self._counted()
+        if self._view is not None:
+            self._show_title(self._view)  # "event 2 of N": N grew
         self.audit_button.setEnabled(self.step_count > 0)
 
     def _counted(self) -> None:
@@ -229,6 +233,8 @@ class AggregateInspector(QWidget):
         self._syncing = False
         for spin in (self.diff_from, self.diff_to):
             spin.setRange(1, max(1, n))
+        if self.step >= 0:
+            self.position.setText(f"{self.step + 1} / {n}")
 
     @property
     def step(self) -> int:
@@ -249,6 +255,12 @@ class AggregateInspector(QWidget):
             self.select_step(min(self.step_count - 1, max(0, self.step + delta)))
 
     def show_state(self, view: StateView) -> None:
+        self._view = view
+        self._show_title(view)
+        self.state_tree.show_state(view.state, view.changed, view.blame)
+
+    def _show_title(self, view: StateView) -> None:
+        """Which event the state is after (of how many), and what it changed."""
         refs = self.timeline_model.refs
         failed = self.timeline_model.failure_step
         if failed is not None and view.step >= failed:
@@ -266,7 +278,6 @@ class AggregateInspector(QWidget):
                 f"(p{ref.partition}@{ref.offset}, {local_time(ref.timestamp_ms)[:19]})"
                 f" · {n} field{'s' if n != 1 else ''} changed"
             )
-        self.state_tree.show_state(view.state, view.changed, view.blame)
 
     def show_failure(self, message: str | None, step: int | None = None, details: str = "") -> None:
         """A fold error at its event (None clears it); ``details``: the traceback."""
@@ -319,6 +330,7 @@ class AggregateInspector(QWidget):
         self.timeline_model.set_refs([])
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
+        self._view = None
         self.state_title.clear()
         self.state_tree.clear()
         self.diff_tree.clear()

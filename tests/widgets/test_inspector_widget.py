@@ -96,3 +96,19 @@ def test_show_state_title(qtbot: QtBot) -> None:
     assert "1 field changed" in inspector.state_title.text()
     inspector.show_message("Select an event")
     assert inspector.step_count == 0 and inspector.state_tree.topLevelItemCount() == 0
+
+
+def test_events_added_live_update_the_counts_of_the_event_shown(qtbot: QtBot) -> None:
+    """Following live, with an earlier event picked: the timeline grows, and the slider's
+    position and the state's title count the new events, on the event still picked."""
+    inspector = AggregateInspector()
+    qtbot.addWidget(inspector)
+    inspector.set_timeline("ACC-1", REFS)
+    inspector.select_step(1)
+    inspector.show_state(StateView(step=1, state={"balance": 1}))
+    later = [EventRef(0, 20 + i, "MoneyDeposited", 1_757_000_001_000 + i) for i in range(3)]
+    inspector.extend_timeline(later)
+    assert inspector.step == 1 and inspector.step_count == 8
+    assert inspector.position.text() == "2 / 8"
+    assert inspector.state_title.text().startswith("State after event 2 of 8: MoneyDeposited")
+    assert inspector.slider.maximum() == 7
